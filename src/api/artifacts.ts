@@ -1,0 +1,209 @@
+/**
+ * @module /artifacts: Glare v1's artifact resources (create, show, list, patch, delete) and the
+ * share extension. Validation at the edge, then one domain call per route.
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { ArtifactType } from '../artifacts/artifact-type.js';
+import { createArtifact } from '../artifacts/create.js';
+import { parseListQuery } from '../artifacts/filters.js';
+import { listArtifacts, showArtifact } from '../artifacts/read.js';
+import { deleteArtifact } from '../artifacts/remove.js';
+import { addShare, listShares, removeShare } from '../artifacts/shares.js';
+import { updateArtifact } from '../artifacts/update.js';
+import type { Deps } from '../deps.js';
+import { MethodNotAllowed } from '../errors.js';
+import type { AppEnv } from './env.js';
+import { errorResponses, onInvalidInput } from './errors.js';
+import { readJsonBody, requireObject } from './json-body.js';
+import { ALL_TYPES, ArtifactView, IdParam, ProjectParam, TypeParam } from './params.js';
+
+const ListBody = z
+  .object({
+    artifacts: z.array(ArtifactView),
+    type_name: z.string(),
+    first: z.string(),
+    schema: z.string(),
+    next: z.string().optional(),
+    total_count: z.number().int(),
+  })
+  .openapi('ArtifactList');
+
+const ShareList = z.object({ shares: z.array(z.object({ project: z.string(), created_at: z.string() })) }).openapi('ShareList');
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/artifacts/{type}',
+  summary: 'List artifacts',
+  description: [
+    'Filters: `?field=[op:]value` with op one of eq (default), neq, lt, lte, gt, gte, in (comma list); repeat a field to combine.',
+    '`?version=latest` keeps the newest version per name. `?version=<semver range>` (e.g. `>2.1.0 <3.5.7`, `^2.1`) is an extension, answered newest first;',
+    'partial versions in op filters are padded (`gt:2.1` is `gt:2.1.0`), ranges keep node-semver meaning (`>2.1` is `>=2.2.0`).',
+    '`?tags=a,b` has all, `?tags-any=a,b` has any; `?metadata.key=[op:]value`, `?metadata=key`. Sort: `?sort=key[:asc|desc],...`. Paging: `limit`, `marker`.',
+  ].join(' '),
+  request: {
+    params: z.object({ type: TypeParam }),
+    query: z.looseObject({
+      limit: z.string().optional().openapi({ description: 'Page size, at most 1000 (default 25)' }),
+      marker: z.string().optional().openapi({ description: 'Id of the last artifact of the previous page' }),
+      sort: z.string().optional().openapi({ example: 'name:asc,version:desc' }),
+      version: z.string().optional().openapi({ example: 'latest' }),
+    }),
+  },
+  responses: { 200: json(ListBody, 'A page of artifacts visible to the caller'), ...errorResponses },
+});
+
+const createArtifactRoute = createRoute({
+  method: 'post',
+  path: '/artifacts/{type}',
+  summary: 'Create a drafted artifact',
+  request: {
+    params: z.object({ type: TypeParam }),
+    body: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: true } } } },
+  },
+  responses: {
+    201: json(ArtifactView, 'The created artifact (drafted, private)'),
+    ...errorResponses,
+    409: { description: 'Same name and version already in the project' },
+    413: { description: 'The project’s artifact quota is used up' },
+  },
+});
+
+const showRoute = createRoute({
+  method: 'get',
+  path: '/artifacts/{type}/{id}',
+  summary: 'Show an artifact',
+  request: { params: z.object({ type: TypeParam, id: IdParam }) },
+  responses: { 200: json(ArtifactView, 'The artifact'), ...errorResponses },
+});
+
+const patchRoute = createRoute({
+  method: 'patch',
+  path: '/artifacts/{type}/{id}',
+  summary: 'Update an artifact with a JSON patch',
+  description: 'Patch `/status` to activate (drafted→active), deactivate or reactivate (admins); patch `/visibility` (active only) to publish.',
+  request: {
+    params: z.object({ type: TypeParam, id: IdParam }),
+    body: {
+      required: true,
+      content: {
+        'application/json-patch+json': { schema: { type: 'array', items: { type: 'object', required: ['op', 'path'] } } },
+      },
+    },
+  },
+  responses: { 200: json(ArtifactView, 'The updated artifact'), ...errorResponses, 409: { description: 'Name and version clash' } },
+});
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/artifacts/{type}/{id}',
+  summary: 'Delete an artifact and its blobs',
+  request: { params: z.object({ type: TypeParam, id: IdParam }) },
+  responses: { 204: { description: 'Deleted' }, ...errorResponses },
+});
+
+const listSharesRoute = createRoute({
+  method: 'get',
+  path: '/artifacts/{type}/{id}/shares',
+  summary: 'Projects an artifact is shared with (extension)',
+  request: { params: z.object({ type: TypeParam, id: IdParam }) },
+  responses: { 200: json(ShareList, 'The shares'), ...errorResponses },
+});
+
+const addShareRoute = createRoute({
+  method: 'put',
+  path: '/artifacts/{type}/{id}/shares/{project}',
+  summary: 'Share an active private artifact with a project (extension)',
+  request: { params: z.object({ type: TypeParam, id: IdParam, project: ProjectParam }) },
+  responses: { 200: json(ShareList, 'The shares, the new one included'), ...errorResponses, 409: { description: 'Not active, or already public' } },
+});
+
+const removeShareRoute = createRoute({
+  method: 'delete',
+  path: '/artifacts/{type}/{id}/shares/{project}',
+  summary: 'Stop sharing an artifact with a project (extension)',
+  request: { params: z.object({ type: TypeParam, id: IdParam, project: ProjectParam }) },
+  responses: { 204: { description: 'No longer shared' }, ...errorResponses },
+});
+
+export function artifactsRouter(deps: Deps) {
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
+  const limitBytes = deps.config.server.json_body_limit_kib * 1024;
+
+  /** A concrete type for writes; `all` is a read-only view. */
+  const writableType = (name: string): ArtifactType => {
+    if (name === ALL_TYPES) throw new MethodNotAllowed('the "all" view is read-only: use a concrete artifact type');
+    return deps.types.get(name);
+  };
+  const readableType = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
+
+  router.openapi(listRoute, async (c) => {
+    const { type: typeName } = c.req.valid('param');
+    const type = readableType(typeName);
+    const url = new URL(c.req.url);
+    const query = parseListQuery(type, [...url.searchParams.entries()], {
+      defaultLimit: deps.config.api.default_limit,
+      maxLimit: deps.config.api.max_limit,
+    });
+    const page = await listArtifacts(deps, c.var.caller, type, query);
+    const base = `/artifacts/${typeName}`;
+    const rest = new URLSearchParams([...url.searchParams.entries()].filter(([k]) => k !== 'marker'));
+    const body: z.infer<typeof ListBody> = {
+      artifacts: page.artifacts,
+      type_name: typeName,
+      first: rest.size > 0 ? `${base}?${rest}` : base,
+      schema: `/schemas/${typeName}`,
+      total_count: page.total,
+    };
+    if (page.lastId) {
+      rest.set('marker', page.lastId);
+      body.next = `${base}?${rest}`;
+    }
+    return c.json(body, 200);
+  });
+
+  router.openapi(createArtifactRoute, async (c) => {
+    const type = writableType(c.req.valid('param').type);
+    const body = requireObject(await readJsonBody(c, { accept: ['application/json'], limitBytes }), 'the artifact');
+    const created = await createArtifact(deps, c.var.caller, type, body);
+    c.header('Location', `/artifacts/${type.name}/${String(created.id)}`);
+    return c.json(created, 201);
+  });
+
+  router.openapi(showRoute, async (c) => {
+    const { type, id } = c.req.valid('param');
+    return c.json(await showArtifact(deps, c.var.caller, readableType(type), id), 200);
+  });
+
+  router.openapi(patchRoute, async (c) => {
+    const { type, id } = c.req.valid('param');
+    const artifactType = writableType(type);
+    const ops = await readJsonBody(c, { accept: ['application/json-patch+json', 'application/json'], limitBytes });
+    return c.json(await updateArtifact(deps, c.var.caller, artifactType, id, ops), 200);
+  });
+
+  router.openapi(deleteRoute, async (c) => {
+    const { type, id } = c.req.valid('param');
+    await deleteArtifact(deps, c.var.caller, writableType(type), id);
+    return c.body(null, 204);
+  });
+
+  router.openapi(listSharesRoute, async (c) => {
+    const { type, id } = c.req.valid('param');
+    return c.json({ shares: await listShares(deps, c.var.caller, writableType(type), id) }, 200);
+  });
+
+  router.openapi(addShareRoute, async (c) => {
+    const { type, id, project } = c.req.valid('param');
+    return c.json({ shares: await addShare(deps, c.var.caller, writableType(type), id, project) }, 200);
+  });
+
+  router.openapi(removeShareRoute, async (c) => {
+    const { type, id, project } = c.req.valid('param');
+    await removeShare(deps, c.var.caller, writableType(type), id, project);
+    return c.body(null, 204);
+  });
+
+  return router;
+}

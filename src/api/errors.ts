@@ -1,0 +1,94 @@
+/**
+ * @module The one place errors become HTTP: AppError → status and Glare's error body; invalid
+ * input (zod) → 400; anything unknown → 500 with only the request id shown.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError, BadRequest, type ErrorCode } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  quota_exceeded: 413,
+  unavailable: 503,
+};
+
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Glare's fault body: `{title, code, explanation, error: {type, message}}`, plus our request id. */
+export function errorBody(status: number, type: string, message: string, requestId: string) {
+  return {
+    title: TITLES[status] ?? 'Error',
+    code: status,
+    explanation: message,
+    error: { type, message },
+    request_id: requestId,
+  };
+}
+
+export const ErrorBody = z
+  .object({
+    title: z.string(),
+    code: z.number().int(),
+    explanation: z.string(),
+    error: z.object({ type: z.string(), message: z.string() }),
+    request_id: z.string(),
+  })
+  .meta({ id: 'Error' });
+
+const errorContent = { 'application/json': { schema: ErrorBody } };
+export const errorResponses = {
+  400: { description: 'The request is malformed; the message says what is wrong', content: errorContent },
+  401: { description: 'Authentication is required or was refused', content: errorContent },
+  403: { description: 'The caller may see but not do this', content: errorContent },
+  404: { description: 'No such type, or no such artifact visible to the caller', content: errorContent },
+} as const;
+
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+}
+
+/** zod-openapi's defaultHook: every invalid input becomes the same 400. */
+export function onInvalidInput(result: { success: boolean; error?: unknown }, _c: Context<AppEnv>): void {
+  if (!result.success && result.error instanceof z.ZodError) throw new BadRequest(describeZodError(result.error));
+}
+
+/** app.onError: `rootLog` is used when the error came before the request logger was set. */
+export const errorHandler = (rootLog: Logger) =>
+  function handleError(err: Error, c: Context<AppEnv>): Response {
+  const requestId = c.get('requestId') ?? 'unknown';
+  if (err instanceof AppError) {
+    const status = STATUS[err.code];
+    if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return c.json(errorBody(status, err.name, err.message, requestId), status);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const message = err.message || TITLES[status] || 'request refused';
+    return c.json(errorBody(status, 'HTTPException', message, requestId), status);
+  }
+  (c.get('log') ?? rootLog).error({ err, requestId }, 'unhandled error');
+  return c.json(errorBody(500, 'InternalError', `internal error; quote request id ${requestId} to the operator`, requestId), 500);
+  };

@@ -1,0 +1,60 @@
+/** @module Liveness, readiness, Prometheus metrics and the API version root. */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { Deps } from '../deps.js';
+import type { AppEnv } from './env.js';
+
+const Status = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() }).openapi('Health');
+
+const versionsRoute = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'API versions',
+  responses: { 200: { description: 'Links to the API versions', content: { 'application/json': { schema: z.object({ versions: z.array(z.unknown()) }) } } } },
+});
+const liveRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process answers',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Status } } } },
+});
+const readyRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: the database answers',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Status } } },
+    503: { description: 'Not ready', content: { 'application/json': { schema: Status } } },
+  },
+});
+
+export function healthRouter(deps: Deps) {
+  const router = new OpenAPIHono<AppEnv>();
+
+  router.openapi(versionsRoute, (c) => {
+    const origin = new URL(c.req.url).origin;
+    return c.json(
+      { versions: [{ id: 'v1.1', status: 'CURRENT', links: [{ rel: 'self', href: `${origin}/` }], min_version: '1.0', version: '1.1' }] },
+      200,
+    );
+  });
+
+  router.openapi(liveRoute, (c) => c.json({ status: 'ok' }, 200));
+
+  router.openapi(readyRoute, async (c) => {
+    try {
+      await deps.db.execute(sql`select 1`);
+      return c.json({ status: 'ok', checks: { database: 'ok' } }, 200);
+    } catch (err) {
+      c.var.log.warn({ err }, 'readiness check failed');
+      return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
+    }
+  });
+
+  router.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.contentType);
+    return c.body(await deps.metrics.metrics(), 200);
+  });
+
+  return router;
+}

@@ -1,0 +1,50 @@
+/**
+ * @module createApp(deps): the HTTP surface of a node. Middleware order: request context (id,
+ * logger, access line, metrics) → auth → routers; errors become HTTP in one place.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { artifactsRouter } from './api/artifacts.js';
+import type { AppEnv } from './api/env.js';
+import { errorHandler } from './api/errors.js';
+import { healthRouter } from './api/health.js';
+import { requestContext } from './api/observability.js';
+import { quotasRouter } from './api/quotas.js';
+import { schemasRouter } from './api/schemas.js';
+import { authenticate } from './auth/middleware.js';
+import type { Deps } from './deps.js';
+import { NotFound } from './errors.js';
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+
+export function createApp(deps: Deps) {
+  const app = new OpenAPIHono<AppEnv>();
+  const auth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
+
+  app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
+  app.use('*', async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : auth(c, next)));
+
+  app.route('/', healthRouter(deps));
+  app.route('/', schemasRouter(deps));
+  app.route('/', artifactsRouter(deps));
+  app.route('/', quotasRouter(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Artifact catalog node',
+      version: '1.1',
+      description: 'OpenStack Glare v1 compatible artifact API, with extensions (semver ranges, shares, quotas with usage).',
+    },
+    security: [{ bearer: [] }, {}],
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+
+  const onError = errorHandler(deps.log);
+  app.notFound((c) => onError(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,313 @@
+/**
+ * @module Field kinds, their flags and validators: what a value of each kind may be, and how it
+ * is described in Glare's JSON schema. Generic and type-specific fields share this one model.
+ */
+import { BadRequest } from '../errors.js';
+
+export const FILTER_OPS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+export const FIELD_KINDS = [
+  'string',
+  'integer',
+  'float',
+  'boolean',
+  'datetime',
+  'string_list',
+  'integer_list',
+  'string_dict',
+  'integer_dict',
+  'blob',
+  'blob_dict',
+  'link',
+  'link_list',
+  'link_dict',
+] as const;
+export type FieldKind = (typeof FIELD_KINDS)[number];
+
+export interface FieldValidators {
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  allowedValues?: Array<string | number>;
+  min?: number;
+  max?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  /** Most keys a dict may hold. */
+  maxSize?: number;
+}
+
+export interface FieldDef {
+  name: string;
+  kind: FieldKind;
+  description: string;
+  /** May change after activation. */
+  mutable: boolean;
+  /** Set by the catalog only; users never write it. */
+  system: boolean;
+  sortable: boolean;
+  requiredOnActivate: boolean;
+  nullable: boolean;
+  default: unknown;
+  filterOps: readonly FilterOp[];
+  validators: FieldValidators;
+  /** For blob kinds: the largest upload accepted, in bytes. */
+  maxBlobSize?: number;
+}
+
+export type FieldSpec = Partial<Omit<FieldDef, 'name' | 'kind'>>;
+
+const SCALAR_KINDS: ReadonlySet<FieldKind> = new Set(['string', 'integer', 'float', 'boolean', 'datetime']);
+export const BLOB_KINDS: ReadonlySet<FieldKind> = new Set(['blob', 'blob_dict']);
+export const LINK_KINDS: ReadonlySet<FieldKind> = new Set(['link', 'link_list', 'link_dict']);
+
+export function isScalar(kind: FieldKind): boolean {
+  return SCALAR_KINDS.has(kind);
+}
+export function isList(kind: FieldKind): boolean {
+  return kind.endsWith('_list');
+}
+export function isDict(kind: FieldKind): boolean {
+  return kind.endsWith('_dict');
+}
+
+/** The kind of one element of a list or dict (or the kind itself for scalars and links). */
+export function elementKind(kind: FieldKind): FieldKind {
+  if (kind === 'string_list' || kind === 'string_dict') return 'string';
+  if (kind === 'integer_list' || kind === 'integer_dict') return 'integer';
+  if (kind === 'link_list' || kind === 'link_dict') return 'link';
+  if (kind === 'blob_dict') return 'blob';
+  return kind;
+}
+
+function defaultFilterOps(kind: FieldKind): readonly FilterOp[] {
+  switch (elementKind(kind)) {
+    case 'integer':
+    case 'float':
+    case 'datetime':
+      return FILTER_OPS;
+    case 'boolean':
+      return ['eq', 'neq'];
+    case 'blob':
+      return [];
+    default:
+      return ['eq', 'neq', 'in'];
+  }
+}
+
+export const DEFAULT_MAX_BLOB_SIZE = 10 * 1024 ** 3;
+
+/** Builds a complete definition with Glare's defaults: immutable, not system, required on activate. */
+export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {}): FieldDef {
+  const def: FieldDef = {
+    name,
+    kind,
+    description: spec.description ?? '',
+    mutable: spec.mutable ?? false,
+    system: spec.system ?? false,
+    sortable: spec.sortable ?? false,
+    requiredOnActivate: spec.requiredOnActivate ?? true,
+    nullable: spec.nullable ?? true,
+    default: spec.default ?? (isList(kind) ? [] : isDict(kind) ? {} : null),
+    filterOps: spec.filterOps ?? defaultFilterOps(kind),
+    validators: spec.validators ?? {},
+    ...(BLOB_KINDS.has(kind) ? { maxBlobSize: spec.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE } : {}),
+  };
+  if (def.sortable && !isScalar(kind)) throw new Error(`field ${name}: only string, integer, float, boolean and datetime fields can be sortable`);
+  return def;
+}
+
+const INTERNAL_LINK = /^\/artifacts\/[a-z0-9_]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const EXTERNAL_LINK = /^https?:\/\/[^\s/$.?#].[^\s]*$/i;
+const DICT_KEY = /^[^\s/]{1,255}$/;
+
+/** Checks and normalises a user-given value for `def`; throws BadRequest naming the field. */
+export function validateFieldValue(def: FieldDef, value: unknown): unknown {
+  if (value === null) {
+    if (!def.nullable) throw new BadRequest(`field "${def.name}" may not be null`);
+    return null;
+  }
+  const kind = def.kind;
+  if (isList(kind)) {
+    if (!Array.isArray(value)) throw new BadRequest(`field "${def.name}" must be a list`);
+    const items = value.map((item, i) => validateElement(def, elementKind(kind), item, `${def.name}[${i}]`));
+    const { maxItems, uniqueItems } = def.validators;
+    if (maxItems !== undefined && items.length > maxItems) throw new BadRequest(`field "${def.name}" may hold at most ${maxItems} items`);
+    if (uniqueItems && new Set(items.map((i) => JSON.stringify(i))).size !== items.length) {
+      throw new BadRequest(`field "${def.name}" must not repeat items`);
+    }
+    return items;
+  }
+  if (isDict(kind)) {
+    if (typeof value !== 'object' || Array.isArray(value)) throw new BadRequest(`field "${def.name}" must be an object`);
+    const entries = Object.entries(value as Record<string, unknown>);
+    const { maxSize } = def.validators;
+    if (maxSize !== undefined && entries.length > maxSize) throw new BadRequest(`field "${def.name}" may hold at most ${maxSize} keys`);
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of entries) {
+      if (!DICT_KEY.test(key)) throw new BadRequest(`field "${def.name}": key "${key.slice(0, 60)}" must be 1-255 characters without spaces or "/"`);
+      out[key] = validateElement(def, elementKind(kind), item, `${def.name}.${key}`);
+    }
+    return out;
+  }
+  return validateElement(def, kind, value, def.name);
+}
+
+function validateElement(def: FieldDef, kind: FieldKind, value: unknown, label: string): unknown {
+  const v = def.validators;
+  switch (kind) {
+    case 'string': {
+      if (typeof value !== 'string') throw new BadRequest(`field "${label}" must be a string`);
+      if (v.minLength !== undefined && value.length < v.minLength) throw new BadRequest(`field "${label}" must have at least ${v.minLength} characters`);
+      if (v.maxLength !== undefined && value.length > v.maxLength) throw new BadRequest(`field "${label}" may have at most ${v.maxLength} characters`);
+      if (v.pattern !== undefined && !new RegExp(v.pattern).test(value)) throw new BadRequest(`field "${label}" must match ${v.pattern}`);
+      checkAllowed(v, value, label);
+      return value;
+    }
+    case 'integer':
+    case 'float': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new BadRequest(`field "${label}" must be a number`);
+      if (kind === 'integer' && !Number.isSafeInteger(value)) throw new BadRequest(`field "${label}" must be a whole number`);
+      if (v.min !== undefined && value < v.min) throw new BadRequest(`field "${label}" must be at least ${v.min}`);
+      if (v.max !== undefined && value > v.max) throw new BadRequest(`field "${label}" must be at most ${v.max}`);
+      checkAllowed(v, value, label);
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new BadRequest(`field "${label}" must be true or false`);
+      return value;
+    case 'datetime': {
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+        throw new BadRequest(`field "${label}" must be an ISO 8601 date-time`);
+      }
+      return new Date(value).toISOString();
+    }
+    case 'link': {
+      if (typeof value !== 'string' || value.length > 2048 || !(INTERNAL_LINK.test(value) || EXTERNAL_LINK.test(value))) {
+        throw new BadRequest(`field "${label}" must be a link: /artifacts/<type>/<id> or an http(s) URL`);
+      }
+      return value;
+    }
+    default:
+      throw new BadRequest(`field "${label}" is a blob: upload it with PUT, it cannot be set directly`);
+  }
+}
+
+function checkAllowed(v: FieldValidators, value: string | number, label: string) {
+  if (v.allowedValues !== undefined && !v.allowedValues.includes(value)) {
+    throw new BadRequest(`field "${label}" must be one of: ${v.allowedValues.join(', ')}`);
+  }
+}
+
+/** Internal link target, or undefined for an external URL. */
+export function parseInternalLink(link: string): { type: string; id: string } | undefined {
+  if (!INTERNAL_LINK.test(link)) return undefined;
+  const [, , type, id] = link.split('/');
+  return { type: type!, id: id! };
+}
+
+/** An empty value: what "not set" means for required_on_activate. */
+export function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value as object).length === 0;
+  return value === '';
+}
+
+const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
+  string: 'String',
+  integer: 'Integer',
+  float: 'Float',
+  boolean: 'Boolean',
+  datetime: 'DateTime',
+  string_list: 'StringList',
+  integer_list: 'IntegerList',
+  string_dict: 'StringDict',
+  integer_dict: 'IntegerDict',
+  blob: 'Blob',
+  blob_dict: 'BlobDict',
+  link: 'Link',
+  link_list: 'LinkList',
+  link_dict: 'LinkDict',
+};
+
+const BLOB_SCHEMA = {
+  type: 'object',
+  properties: {
+    url: { type: ['string', 'null'], format: 'uri', maxLength: 2048 },
+    size: { type: ['number', 'null'] },
+    md5: { type: ['string', 'null'] },
+    sha1: { type: ['string', 'null'] },
+    sha256: { type: ['string', 'null'] },
+    external: { type: 'boolean' },
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['saving', 'active'] },
+    content_type: { type: ['string', 'null'] },
+  },
+  required: ['url', 'size', 'md5', 'sha1', 'sha256', 'external', 'status', 'id', 'content_type'],
+};
+
+function elementSchema(kind: FieldKind, v: FieldValidators): Record<string, unknown> {
+  switch (kind) {
+    case 'string':
+      return {
+        type: 'string',
+        ...(v.minLength !== undefined ? { minLength: v.minLength } : {}),
+        ...(v.maxLength !== undefined ? { maxLength: v.maxLength } : {}),
+        ...(v.pattern !== undefined ? { pattern: v.pattern } : {}),
+        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
+      };
+    case 'integer':
+    case 'float':
+      return {
+        type: kind === 'integer' ? 'integer' : 'number',
+        ...(v.min !== undefined ? { minimum: v.min } : {}),
+        ...(v.max !== undefined ? { maximum: v.max } : {}),
+        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
+      };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'datetime':
+      return { type: 'string', format: 'date-time' };
+    case 'link':
+      return { type: 'string', format: 'uri' };
+    default:
+      return BLOB_SCHEMA;
+  }
+}
+
+/** The field as Glare describes it in GET /schemas. */
+export function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
+  const base = elementKind(def.kind);
+  let schema: Record<string, unknown>;
+  if (isList(def.kind)) {
+    schema = {
+      type: 'array',
+      items: elementSchema(base, def.validators),
+      ...(def.validators.maxItems !== undefined ? { maxItems: def.validators.maxItems } : {}),
+      ...(def.validators.uniqueItems ? { uniqueItems: true } : {}),
+    };
+  } else if (isDict(def.kind)) {
+    schema = {
+      type: 'object',
+      additionalProperties: elementSchema(base, def.validators),
+      ...(def.validators.maxSize !== undefined ? { maxProperties: def.validators.maxSize } : {}),
+    };
+  } else {
+    schema = elementSchema(base, def.validators);
+  }
+  if (def.nullable) schema.type = [schema.type, 'null'];
+  return {
+    ...schema,
+    description: def.description,
+    glareType: GLARE_TYPE_NAMES[def.kind],
+    filter_ops: def.filterOps,
+    required_on_activate: def.requiredOnActivate,
+    ...(def.system ? { readOnly: true } : {}),
+    ...(def.mutable ? { mutable: true } : {}),
+    ...(def.sortable ? { sortable: true } : {}),
+    ...(def.default !== null ? { default: def.default } : {}),
+    ...(def.maxBlobSize !== undefined ? { maxSize: def.maxBlobSize } : {}),
+  };
+}

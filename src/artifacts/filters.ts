@@ -1,0 +1,191 @@
+/**
+ * @module The Glare list grammar, parsed once into typed filters, sort keys and paging:
+ *
+ *   ?field=[op:]value          op: eq (default), neq, lt, lte, gt, gte, in (comma list)
+ *   ?version=gt:2.1&version=lt:3.5.7   repeat a field to combine (AND)
+ *   ?version=latest            newest version per name (combines with every other filter)
+ *   ?version=>2.1.0 <3.5.7     a semver range expression (extension), newest first
+ *   ?tags=a,b  ?tags-any=a,b   has all / has any of the tags
+ *   ?metadata.key=[op:]value   compares one dict value; ?metadata=key tests a key
+ *   ?list_field=[op:]value     eq: contains, neq: does not contain, in: contains any
+ *   ?sort=key[:asc|desc],...   sortable fields only; default created_at:desc
+ *   ?limit=n&marker=<id>       keyset paging after the artifact `marker`
+ *
+ * No SQL here: db/queries/predicates.ts is the only SQL form of these filters.
+ */
+import type { ArtifactType } from './artifact-type.js';
+import { BadRequest } from '../errors.js';
+import { FILTER_OPS, elementKind, isDict, isList, isScalar, type FieldDef, type FilterOp } from './fields.js';
+import { GENERIC_FIELDS } from './generic-fields.js';
+import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey, type KeyRangeSet } from './versions.js';
+
+export type ScalarValue = string | number | boolean;
+
+export type Filter =
+  | { kind: 'compare'; field: FieldDef; op: FilterOp; values: ScalarValue[] }
+  | { kind: 'version'; op: FilterOp; keys: string[] }
+  | { kind: 'version_range'; sets: KeyRangeSet[] }
+  /** A list holds the value, or a dict has the key. */
+  | { kind: 'member'; field: FieldDef; op: 'eq' | 'neq' | 'in'; values: ScalarValue[] }
+  | { kind: 'dict_value'; field: FieldDef; key: string; op: FilterOp; values: ScalarValue[] }
+  | { kind: 'tags'; match: 'all' | 'any'; values: string[] };
+
+export interface SortKey {
+  field: FieldDef;
+  direction: 'asc' | 'desc';
+}
+
+export interface ListQuery {
+  filters: Filter[];
+  latest: boolean;
+  sort: SortKey[];
+  limit: number;
+  marker?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_IN_VALUES = 100;
+const MAX_FILTERS = 50;
+
+/** `type` undefined means the `all` view: generic fields only. */
+export function parseListQuery(
+  type: ArtifactType | undefined,
+  params: Array<[string, string]>,
+  limits: { defaultLimit: number; maxLimit: number },
+): ListQuery {
+  const fields = type ? type.fields : new Map(GENERIC_FIELDS.map((f) => [f.name, f]));
+  const query: ListQuery = { filters: [], latest: false, sort: [], limit: limits.defaultLimit };
+  let hasRange = false;
+  if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
+
+  for (const [name, raw] of params) {
+    if (name === 'limit') query.limit = parseLimit(raw, limits.maxLimit);
+    else if (name === 'marker') {
+      if (!UUID.test(raw)) throw new BadRequest(`marker "${raw.slice(0, 60)}" is not an artifact id`);
+      query.marker = raw.toLowerCase();
+    } else if (name === 'sort') query.sort = parseSort(raw, fields);
+    else if (name === 'tags' || name === 'tags-any') query.filters.push(parseTags(name, raw));
+    else if (name === 'version') {
+      const parsed = parseVersionFilter(raw);
+      if (parsed === 'latest') query.latest = true;
+      else {
+        if (parsed.kind === 'version_range') hasRange = true;
+        query.filters.push(parsed);
+      }
+    } else query.filters.push(parseFieldFilter(name, raw, fields));
+  }
+  if (query.sort.length === 0) {
+    query.sort = hasRange
+      ? [{ field: fields.get('version')!, direction: 'desc' }]
+      : [{ field: fields.get('created_at')!, direction: 'desc' }];
+  }
+  return query;
+}
+
+function parseLimit(raw: string, max: number): number {
+  if (!/^\d+$/.test(raw)) throw new BadRequest(`limit must be a whole number from 0 to ${max}, got "${raw.slice(0, 20)}"`);
+  const n = Number(raw);
+  if (n > max) throw new BadRequest(`limit may be at most ${max}`);
+  return n;
+}
+
+function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>): SortKey[] {
+  const keys = raw.split(',').map((part) => {
+    const [name = '', direction = 'desc', extra] = part.trim().split(':');
+    if (extra !== undefined || (direction !== 'asc' && direction !== 'desc')) {
+      throw new BadRequest(`sort "${part}": expected key[:asc|desc]`);
+    }
+    const field = fields.get(name);
+    if (!field) throw new BadRequest(`sort: unknown field "${name}"`);
+    if (!field.sortable) throw new BadRequest(`sort: field "${name}" is not sortable`);
+    return { field, direction } as SortKey;
+  });
+  if (new Set(keys.map((k) => k.field.name)).size !== keys.length) throw new BadRequest('sort: a key is repeated');
+  return keys;
+}
+
+function parseTags(name: string, raw: string): Filter {
+  const values = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  if (values.length === 0) throw new BadRequest(`${name}: give at least one tag`);
+  if (values.length > MAX_IN_VALUES) throw new BadRequest(`${name}: at most ${MAX_IN_VALUES} tags`);
+  return { kind: 'tags', match: name === 'tags' ? 'all' : 'any', values };
+}
+
+function splitOp(raw: string): { op: FilterOp; value: string; explicit: boolean } {
+  const colon = raw.indexOf(':');
+  if (colon > 0) {
+    const op = raw.slice(0, colon);
+    if ((FILTER_OPS as readonly string[]).includes(op)) return { op: op as FilterOp, value: raw.slice(colon + 1), explicit: true };
+  }
+  return { op: 'eq', value: raw, explicit: false };
+}
+
+function splitIn(op: FilterOp, value: string): string[] {
+  if (op !== 'in') return [value];
+  const values = value.split(',');
+  if (values.length > MAX_IN_VALUES) throw new BadRequest(`an "in" filter takes at most ${MAX_IN_VALUES} values`);
+  return values;
+}
+
+export function parseVersionFilter(raw: string): Filter | 'latest' {
+  if (raw === 'latest') return 'latest';
+  const { op, value, explicit } = splitOp(raw);
+  if (explicit || isVersionLike(value)) {
+    return { kind: 'version', op, keys: splitIn(op, value).map((v) => versionKey(parseVersion(v))) };
+  }
+  return { kind: 'version_range', sets: rangeToKeySets(parseRange(raw)) };
+}
+
+function parseFieldFilter(name: string, raw: string, fields: ReadonlyMap<string, FieldDef>): Filter {
+  const dot = name.indexOf('.');
+  const fieldName = dot === -1 ? name : name.slice(0, dot);
+  const field = fields.get(fieldName);
+  if (!field) throw new BadRequest(`unknown filter "${name.slice(0, 60)}": no field "${fieldName.slice(0, 60)}"`);
+  const { op, value } = splitOp(raw);
+  if (!field.filterOps.includes(op)) {
+    throw new BadRequest(`field "${field.name}" does not allow the "${op}" filter; allowed: ${field.filterOps.join(', ') || 'none'}`);
+  }
+  const element = elementKind(field.kind);
+
+  if (dot !== -1) {
+    if (!isDict(field.kind)) throw new BadRequest(`filter "${name.slice(0, 60)}": only dict fields have keys to filter on`);
+    const key = name.slice(dot + 1);
+    if (key.length === 0) throw new BadRequest(`filter "${name}": the dict key is empty`);
+    return { kind: 'dict_value', field, key, op, values: splitIn(op, value).map((v) => coerce(field, element, v)) };
+  }
+  if (isList(field.kind) || isDict(field.kind)) {
+    if (op !== 'eq' && op !== 'neq' && op !== 'in') {
+      throw new BadRequest(`field "${field.name}" is a ${isList(field.kind) ? 'list' : 'dict'}: filter it with eq, neq or in`);
+    }
+    const memberKind = isDict(field.kind) ? 'string' : element;
+    return { kind: 'member', field, op, values: splitIn(op, value).map((v) => coerce(field, memberKind, v)) };
+  }
+  if (!isScalar(field.kind) && element !== 'link') throw new BadRequest(`field "${field.name}" cannot be filtered`);
+  return { kind: 'compare', field, op, values: splitIn(op, value).map((v) => coerce(field, element, v)) };
+}
+
+function coerce(field: FieldDef, kind: FieldDef['kind'], raw: string): ScalarValue {
+  switch (kind) {
+    case 'integer': {
+      if (!/^-?\d{1,15}$/.test(raw)) throw new BadRequest(`filter on "${field.name}": "${raw.slice(0, 40)}" is not a whole number`);
+      return Number(raw);
+    }
+    case 'float': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new BadRequest(`filter on "${field.name}": "${raw.slice(0, 40)}" is not a number`);
+      return n;
+    }
+    case 'boolean':
+      if (raw !== 'true' && raw !== 'false') throw new BadRequest(`filter on "${field.name}": expected true or false`);
+      return raw === 'true';
+    case 'datetime': {
+      const t = Date.parse(raw);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(t)) throw new BadRequest(`filter on "${field.name}": "${raw.slice(0, 40)}" is not an ISO 8601 date-time`);
+      return new Date(t).toISOString();
+    }
+    default:
+      if (field.name === 'id' && !UUID.test(raw)) throw new BadRequest(`filter on "id": "${raw.slice(0, 40)}" is not an artifact id`);
+      if (raw.length > 4096) throw new BadRequest(`filter on "${field.name}": the value is too long`);
+      return raw;
+  }
+}

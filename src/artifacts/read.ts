@@ -1,0 +1,47 @@
+/** @module Showing and listing artifacts, as the caller is allowed to see them. */
+import type { Caller } from '../auth/caller.js';
+import { findBlobsOf, findVisibleArtifact, listArtifacts as queryArtifacts } from '../db/queries/artifacts.js';
+import type { ArtifactRow, BlobRow } from '../db/schema/index.js';
+import type { Deps } from '../deps.js';
+import { NotFound } from '../errors.js';
+import type { ArtifactType, ArtifactValues } from './artifact-type.js';
+import type { ListQuery } from './filters.js';
+import { visibilityFor } from './policy.js';
+import { toArtifactValues, toGenericValues } from './values.js';
+
+type ReadDeps = Pick<Deps, 'db' | 'types'>;
+
+/** The artifact row if the caller may see it; NotFound otherwise (also for another type's id). */
+export async function findArtifactRow(deps: Pick<Deps, 'db'>, caller: Caller, typeName: string | undefined, id: string): Promise<ArtifactRow> {
+  const row = await findVisibleArtifact(deps.db, { id, typeName, visibleTo: visibilityFor(caller) });
+  if (!row) throw new NotFound(`no ${typeName ?? 'artifact'} with id ${id}`);
+  return row;
+}
+
+/** `type` undefined: the `all` view, generic fields only. */
+export async function showArtifact(deps: ReadDeps, caller: Caller, type: ArtifactType | undefined, id: string): Promise<ArtifactValues> {
+  const row = await findArtifactRow(deps, caller, type?.name, id);
+  const blobs = await findBlobsOf(deps.db, [row.id]);
+  return type ? toArtifactValues(type, row, blobs) : toGenericValues(row, displayName(deps, row.typeName), blobs);
+}
+
+export async function listArtifacts(
+  deps: ReadDeps,
+  caller: Caller,
+  type: ArtifactType | undefined,
+  query: ListQuery,
+): Promise<{ artifacts: ArtifactValues[]; total: number; lastId?: string }> {
+  const { rows, total } = await queryArtifacts(deps.db, { typeName: type?.name, query, visibleTo: visibilityFor(caller) });
+  const blobs = await findBlobsOf(deps.db, rows.map((r) => r.id));
+  const byArtifact = new Map<string, BlobRow[]>();
+  for (const b of blobs) byArtifact.set(b.artifactId, [...(byArtifact.get(b.artifactId) ?? []), b]);
+  const artifacts = rows.map((row) =>
+    type ? toArtifactValues(type, row, byArtifact.get(row.id) ?? []) : toGenericValues(row, displayName(deps, row.typeName), byArtifact.get(row.id) ?? []),
+  );
+  return { artifacts, total, ...(rows.length === query.limit && rows.length > 0 ? { lastId: rows.at(-1)!.id } : {}) };
+}
+
+function displayName(deps: ReadDeps, typeName: string): string {
+  // Rows of a type whose plugin was removed still list under `all`, by their stored name.
+  return deps.types.has(typeName) ? deps.types.get(typeName).displayName : typeName;
+}

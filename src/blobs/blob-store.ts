@@ -1,0 +1,67 @@
+/**
+ * @module The storage contract every blob backend (filesystem, S3, Swift) implements.
+ *
+ * Backends only move bytes. Hashing, size limits, expected-checksum checks and the
+ * saving → active transition are decided elsewhere, once (digest.ts and the artifacts domain).
+ */
+import type { Readable } from 'node:stream';
+
+/** Where we would like an object to live: built by us (`<type>/<artifactId>/<blobId>`), never from input. */
+export type BlobKey = string & { readonly __brand: 'BlobKey' };
+
+/** An inclusive byte range, as in HTTP Range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface WriteOptions {
+  /** The key the caller suggests. A content-addressed backend may ignore it. */
+  key: BlobKey;
+  signal: AbortSignal;
+  contentType?: string;
+  /**
+   * Resolves with the hex sha256 of the bytes once `body` has ended cleanly (and was verified);
+   * rejects if hashing or verification fails. A content-addressed backend awaits it to learn
+   * where the bytes belong; others may ignore it.
+   */
+  sha256: Promise<string>;
+}
+
+export interface StoredObject {
+  /** Opaque, backend-specific address of the bytes; what the catalog records. */
+  locator: string;
+  bytes: number;
+}
+
+export interface ListedObject extends StoredObject {
+  modifiedAt: Date;
+}
+
+export interface BlobStore {
+  readonly kind: 'fs' | 's3' | 'swift';
+  /**
+   * Reads `body` to the end and resolves when the object is durable. If `body` errors, the signal
+   * aborts or `sha256` rejects, it rejects and nothing stays visible (no partial object at the locator).
+   */
+  write(body: Readable, opts: WriteOptions): Promise<StoredObject>;
+  /** Rejects with BlobMissing if absent. The caller must consume or destroy the stream. */
+  read(locator: string, opts?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  stat(locator: string): Promise<{ bytes: number } | undefined>;
+  /** Idempotent: removing an absent object succeeds. */
+  remove(locator: string): Promise<void>;
+  /** Every stored object (including leftovers of interrupted writes), for the scrub job. */
+  list(): AsyncIterable<ListedObject>;
+  /** A short-lived URL a client may fetch directly (S3 presign, Swift temp URL), where supported. */
+  directUrl?(locator: string, ttlSeconds: number): Promise<URL>;
+  /** Releases sockets and timers. */
+  close?(): Promise<void>;
+}
+
+/** Raised by `read` when the object does not exist. */
+export class BlobMissing extends Error {
+  constructor(readonly locator: string) {
+    super(`blob ${locator} is missing from the store`);
+    this.name = 'BlobMissing';
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * @module The SQL forms of the domain's filters, sort keys and visibility policy. The only place
+ * those become SQL.
+ */
+import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { GENERIC_FIELD_NAMES } from '../../artifacts/generic-fields.js';
+import type { FieldDef, FilterOp } from '../../artifacts/fields.js';
+import type { Filter, ScalarValue, SortKey } from '../../artifacts/filters.js';
+import type { Visibility } from '../../artifacts/policy.js';
+import type { KeyRangeSet } from '../../artifacts/versions.js';
+import { artifactShares, artifacts } from '../schema/index.js';
+
+const GENERIC_COLUMNS = {
+  id: artifacts.id,
+  name: artifacts.name,
+  version: artifacts.versionKey,
+  description: artifacts.description,
+  tags: artifacts.tags,
+  metadata: artifacts.metadata,
+  owner: artifacts.owner,
+  visibility: artifacts.visibility,
+  status: artifacts.status,
+  created_at: artifacts.createdAt,
+  updated_at: artifacts.updatedAt,
+  activated_at: artifacts.activatedAt,
+  display_type_name: artifacts.typeName,
+  provided_by: artifacts.providedBy,
+  supported_by: artifacts.supportedBy,
+  license: artifacts.license,
+  license_url: artifacts.licenseUrl,
+  release: artifacts.release,
+} as const;
+
+const CASTS: Partial<Record<FieldDef['kind'], string>> = {
+  integer: 'bigint',
+  float: 'double precision',
+  boolean: 'boolean',
+  datetime: 'timestamptz',
+};
+
+/** The SQL expression holding a scalar field's value. */
+export function fieldExpr(field: FieldDef): SQL {
+  if (GENERIC_FIELD_NAMES.has(field.name)) {
+    const column = GENERIC_COLUMNS[field.name as keyof typeof GENERIC_COLUMNS];
+    if (!column) throw new Error(`generic field ${field.name} has no column`);
+    return sql`${column}`;
+  }
+  const cast = CASTS[field.kind];
+  const text = sql`(${artifacts.fields} ->> ${sql.raw(quoteLiteral(field.name))})`;
+  return cast ? sql`${text}::${sql.raw(cast)}` : text;
+}
+
+/** The jsonb (or array) value of a list/dict field. */
+function collectionExpr(field: FieldDef): SQL {
+  if (GENERIC_FIELD_NAMES.has(field.name)) return fieldExpr(field);
+  return sql`(${artifacts.fields} -> ${sql.raw(quoteLiteral(field.name))})`;
+}
+
+/** Field names are validated identifiers ([a-z0-9_]); quoting keeps that an invariant, not a hope. */
+function quoteLiteral(name: string): string {
+  return `'${name.replace(/'/g, "''")}'`;
+}
+
+function isArrayColumn(field: FieldDef): boolean {
+  return field.name === 'tags' || field.name === 'release';
+}
+
+function compare(expr: SQL, op: FilterOp, values: readonly unknown[]): SQL {
+  const [v] = values;
+  switch (op) {
+    case 'eq':
+      return sql`${expr} = ${v}`;
+    case 'neq':
+      return sql`${expr} <> ${v}`;
+    case 'lt':
+      return sql`${expr} < ${v}`;
+    case 'lte':
+      return sql`${expr} <= ${v}`;
+    case 'gt':
+      return sql`${expr} > ${v}`;
+    case 'gte':
+      return sql`${expr} >= ${v}`;
+    case 'in':
+      return sql`${expr} in (${sql.join(values.map((x) => sql`${x}`), sql`, `)})`;
+  }
+}
+
+function textArray(values: readonly ScalarValue[]): SQL {
+  return sql`array[${sql.join(values.map((v) => sql`${String(v)}`), sql`, `)}]::text[]`;
+}
+
+function keyComparison(op: string, key: string): SQL {
+  switch (op) {
+    case '<':
+      return lt(artifacts.versionKey, key);
+    case '<=':
+      return lte(artifacts.versionKey, key);
+    case '>':
+      return gt(artifacts.versionKey, key);
+    case '>=':
+      return gte(artifacts.versionKey, key);
+    default:
+      return eq(artifacts.versionKey, key);
+  }
+}
+
+function rangeSetWhere(set: KeyRangeSet): SQL {
+  const prerelease = or(
+    isNull(artifacts.versionPrerelease),
+    ...set.prereleaseWindows.map((w) => and(gt(artifacts.versionKey, w.above), lt(artifacts.versionKey, w.below))),
+  )!;
+  return and(...set.comparisons.map((c) => keyComparison(c.op, c.key)), prerelease)!;
+}
+
+export function filterWhere(filter: Filter): SQL {
+  switch (filter.kind) {
+    case 'version':
+      return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys);
+    case 'version_range':
+      return or(...filter.sets.map(rangeSetWhere))!;
+    case 'compare':
+      return compare(fieldExpr(filter.field), filter.op, filter.values);
+    case 'tags':
+      return filter.match === 'all' ? sql`${artifacts.tags} @> ${textArray(filter.values)}` : sql`${artifacts.tags} && ${textArray(filter.values)}`;
+    case 'member': {
+      const expr = collectionExpr(filter.field);
+      let has: SQL;
+      if (isArrayColumn(filter.field)) {
+        has = filter.op === 'in' ? sql`${expr} && ${textArray(filter.values)}` : sql`${expr} @> ${textArray(filter.values)}`;
+      } else if (filter.field.kind.endsWith('_dict')) {
+        has = filter.op === 'in' ? sql`${expr} ?| ${textArray(filter.values)}` : sql`${expr} ? ${String(filter.values[0])}`;
+      } else {
+        const anyOf = filter.values.map((v) => sql`${expr} @> ${JSON.stringify([v])}::jsonb`);
+        has = filter.op === 'in' ? or(...anyOf)! : anyOf[0]!;
+      }
+      return filter.op === 'neq' ? sql`not coalesce(${has}, false)` : has;
+    }
+    case 'dict_value': {
+      const container = collectionExpr(filter.field);
+      if (filter.op === 'eq' && filter.field.kind === 'string_dict') {
+        return sql`${container} @> ${JSON.stringify({ [filter.key]: filter.values[0] })}::jsonb`;
+      }
+      const cast = filter.field.kind === 'integer_dict' ? '::bigint' : '';
+      const value = sql`(${container} ->> ${filter.key})${sql.raw(cast)}`;
+      return compare(value, filter.op, filter.values);
+    }
+  }
+}
+
+/** The only SQL form of the visibility policy (artifacts/policy.ts). */
+export function visibleWhere(v: Visibility): SQL | undefined {
+  switch (v.kind) {
+    case 'all':
+      return undefined;
+    case 'public':
+      return and(eq(artifacts.visibility, 'public'), eq(artifacts.status, 'active'));
+    case 'project':
+      return or(
+        eq(artifacts.owner, v.projectId),
+        and(
+          eq(artifacts.status, 'active'),
+          or(
+            eq(artifacts.visibility, 'public'),
+            sql`exists (select 1 from ${artifactShares} where ${artifactShares.artifactId} = ${artifacts.id} and ${artifactShares.project} = ${v.projectId})`,
+          ),
+        ),
+      );
+  }
+}
+
+export function orderBy(sort: readonly SortKey[]): SQL[] {
+  const keys = sort.map((k) => (k.direction === 'asc' ? asc(fieldExpr(k.field)) : desc(fieldExpr(k.field))));
+  const last = sort.at(-1)?.direction ?? 'desc';
+  // id breaks ties so that keyset paging never skips or repeats a row.
+  return [...keys, last === 'asc' ? asc(artifacts.id) : desc(artifacts.id)];
+}
+
+/**
+ * Rows strictly after the marker row in `sort` order. PostgreSQL puts NULLs last ascending and
+ * first descending, i.e. NULL sorts as the largest value; the comparisons below follow that.
+ */
+export function afterMarker(sort: readonly SortKey[], markerValues: readonly unknown[], markerId: string): SQL {
+  const keys = [...sort.map((k, i) => ({ expr: fieldExpr(k.field), dir: k.direction, value: markerValues[i] }))];
+  const lastDir = sort.at(-1)?.direction ?? 'desc';
+  keys.push({ expr: sql`${artifacts.id}`, dir: lastDir, value: markerId });
+  const branches: SQL[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const equalBefore = keys.slice(0, i).map((k) => (k.value === null || k.value === undefined ? sql`${k.expr} is null` : sql`${k.expr} = ${k.value}`));
+    const k = keys[i]!;
+    let beyond: SQL | undefined;
+    if (k.value === null || k.value === undefined) beyond = k.dir === 'desc' ? sql`${k.expr} is not null` : undefined;
+    else beyond = k.dir === 'asc' ? sql`(${k.expr} > ${k.value} or ${k.expr} is null)` : sql`${k.expr} < ${k.value}`;
+    if (beyond) branches.push(and(...equalBefore, beyond)!);
+  }
+  return branches.length > 0 ? or(...branches)! : sql`false`;
+}
+

@@ -1,0 +1,61 @@
+/** @module The artifacts table: generic fields as columns, type-specific values in `fields`. */
+import { sql } from 'drizzle-orm';
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { byteOrderedText, lifecycleDates } from './columns.js';
+
+export const artifacts = pgTable(
+  'artifacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    typeName: text('type_name').notNull(),
+    typeVersion: text('type_version').notNull(),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    versionMajor: bigint('version_major', { mode: 'number' }).notNull(),
+    versionMinor: bigint('version_minor', { mode: 'number' }).notNull(),
+    versionPatch: bigint('version_patch', { mode: 'number' }).notNull(),
+    versionPrerelease: text('version_prerelease'),
+    /** Semver precedence as byte order: see artifacts/versions.ts. */
+    versionKey: byteOrderedText('version_key').notNull(),
+    description: text('description').notNull().default(''),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    owner: text('owner').notNull(),
+    visibility: text('visibility', { enum: ['private', 'public'] }).notNull().default('private'),
+    status: text('status', { enum: ['drafted', 'active', 'deactivated', 'deleted'] }).notNull().default('drafted'),
+    providedBy: jsonb('provided_by').$type<Record<string, string>>(),
+    supportedBy: jsonb('supported_by').$type<Record<string, string>>(),
+    license: text('license'),
+    licenseUrl: text('license_url'),
+    release: text('release').array().notNull().default(sql`'{}'::text[]`),
+    /** Type-specific, non-blob field values by field name. */
+    fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
+    ...lifecycleDates,
+    activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('artifacts_owner_name_version_unique').on(t.typeName, t.owner, t.name, t.version),
+    index('artifacts_type_name_version_idx').on(t.typeName, t.name, t.versionKey),
+    index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
+    index('artifacts_name_version_idx').on(t.name, t.versionKey),
+    index('artifacts_owner_idx').on(t.owner),
+    index('artifacts_tags_idx').using('gin', t.tags),
+    index('artifacts_metadata_idx').using('gin', t.metadata),
+  ],
+);
+
+/** Projects an owner has shared an active artifact with; they see it as if it were public. */
+export const artifactShares = pgTable(
+  'artifact_shares',
+  {
+    artifactId: uuid('artifact_id')
+      .notNull()
+      .references(() => artifacts.id, { onDelete: 'cascade' }),
+    project: text('project').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.artifactId, t.project] }), index('artifact_shares_project_idx').on(t.project, t.artifactId)],
+);
+
+export type ArtifactRow = typeof artifacts.$inferSelect;
+export type NewArtifactRow = typeof artifacts.$inferInsert;

@@ -1,0 +1,3 @@
+export * from './artifacts.js';
+export * from './blobs.js';
+export * from './quotas.js';

@@ -1,0 +1,57 @@
+/**
+ * @module The domain's error hierarchy. No HTTP here: api/errors.ts alone maps these to status codes.
+ */
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'quota_exceeded'
+  | 'unavailable';
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequest extends AppError {
+  readonly code = 'bad_request';
+}
+export class Unauthenticated extends AppError {
+  readonly code = 'unauthenticated';
+}
+export class Forbidden extends AppError {
+  readonly code = 'forbidden';
+}
+export class NotFound extends AppError {
+  readonly code = 'not_found';
+}
+export class MethodNotAllowed extends AppError {
+  readonly code = 'method_not_allowed';
+}
+export class Conflict extends AppError {
+  readonly code = 'conflict';
+}
+export class PayloadTooLarge extends AppError {
+  readonly code = 'payload_too_large';
+}
+export class UnsupportedMediaType extends AppError {
+  readonly code = 'unsupported_media_type';
+}
+export class QuotaExceeded extends AppError {
+  readonly code = 'quota_exceeded';
+}
+export class Unavailable extends AppError {
+  readonly code = 'unavailable';
+}

@@ -1,0 +1,134 @@
+/**
+ * @module Artifact types an operator declares in YAML (node-config/types/*.yaml), no code needed.
+ *
+ * ```yaml
+ * name: vnf_packages
+ * version: "1.0"
+ * display_name: VNF package
+ * fields:
+ *   vendor: { kind: string, sortable: true, validators: { max_length: 255 } }
+ *   package: { kind: blob, max_blob_size: 104857600 }
+ * ```
+ */
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { defineArtifactType, type ArtifactType } from '../artifacts/artifact-type.js';
+import { FIELD_KINDS, FILTER_OPS } from '../artifacts/fields.js';
+
+const Validators = z
+  .object({
+    min_length: z.number().int().min(0).optional(),
+    max_length: z.number().int().min(1).optional(),
+    pattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+    allowed_values: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    max_items: z.number().int().min(0).optional(),
+    unique_items: z.boolean().optional(),
+    max_size: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const FieldYaml = z
+  .object({
+    kind: z.enum(FIELD_KINDS),
+    description: z.string().optional(),
+    mutable: z.boolean().optional(),
+    system: z.boolean().optional(),
+    sortable: z.boolean().optional(),
+    required_on_activate: z.boolean().optional(),
+    nullable: z.boolean().optional(),
+    default: z.unknown().optional(),
+    filter_ops: z.array(z.enum(FILTER_OPS)).optional(),
+    validators: Validators.optional(),
+    max_blob_size: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const TypeYaml = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower case letters, digits and _'),
+    version: z.union([z.string(), z.number()]).transform(String),
+    display_name: z.string().optional(),
+    description: z.string().optional(),
+    fields: z.record(z.string(), FieldYaml),
+  })
+  .strict();
+
+export class TypeFileError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`artifact type file ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TypeFileError';
+  }
+}
+
+export function typeFromYaml(file: string, text: string): ArtifactType {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new TypeFileError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  const parsed = TypeYaml.safeParse(doc);
+  if (!parsed.success) throw new TypeFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
+  const t = parsed.data;
+  try {
+    return defineArtifactType({
+      name: t.name,
+      version: t.version,
+      displayName: t.display_name,
+      description: t.description,
+      fields: Object.fromEntries(
+        Object.entries(t.fields).map(([name, f]) => [
+          name,
+          {
+            kind: f.kind,
+            description: f.description,
+            mutable: f.mutable,
+            system: f.system,
+            sortable: f.sortable,
+            requiredOnActivate: f.required_on_activate,
+            nullable: f.nullable,
+            default: f.default,
+            filterOps: f.filter_ops,
+            maxBlobSize: f.max_blob_size,
+            validators: f.validators && {
+              minLength: f.validators.min_length,
+              maxLength: f.validators.max_length,
+              pattern: f.validators.pattern,
+              allowedValues: f.validators.allowed_values,
+              min: f.validators.min,
+              max: f.validators.max,
+              maxItems: f.validators.max_items,
+              uniqueItems: f.validators.unique_items,
+              maxSize: f.validators.max_size,
+            },
+          },
+        ]),
+      ),
+    });
+  } catch (err) {
+    throw new TypeFileError(file, [(err as Error).message]);
+  }
+}
+
+/** Every *.yaml / *.yml file in `dir` (a missing folder holds no types). */
+export function loadDeclarativeTypes(dir: string): ArtifactType[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => typeFromYaml(join(dir, f), readFileSync(join(dir, f), 'utf8')));
+}
