@@ -45,10 +45,11 @@ const listRoute = createRoute({
   request: {
     params: z.object({ type: TypeParam }),
     query: z.looseObject({
-      limit: z.string().optional().openapi({ description: 'Page size, at most 1000 (default 25)' }),
-      marker: z.string().optional().openapi({ description: 'Id of the last artifact of the previous page' }),
-      sort: z.string().optional().openapi({ example: 'name:asc,version:desc' }),
-      version: z.string().optional().openapi({ example: 'latest' }),
+      limit: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Page size, at most 1000 (default 25)' }),
+      marker: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Id of the last artifact of the previous page' }),
+      sort: z.union([z.string(), z.array(z.string())]).optional().openapi({ example: 'name:asc,version:desc' }),
+      // Repeatable (version=gt:2.1&version=lt:3.5.7), so the validator may see a list.
+      version: z.union([z.string(), z.array(z.string())]).optional().openapi({ example: 'latest' }),
     }),
   },
   responses: { 200: json(ListBody, 'A page of artifacts visible to the caller'), ...errorResponses },

@@ -1,0 +1,92 @@
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+import { parseRange, parseVersion, rangeToKeySets, toStoredVersion, versionKey } from '../../src/artifacts/versions.js';
+import { BadRequest } from '../../src/errors.js';
+
+const byteCompare = (a: string, b: string) => (Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+const SAMPLE = [
+  '0.0.0', '0.0.1', '0.1.0', '1.0.0-0', '1.0.0-1', '1.0.0-2', '1.0.0-10', '1.0.0-alpha', '1.0.0-alpha.1',
+  '1.0.0-alpha.beta', '1.0.0-alpha-x', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1',
+  '1.0.0-A', '1.0.0-Z.1', '1.0.0-a1', '1.0.0-1a', '1.0.0', '1.0.1', '1.2.0', '1.10.0', '1.9.9', '2.1.0',
+  '2.1.1-rc.1', '2.1.1', '3.5.6', '3.5.7-rc.1', '3.5.7', '10.0.0', '9.99.999', '123456789012345.0.0',
+  '1.0.0-99999999999999999999', '1.0.0-100000000000000000000',
+];
+
+describe('version keys', () => {
+  it('order exactly as semver precedence', () => {
+    const bySemver = [...SAMPLE].sort(semver.compare);
+    const byKey = [...SAMPLE].sort((a, b) => byteCompare(versionKey(parseVersion(a)), versionKey(parseVersion(b))));
+    expect(byKey).toEqual(bySemver);
+  });
+
+  it('agree with semver on random pairs', () => {
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const ids = ['alpha', 'beta', 'rc', '0', '1', '2', '10', '11', 'x-y', 'A'];
+    const make = () => {
+      const core = `${rnd(3)}.${rnd(12)}.${rnd(12)}`;
+      if (rnd(2) === 0) return core;
+      return `${core}-${Array.from({ length: 1 + rnd(3) }, () => ids[rnd(ids.length)]).join('.')}`;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const a = make();
+      const b = make();
+      expect(Math.sign(byteCompare(versionKey(parseVersion(a)), versionKey(parseVersion(b)))), `${a} vs ${b}`).toBe(semver.compare(a, b));
+    }
+  });
+
+  it('ignore build metadata for precedence but keep it in the version', () => {
+    const stored = toStoredVersion(parseVersion('1.2.3-rc.1+build.5'));
+    expect(stored.version).toBe('1.2.3-rc.1+build.5');
+    expect(stored.versionKey).toBe(versionKey(parseVersion('1.2.3-rc.1')));
+    expect(stored.versionPrerelease).toBe('rc.1');
+  });
+});
+
+describe('parseVersion', () => {
+  it('pads partial versions with zeros, as Glare does', () => {
+    expect(parseVersion('2').version).toBe('2.0.0');
+    expect(parseVersion('2.1').version).toBe('2.1.0');
+    expect(parseVersion('2.1-rc.1').version).toBe('2.1.0-rc.1');
+    expect(parseVersion(' v3.4.5 ').version).toBe('3.4.5');
+  });
+
+  it.each(['', 'abc', '1.2.3.4', '01.2.3', '1.2.3-', '1..2', '1.2.3-+', '-1.0.0', '1.0.0-alpha..1', `1.0.0-${'x'.repeat(300)}`, '99999999999999999999.0.0'])(
+    'refuses %j with a message naming it',
+    (input) => {
+      expect(() => parseVersion(input)).toThrow(BadRequest);
+    },
+  );
+});
+
+describe('ranges', () => {
+  const inRange = (range: string, version: string) => {
+    const key = versionKey(parseVersion(version));
+    const v = parseVersion(version);
+    return rangeToKeySets(parseRange(range)).some(
+      (set) =>
+        set.comparisons.every(({ op, key: k }) => {
+          const c = byteCompare(key, k);
+          return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c === 0;
+        }) && (v.prerelease.length === 0 || set.prereleaseWindows.some((w) => byteCompare(key, w.above) > 0 && byteCompare(key, w.below) < 0)),
+    );
+  };
+
+  it.each(['>2.1.0 <3.5.7', '^2.1', '~3.4', '>2.1', '>=1.0.0-rc.1 <2', '1.x || >=3.5.7-rc.0', '*', '<1.0.0-beta'])(
+    'the key form of %j selects what node-semver selects',
+    (range) => {
+      for (const version of SAMPLE) expect(inRange(range, version), `${version} in ${range}`).toBe(semver.satisfies(version, range));
+    },
+  );
+
+  it('reads ">2.1" as node-semver does (>=2.2.0), unlike the gt:2.1 filter', () => {
+    expect(inRange('>2.1', '2.1.5')).toBe(false);
+    expect(inRange('>2.1', '2.2.0')).toBe(true);
+  });
+
+  it('refuses what is not a range', () => {
+    expect(() => parseRange('>>>nope')).toThrow(BadRequest);
+    expect(() => parseRange('')).toThrow(BadRequest);
+  });
+});

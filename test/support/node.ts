@@ -1,0 +1,105 @@
+/**
+ * A catalog node for tests: createApp over a private database, driven in-process with
+ * app.request(). Callers are made with trusted headers or signed JWTs.
+ */
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { pino } from 'pino';
+import { createApp, type App } from '../../src/app.js';
+import { configFrom } from '../../src/config/load.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import { buildDeps, type Deps } from '../../src/deps.js';
+import { createTestDatabase } from './database.js';
+
+export interface Who {
+  project: string;
+  user?: string;
+  roles?: string[];
+}
+
+export interface TestNode {
+  app: App;
+  deps: Deps;
+  /** Headers for a caller (trusted-headers mode). */
+  as(who: Who): Record<string, string>;
+  admin: Record<string, string>;
+  /** A bearer token signed by the node's configured issuer. */
+  token(who: Who, claims?: Record<string, unknown>): Promise<string>;
+  request(method: string, path: string, init?: { as?: Record<string, string>; json?: unknown; patch?: unknown; headers?: Record<string, string>; body?: RequestInit['body'] }): Promise<Response>;
+  /** Creates (and optionally activates / publishes) an artifact; returns its JSON. */
+  seed(type: string, body: Record<string, unknown>, opts?: { as?: Record<string, string>; activate?: boolean; publish?: boolean }): Promise<Record<string, any>>;
+  close(): Promise<void>;
+}
+
+export const ISSUER = 'https://keystone.test';
+
+export async function createTestNode(overrides: Record<string, unknown> = {}, database?: DatabaseHandle & { drop?: () => Promise<void> }): Promise<TestNode> {
+  const db = database ?? (await createTestDatabase());
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const config = configFrom({
+    auth: {
+      modes: ['anonymous', 'trusted-headers', 'jwt'],
+      jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [await exportSPKI(publicKey)], algorithms: ['ES256'] },
+    },
+    types_dir: 'test/fixtures/types',
+    log: { level: 'silent' },
+    ...overrides,
+  });
+  const deps = await buildDeps(config, { database: db, log: pino({ level: 'silent' }) });
+  const app = createApp(deps);
+
+  const as = (who: Who) => ({
+    'X-User-Id': who.user ?? `user-of-${who.project}`,
+    'X-Project-Id': who.project,
+    'X-Roles': (who.roles ?? ['member']).join(','),
+  });
+
+  const node: TestNode = {
+    app,
+    deps,
+    as,
+    admin: as({ project: 'admin-project', user: 'root', roles: ['admin'] }),
+    async token(who, claims = {}) {
+      return new SignJWT({ project_id: who.project, roles: who.roles ?? ['member'], ...claims })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setSubject(who.user ?? `user-of-${who.project}`)
+        .setIssuer(ISSUER)
+        .setAudience('catalog')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+    },
+    request(method, path, init = {}) {
+      const headers: Record<string, string> = { ...(init.as ?? {}), ...(init.headers ?? {}) };
+      let body: RequestInit['body'] | undefined = init.body;
+      if (init.json !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = JSON.stringify(init.json);
+      }
+      if (init.patch !== undefined) {
+        headers['content-type'] ??= 'application/json-patch+json';
+        body = JSON.stringify(init.patch);
+      }
+      return Promise.resolve(app.request(path, { method, headers, body }));
+    },
+    async seed(type, body, opts = {}) {
+      const who = opts.as ?? as({ project: 'p1' });
+      let res = await node.request('POST', `/artifacts/${type}`, { as: who, json: body });
+      if (res.status !== 201) throw new Error(`seed create failed: ${res.status} ${await res.text()}`);
+      let artifact = (await res.json()) as Record<string, any>;
+      const ops: unknown[] = [];
+      if (opts.activate || opts.publish) ops.push({ op: 'replace', path: '/status', value: 'active' });
+      if (opts.publish) ops.push({ op: 'replace', path: '/visibility', value: 'public' });
+      if (ops.length > 0) {
+        res = await node.request('PATCH', `/artifacts/${type}/${artifact.id}`, { as: opts.publish ? node.admin : who, patch: ops });
+        if (res.status !== 200) throw new Error(`seed patch failed: ${res.status} ${await res.text()}`);
+        artifact = (await res.json()) as Record<string, any>;
+      }
+      return artifact;
+    },
+    async close() {
+      if (db.drop) await db.drop();
+      else await db.close();
+    },
+  };
+  return node;
+}
