@@ -5,6 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { artifactsRouter } from './api/artifacts.js';
+import { blobsRouter } from './api/blobs.js';
 import type { AppEnv } from './api/env.js';
 import { errorHandler } from './api/errors.js';
 import { healthRouter } from './api/health.js';
@@ -27,6 +28,8 @@ export function createApp(deps: Deps) {
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
   app.route('/', artifactsRouter(deps));
+  // After the artifact routes, so /shares is never taken for a blob field.
+  app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

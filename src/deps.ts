@@ -8,6 +8,12 @@ import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import type { DatabaseHandle, Db } from './db/client.js';
+import { openBlobStore } from './blobs/options.js';
+import { createBlobStores, type BlobStores } from './blobs/routing.js';
+import { createBullmqQueue } from './jobs/bullmq-runner.js';
+import { jobHandlers } from './jobs/handlers/index.js';
+import { createInlineQueue } from './jobs/inline-runner.js';
+import type { JobQueue } from './jobs/queue.js';
 import { BUILTIN_TYPES } from './types/builtin.js';
 import { loadDeclarativeTypes } from './types/declarative.js';
 
@@ -15,6 +21,8 @@ export interface Deps {
   config: Config;
   db: Db;
   types: TypeRegistry;
+  blobs: BlobStores;
+  queue: JobQueue;
   jwt: JwtVerifier;
   log: Logger;
   metrics: Registry;
@@ -25,6 +33,8 @@ export interface BuildDepsOptions {
   database: DatabaseHandle;
   log?: Logger;
   clock?: () => Date;
+  /** Which job runner this process uses to enqueue (default: BullMQ when REDIS_URL is set). */
+  queue?: (deps: Omit<Deps, 'queue'>) => JobQueue;
 }
 
 /** Everything but the database is built here from config; the database handle is opened by the caller. */
@@ -32,13 +42,38 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const log = opts.log ?? pino({ level: config.log.level, base: { node: config.node.name } });
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
-  return {
+  const types = createTypeRegistry([...BUILTIN_TYPES, ...loadDeclarativeTypes(config.types_dir)]);
+  for (const typeName of Object.keys(config.blobs.type_stores)) {
+    if (!types.has(typeName)) throw new Error(`blobs.type_stores names unknown artifact type "${typeName}"`);
+  }
+  const blobs = createBlobStores(
+    Object.entries(config.blobs.stores).map(([name, options]) => ({
+      name,
+      store: openBlobStore(options, { dataDir: config.data_dir }),
+      redirectDownloads: options.kind !== 'fs' && options.redirect_downloads,
+    })),
+    { defaultStore: config.blobs.default_store, typeStores: config.blobs.type_stores },
+  );
+  const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,
-    types: createTypeRegistry([...BUILTIN_TYPES, ...loadDeclarativeTypes(config.types_dir)]),
+    types,
+    blobs,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,
     metrics,
     clock: opts.clock ?? (() => new Date()),
   };
+  const queue = opts.queue
+    ? opts.queue(base)
+    : config.queue.redis_url
+      ? createBullmqQueue({ redisUrl: config.queue.redis_url, prefix: config.queue.prefix, log })
+      : createInlineQueue({ handlers: jobHandlers(base), log });
+  return { ...base, queue };
+}
+
+/** Releases what buildDeps opened (the database handle is the caller's). */
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.queue.close();
+  await deps.blobs.close();
 }

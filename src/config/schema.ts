@@ -2,6 +2,7 @@
  * @module The node's configuration: one zod schema, snake_case as in the YAML files.
  */
 import { z } from 'zod';
+import { BlobStoreOptions } from '../blobs/options.js';
 
 export const AuthMode = z.enum(['anonymous', 'trusted-headers', 'jwt']);
 export type AuthMode = z.infer<typeof AuthMode>;
@@ -86,6 +87,41 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ max_artifact_number: -1, max_uploaded_data: -1 }),
+    blobs: z
+      .object({
+        /** Named stores; each artifact type's blobs go to one of them. */
+        stores: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'store names are lower case letters, digits, _ and -'), BlobStoreOptions).default({ local: { kind: 'fs', root: 'blobs' } }),
+        default_store: z.string().min(1).default('local'),
+        /** Type name → store name, for types whose blobs belong elsewhere (images on S3...). */
+        type_stores: z.record(z.string(), z.string()).default({}),
+        /** How long a redirect to a store's direct URL stays valid. */
+        direct_url_ttl_seconds: z.number().int().min(10).max(86400).default(300),
+        scrub: z
+          .object({
+            every_minutes: z.number().int().min(1).default(60),
+            /** Bytes younger than this are never scrubbed: an upload may be about to record them. */
+            grace_minutes: z.number().int().min(1).default(60),
+            /** A `saving` upload older than this died with its node. */
+            stale_upload_hours: z.number().int().min(1).default(24),
+          })
+          .strict()
+          .default({ every_minutes: 60, grace_minutes: 60, stale_upload_hours: 24 }),
+      })
+      .strict()
+      .superRefine((b, ctx) => {
+        const names = Object.keys(b.stores);
+        if (!names.includes(b.default_store)) ctx.addIssue({ code: 'custom', path: ['default_store'], message: `names no store; stores: ${names.join(', ')}` });
+        for (const [type, store] of Object.entries(b.type_stores)) {
+          if (!names.includes(store)) ctx.addIssue({ code: 'custom', path: ['type_stores', type], message: `names no store; stores: ${names.join(', ')}` });
+        }
+      })
+      .default({
+        stores: { local: { kind: 'fs', root: 'blobs' } },
+        default_store: 'local',
+        type_stores: {},
+        direct_url_ttl_seconds: 300,
+        scrub: { every_minutes: 60, grace_minutes: 60, stale_upload_hours: 24 },
+      }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -2,12 +2,15 @@
  * A catalog node for tests: createApp over a private database, driven in-process with
  * app.request(). Callers are made with trusted headers or signed JWTs.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { configFrom } from '../../src/config/load.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
-import { buildDeps, type Deps } from '../../src/deps.js';
+import { buildDeps, closeDeps, type Deps } from '../../src/deps.js';
 import { createTestDatabase } from './database.js';
 
 export interface Who {
@@ -19,6 +22,7 @@ export interface Who {
 export interface TestNode {
   app: App;
   deps: Deps;
+  dataDir: string;
   /** Headers for a caller (trusted-headers mode). */
   as(who: Who): Record<string, string>;
   admin: Record<string, string>;
@@ -35,7 +39,9 @@ export const ISSUER = 'https://keystone.test';
 export async function createTestNode(overrides: Record<string, unknown> = {}, database?: DatabaseHandle & { drop?: () => Promise<void> }): Promise<TestNode> {
   const db = database ?? (await createTestDatabase());
   const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const dataDir = mkdtempSync(join(tmpdir(), 'catalog-test-'));
   const config = configFrom({
+    data_dir: dataDir,
     auth: {
       modes: ['anonymous', 'trusted-headers', 'jwt'],
       jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [await exportSPKI(publicKey)], algorithms: ['ES256'] },
@@ -56,6 +62,7 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
   const node: TestNode = {
     app,
     deps,
+    dataDir,
     as,
     admin: as({ project: 'admin-project', user: 'root', roles: ['admin'] }),
     async token(who, claims = {}) {
@@ -97,6 +104,8 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
       return artifact;
     },
     async close() {
+      await closeDeps(deps);
+      rmSync(dataDir, { recursive: true, force: true });
       if (db.drop) await db.drop();
       else await db.close();
     },

@@ -1,0 +1,154 @@
+/**
+ * @module Blob transfer: PUT/GET/DELETE /artifacts/{type}/{id}/{blob}[/{key}]. Bodies stream
+ * straight between the socket and the store; no blob passes through a JSON parser or memory.
+ */
+import { Readable } from 'node:stream';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { addExternalBlob, ExternalLocation, findBlobForDownload, removeBlob, uploadBlob } from '../artifacts/blobs.js';
+import type { ByteRange } from '../blobs/blob-store.js';
+import type { Deps } from '../deps.js';
+import { BadRequest, MethodNotAllowed } from '../errors.js';
+import type { AppEnv } from './env.js';
+import { errorResponses, onInvalidInput } from './errors.js';
+import { readJsonBody } from './json-body.js';
+import { ALL_TYPES, ArtifactView, IdParam, TypeParam } from './params.js';
+
+export const EXTERNAL_LOCATION_TYPE = 'application/vnd+openstack.glare-custom-location+json';
+
+const FieldParam = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a blob field name is lower case letters, digits and _')
+  .openapi({ param: { name: 'blob', in: 'path' }, example: 'template' });
+const KeyParam = z.string().min(1).max(255).openapi({ param: { name: 'key', in: 'path' }, example: 'nested.yaml' });
+
+const uploadDoc = {
+  summary: 'Upload bytes into a blob field (or register an external location)',
+  description: [
+    'Body: the bytes (any Content-Type but the one below), streamed and hashed (md5, sha1, sha256) on the way to the type’s store.',
+    'Optional integrity checks: `Content-MD5` (base64 of the MD5, as HTTP defines it) and `X-Expected-SHA256` (hex); a mismatch is refused with 400 and nothing is kept.',
+    `With Content-Type \`${EXTERNAL_LOCATION_TYPE}\` the body is \`{"url": "https://...", "md5"?, "sha1"?, "sha256"?, "size"?}\`: an external blob, not uploaded and not served by the node.`,
+    'Only drafted artifacts, or mutable blob fields of active ones, take uploads; 409 when the blob is already set or being uploaded; 413 past the field’s size limit or the project’s data quota.',
+  ].join(' '),
+};
+const downloadDoc = {
+  summary: 'Download a blob',
+  description: 'Streams the bytes with Content-Length, ETag ("<sha256>") and checksum headers; honours Range (206/416) and If-None-Match (304). An external blob answers 301 to its URL; a store configured to redirect answers 302 to a short-lived direct URL.',
+};
+
+const responses = {
+  upload: { 200: { description: 'The artifact with the blob', content: { 'application/json': { schema: ArtifactView } } }, ...errorResponses, 409: { description: 'Already set or being uploaded' }, 413: { description: 'Too large' } },
+  download: { 200: { description: 'The bytes' }, 206: { description: 'The requested range' }, 301: { description: 'External blob' }, 302: { description: 'Direct store URL' }, 304: { description: 'Not modified' }, ...errorResponses },
+  remove: { 204: { description: 'Removed' }, ...errorResponses },
+};
+
+const routes = (withKey: boolean) => {
+  const path = withKey ? '/artifacts/{type}/{id}/{blob}/{key}' : '/artifacts/{type}/{id}/{blob}';
+  const params = withKey ? z.object({ type: TypeParam, id: IdParam, blob: FieldParam, key: KeyParam }) : z.object({ type: TypeParam, id: IdParam, blob: FieldParam });
+  return {
+    upload: createRoute({ method: 'put', path, ...uploadDoc, request: { params }, responses: responses.upload }),
+    download: createRoute({ method: 'get', path, ...downloadDoc, request: { params }, responses: responses.download }),
+    remove: createRoute({ method: 'delete', path, summary: 'Remove a blob (drafts, or mutable blob fields)', request: { params }, responses: responses.remove }),
+  };
+};
+
+/** Parses a single `bytes=` range against the blob size; undefined when absent or ignorable. */
+export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // malformed or multi-range: serve the whole blob (RFC 9110 allows it)
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}
+
+export function blobsRouter(deps: Deps) {
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
+  const limitBytes = deps.config.server.json_body_limit_kib * 1024;
+  const typeOf = (name: string) => {
+    if (name === ALL_TYPES) throw new MethodNotAllowed('the "all" view has no blobs: use the artifact’s own type');
+    return deps.types.get(name);
+  };
+
+  async function upload(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
+    const type = typeOf(p.type);
+    const contentType = (c.req.header('content-type') ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
+    const target = { field: p.blob, key: p.key };
+    if (contentType === EXTERNAL_LOCATION_TYPE) {
+      const location = ExternalLocation.parse(await readJsonBody(c, { accept: [EXTERNAL_LOCATION_TYPE], limitBytes }));
+      return c.json(await addExternalBlob(deps, c.var.caller, type, p.id, target, location), 200);
+    }
+    const lengthHeader = c.req.header('content-length');
+    if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader)) throw new BadRequest('Content-Length must be a whole number');
+    const md5 = c.req.header('content-md5');
+    if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new BadRequest('Content-MD5 must be the base64 of a 16-byte MD5 digest');
+    const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
+    const artifact = await uploadBlob(deps, c.var.caller, type, p.id, target, body, {
+      contentType,
+      contentLength: lengthHeader === undefined ? undefined : Number(lengthHeader),
+      expectedMd5Base64: md5,
+      expectedSha256Hex: c.req.header('x-expected-sha256')?.toLowerCase(),
+      signal: c.req.raw.signal,
+    });
+    return c.json(artifact, 200);
+  }
+
+  async function download(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
+    const source = await findBlobForDownload(deps, c.var.caller, typeOf(p.type), p.id, { field: p.blob, key: p.key });
+    const digests: Record<string, string> = {};
+    const { md5, sha1, sha256 } = source.blob;
+    if (md5) digests['Content-MD5'] = Buffer.from(md5, 'hex').toString('base64');
+    if (sha1) digests['X-Openstack-Glare-Content-SHA1'] = sha1;
+    if (sha256) digests['X-Openstack-Glare-Content-SHA256'] = sha256;
+    if (source.kind === 'external') return c.body(null, 301, { ...digests, Location: source.blob.url! });
+    const b = source.blob;
+
+    const etag = `"${b.sha256}"`;
+    const common = { ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
+    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, common);
+    if (source.store.redirectDownloads && source.store.store.directUrl) {
+      const url = await source.store.store.directUrl(b.locator, deps.config.blobs.direct_url_ttl_seconds);
+      return c.body(null, 302, { Location: url.href, 'Cache-Control': 'no-store' });
+    }
+    const range = parseRange(c.req.header('range'), b.size);
+    if (range === 'unsatisfiable') return c.body(null, 416, { 'Content-Range': `bytes */${b.size}` });
+    const headers: Record<string, string> = {
+      ...common,
+      ...(range ? {} : digests),
+      'Content-Type': b.contentType ?? 'application/octet-stream',
+      'Content-Length': String(range ? range.end - range.start + 1 : b.size),
+      ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${b.size}` } : {}),
+    };
+    const status = range ? 206 : 200;
+    if (c.req.method === 'HEAD' || b.size === 0) return c.body(null, status, headers);
+    const stream = await source.store.store.read(b.locator, { range, signal: c.req.raw.signal });
+    return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
+  }
+
+  async function remove(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
+    await removeBlob(deps, c.var.caller, typeOf(p.type), p.id, { field: p.blob, key: p.key });
+    return c.body(null, 204);
+  }
+
+  for (const withKey of [false, true]) {
+    const r = routes(withKey);
+    router.openapi(r.upload, (c) => upload(c, c.req.valid('param')) as never);
+    router.openapi(r.download, (c) => download(c, c.req.valid('param')) as never);
+    router.openapi(r.remove, (c) => remove(c, c.req.valid('param')) as never);
+  }
+  return router;
+}

@@ -1,0 +1,81 @@
+/**
+ * @module Jobs on Redis through BullMQ: `createBullmqQueue` produces (API processes),
+ * `startBullmqWorker` consumes (the `worker` command). One queue carries every job kind.
+ */
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
+
+const QUEUE_NAME = 'catalog-jobs';
+
+export interface BullmqOptions {
+  redisUrl: string;
+  prefix: string;
+  log: Logger;
+}
+
+export function createBullmqQueue(opts: BullmqOptions): JobQueue {
+  // A producer must fail fast when Redis is away, not hold requests in an offline queue.
+  const connection = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  connection.on('error', (err) => opts.log.warn({ err }, 'redis (queue producer) error'));
+  const queue = new Queue(QUEUE_NAME, {
+    connection,
+    prefix: opts.prefix,
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
+  });
+  queue.on('error', (err) => opts.log.warn({ err }, 'queue error'));
+  return {
+    kind: 'bullmq',
+    async enqueue(kind, payload, enqueueOpts = {}) {
+      const job = await queue.add(kind, payload, enqueueOpts.key ? { jobId: enqueueOpts.key } : {});
+      return { jobId: job.id ?? enqueueOpts.key ?? 'unknown' };
+    },
+    async schedule(kind, payload, everyMs) {
+      await queue.upsertJobScheduler(`every_${kind}`, { every: everyMs }, { name: kind, data: payload });
+    },
+    async close() {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
+export interface BullmqWorker {
+  close(): Promise<void>;
+}
+
+export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly JobHandler<any>[]; concurrency?: number }): BullmqWorker {
+  const handlers = new Map(opts.handlers.map((h) => [h.kind, h]));
+  // Workers block on Redis: BullMQ requires maxRetriesPerRequest null here.
+  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+  const abort = new AbortController();
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job) => {
+      const log = opts.log.child({ jobId: job.id, kind: job.name, attempt: job.attemptsMade + 1 });
+      const handler = handlers.get(job.name);
+      if (!handler) throw new UnrecoverableError(`no handler for job kind "${job.name}"`);
+      const parsed = handler.payload.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`bad payload for ${job.name}: ${parsed.error.message}`);
+      try {
+        const result = await handler.run(parsed.data, { jobId: job.id ?? 'unknown', attempt: job.attemptsMade + 1, log, signal: abort.signal });
+        log.info({ result }, 'job done');
+        return result;
+      } catch (err) {
+        if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+    },
+    { connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4 },
+  );
+  worker.on('error', (err) => opts.log.warn({ err }, 'worker error'));
+  worker.on('failed', (job, err) => opts.log.error({ err, jobId: job?.id, kind: job?.name }, 'job failed'));
+  return {
+    async close() {
+      abort.abort();
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

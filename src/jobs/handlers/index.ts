@@ -1,0 +1,8 @@
+/** @module Every job kind this node runs, bound to its dependencies. */
+import type { Deps } from '../../deps.js';
+import type { JobHandler } from '../queue.js';
+import { scrubBlobsHandler } from './scrub-blobs.js';
+
+export function jobHandlers(deps: Omit<Deps, 'queue'>): JobHandler<any>[] {
+  return [scrubBlobsHandler(deps)];
+}

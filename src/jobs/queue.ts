@@ -1,0 +1,46 @@
+/**
+ * @module The job queue contract. Two runners implement it: BullMQ on Redis (production, separate
+ * worker processes) and in-process (the embedded default). Handlers do not know which runs them.
+ */
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+export interface JobHandler<P = unknown> {
+  kind: string;
+  /** Payloads are parsed at dequeue: a job from an older or foreign producer fails loudly. */
+  payload: z.ZodType<P>;
+  run(payload: P, ctx: JobContext): Promise<unknown>;
+}
+
+export interface EnqueueOptions {
+  /** A deterministic id: enqueueing the same key while it is pending makes no second job. */
+  key?: string;
+}
+
+export interface JobQueue {
+  readonly kind: 'inline' | 'bullmq';
+  enqueue(kind: string, payload: unknown, opts?: EnqueueOptions): Promise<{ jobId: string }>;
+  /** Runs `kind` every `everyMs` (one schedule per kind, however many processes ask). */
+  schedule(kind: string, payload: unknown, everyMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A failure retrying cannot fix (bad payload, a thing that no longer exists). */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** BullMQ job ids may not contain ':' nor be all digits. */
+export function jobKey(...parts: string[]): string {
+  return `k_${parts.join('_').replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+}
