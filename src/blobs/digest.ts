@@ -111,7 +111,10 @@ export async function writeHashed(store: BlobStore, body: Readable, opts: WriteH
     hasher.destroy(err as Error);
     throw err;
   });
-  const [stored] = await Promise.all([writing, pipeline(body, hasher, { signal: opts.signal })]);
+  // Wait for both sides, so that a failed store has finished cleaning up before we answer.
+  const [stored, piped] = await Promise.allSettled([writing, pipeline(body, hasher, { signal: opts.signal })]);
+  if (piped.status === 'rejected') throw piped.reason;
+  if (stored.status === 'rejected') throw stored.reason;
   const digests = await hasher.digests;
-  return { ...digests, locator: stored.locator, bytes: stored.bytes };
+  return { ...digests, locator: stored.value.locator, bytes: stored.value.bytes };
 }

@@ -4,7 +4,7 @@
  * only once the digest is known and verified; nothing half-written is ever at a locator.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,15 +29,17 @@ export class FsBlobStore implements BlobStore {
     const tmpLocator = `tmp/${randomUUID()}`;
     const tmpPath = this.path(tmpLocator);
     await mkdir(join(this.root, 'tmp'), { recursive: true });
+    // Open before streaming, so that cleaning up after a failure never races the file's creation.
+    const handle = await open(tmpPath, 'wx');
     try {
-      const out = createWriteStream(tmpPath, { flags: 'wx' });
-      await pipeline(body, out, { signal: opts.signal });
+      const out = handle.createWriteStream({ highWaterMark: 256 * 1024 });
+      await pipeline(body, out, { signal: opts.signal }); // closes the handle
       const sha256 = await opts.sha256;
-      const handle = await open(tmpPath, 'r');
+      const synced = await open(tmpPath, 'r');
       try {
-        await handle.sync();
+        await synced.sync();
       } finally {
-        await handle.close();
+        await synced.close();
       }
       const locator = `sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
       const finalPath = this.path(locator);
@@ -47,6 +49,7 @@ export class FsBlobStore implements BlobStore {
       await rename(tmpPath, finalPath);
       return { locator, bytes: out.bytesWritten };
     } catch (err) {
+      await handle.close().catch(() => {});
       await rm(tmpPath, { force: true });
       throw err;
     }

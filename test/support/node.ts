@@ -86,7 +86,8 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
         headers['content-type'] ??= 'application/json-patch+json';
         body = JSON.stringify(init.patch);
       }
-      return Promise.resolve(app.request(path, { method, headers, body }));
+      const streaming = body instanceof ReadableStream ? { duplex: 'half' } : {};
+      return Promise.resolve(app.request(path, { method, headers, body, ...streaming } as RequestInit));
     },
     async seed(type, body, opts = {}) {
       const who = opts.as ?? as({ project: 'p1' });
