@@ -195,9 +195,14 @@ export class SwiftBlobStore implements BlobStore {
 
   async remove(locator: string): Promise<void> {
     if (locator.startsWith(SEGMENTS_MARK)) return this.removeSegments(locator.slice(SEGMENTS_MARK.length));
-    const res = await this.request('DELETE', objectPath(this.settings.container, locator), { query: 'multipart-manifest=delete' });
-    await res.body?.cancel();
-    if (!res.ok && res.status !== 404) throw new Error(`Swift DELETE ${locator} answered ${res.status}`);
+    const head = await this.request('HEAD', objectPath(this.settings.container, locator));
+    await head.body?.cancel();
+    if (head.status === 404) return;
+    // Swift deletes a manifest's segments only when asked, and refuses that ask for plain objects.
+    const isManifest = head.headers.get('x-static-large-object')?.toLowerCase() === 'true';
+    const res = await this.request('DELETE', objectPath(this.settings.container, locator), isManifest ? { query: 'multipart-manifest=delete' } : {});
+    const detail = await res.text();
+    if (!res.ok && res.status !== 404) throw new Error(`Swift DELETE ${locator} answered ${res.status}: ${detail.slice(0, 200)}`);
   }
 
   private async removeSegments(prefix: string): Promise<void> {
