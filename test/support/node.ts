@@ -37,7 +37,6 @@ export interface TestNode {
 export const ISSUER = 'https://keystone.test';
 
 export async function createTestNode(overrides: Record<string, unknown> = {}, database?: DatabaseHandle & { drop?: () => Promise<void> }): Promise<TestNode> {
-  const db = database ?? (await createTestDatabase());
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const dataDir = mkdtempSync(join(tmpdir(), 'catalog-test-'));
   const config = configFrom({
@@ -50,6 +49,7 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
     log: { level: 'silent' },
     ...overrides,
   });
+  const db = database ?? (await createTestDatabase());
   const deps = await buildDeps(config, { database: db, log: pino({ level: 'silent' }) });
   const app = createApp(deps);
 
