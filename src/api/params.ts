@@ -14,10 +14,10 @@ export const IdParam = z
   .transform((s) => s.toLowerCase())
   .openapi({ param: { name: 'id', in: 'path' }, example: '5b2c9d1e-8c1f-4e7a-9a53-0d0c2f3e4a5b' });
 
-export const ProjectParam = z
-  .string()
-  .regex(/^[A-Za-z0-9_.@:-]{1,255}$/, 'a project id is 1-255 characters of letters, digits and _.@:-')
-  .openapi({ param: { name: 'project', in: 'path' }, example: 'p-engineering' });
+const ProjectId = z.string().regex(/^[A-Za-z0-9_.@:-]{1,255}$/, 'a project id is 1-255 characters of letters, digits and _.@:-');
+
+export const ProjectParam = ProjectId.openapi({ param: { name: 'project', in: 'path' }, example: 'p-engineering' });
+export const ProjectQuery = ProjectId.openapi({ param: { name: 'project_id', in: 'query' }, example: 'p-engineering' });
 
 export const ArtifactView = z.record(z.string(), z.unknown()).openapi('Artifact', {
   description: 'An artifact: every generic and type-specific field, flat (see GET /schemas/{type})',

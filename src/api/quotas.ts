@@ -6,7 +6,7 @@ import { BadRequest } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { describeZodError, errorResponses, onInvalidInput } from './errors.js';
 import { readJsonBody } from './json-body.js';
-import { ProjectParam } from './params.js';
+import { ProjectParam, ProjectQuery } from './params.js';
 
 const ProjectQuotas = z
   .object({
@@ -45,7 +45,7 @@ const projectRoute = createRoute({
   method: 'get',
   path: '/project-quotas',
   summary: 'The caller’s project’s effective quotas and usage (admins may name a project)',
-  request: { query: z.object({ project_id: ProjectParam.optional() }) },
+  request: { query: z.object({ project_id: ProjectQuery.optional() }) },
   responses: { 200: json(ProjectQuotas, 'Effective quotas with usage'), ...errorResponses },
 });
 

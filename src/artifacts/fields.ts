@@ -273,7 +273,7 @@ function elementSchema(kind: FieldKind, v: FieldValidators): Record<string, unkn
     case 'link':
       return { type: 'string', format: 'uri' };
     default:
-      return BLOB_SCHEMA;
+      return { ...BLOB_SCHEMA };
   }
 }
 

@@ -66,13 +66,19 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
     as,
     admin: as({ project: 'admin-project', user: 'root', roles: ['admin'] }),
     async token(who, claims = {}) {
-      return new SignJWT({ project_id: who.project, roles: who.roles ?? ['member'], ...claims })
+      const now = Math.floor(Date.now() / 1000);
+      // Defaults first, so a test can override any claim (an expired exp, another iss...).
+      return new SignJWT({
+        sub: who.user ?? `user-of-${who.project}`,
+        iss: ISSUER,
+        aud: 'catalog',
+        iat: now,
+        exp: now + 300,
+        project_id: who.project,
+        roles: who.roles ?? ['member'],
+        ...claims,
+      })
         .setProtectedHeader({ alg: 'ES256' })
-        .setSubject(who.user ?? `user-of-${who.project}`)
-        .setIssuer(ISSUER)
-        .setAudience('catalog')
-        .setIssuedAt()
-        .setExpirationTime('5m')
         .sign(privateKey);
     },
     request(method, path, init = {}) {
