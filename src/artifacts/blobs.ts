@@ -105,6 +105,7 @@ export async function uploadBlob(
       maxBytes,
       contentType: meta.contentType,
       expected: { md5Base64: meta.expectedMd5Base64, sha256Hex: meta.expectedSha256Hex },
+      expectedSize: meta.contentLength,
       beforeCommit: (sha256) => deps.db.transaction(async (tx) => {
         await lockBytes(tx, named.name, sha256, null);
         await setSavingDigest(tx, reserved.id, sha256);

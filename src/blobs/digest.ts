@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { pipeline } from 'node:stream/promises';
 import type { BlobKey, BlobStore } from './blob-store.js';
 
@@ -39,11 +40,78 @@ export interface Digests {
   sha256: string;
 }
 
+/**
+ * sha256 of a stream on a worker thread, so that a large upload is hashed on two cores: md5 and
+ * sha1 stay on the event loop (together about as costly as sha256 alone). At most `window`
+ * bytes wait for the worker; past that the stream waits (backpressure), so memory stays bounded.
+ */
+class SideHasher {
+  private readonly worker: Worker;
+  private outstanding = 0;
+  private waiting: (() => void) | undefined;
+  private result: ((sha256: string) => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly window = 4 * 1024 * 1024) {
+    // Plain JS evaluated in the worker: no TypeScript loader needed there.
+    this.worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const hash = require('node:crypto').createHash('sha256');
+       parentPort.on('message', (chunk) => {
+         if (chunk) { hash.update(chunk); parentPort.postMessage(chunk.byteLength); }
+         else parentPort.postMessage(hash.digest('hex'));
+       });`,
+      { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } },
+    );
+    this.worker.on('message', (m: number | string) => {
+      if (typeof m === 'number') {
+        this.outstanding -= m;
+        if (this.outstanding <= this.window / 2) this.release();
+      } else this.result?.(m);
+    });
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.release();
+    });
+  }
+
+  private release() {
+    const go = this.waiting;
+    this.waiting = undefined;
+    go?.();
+  }
+
+  /** Resolves at once, or once the worker has caught up enough. */
+  update(chunk: Buffer): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const copy = new Uint8Array(chunk); // the socket's buffer may be pooled: send our own
+    this.outstanding += copy.byteLength;
+    this.worker.postMessage(copy, [copy.buffer]);
+    if (this.outstanding < this.window) return undefined;
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  async digest(): Promise<string> {
+    if (this.failure) throw this.failure;
+    const done = new Promise<string>((resolve) => (this.result = resolve));
+    this.worker.postMessage(null);
+    return done;
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+/** Uploads of unknown or larger size than this hash on two threads. */
+const PARALLEL_HASHING_FROM = 8 * 1024 * 1024;
+
 /** A pass-through that hashes, counts and checks. `digests` resolves at a clean end. */
 export class MultiHash extends Transform {
   private readonly md5: Hash = createHash('md5');
   private readonly sha1: Hash = createHash('sha1');
-  private readonly sha256: Hash = createHash('sha256');
+  private readonly sha256: Hash | undefined;
+  private readonly side: SideHasher | undefined;
   private bytes = 0;
   readonly digests: Promise<Digests>;
   private settle!: { resolve(d: Digests): void; reject(e: Error): void };
@@ -53,12 +121,18 @@ export class MultiHash extends Transform {
     private readonly expected: ExpectedDigests = {},
     /** Runs after verification and before the end is passed on (see writeHashed). */
     private readonly beforeEnd?: (d: Digests) => Promise<void>,
+    expectedSize?: number,
   ) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
+    if (expectedSize === undefined || expectedSize > PARALLEL_HASHING_FROM) this.side = new SideHasher();
+    else this.sha256 = createHash('sha256');
     this.digests = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.digests.catch(() => {}); // observed through the stream's error as well
     this.once('error', (err) => this.settle.reject(err));
-    this.once('close', () => this.settle.reject(new Error('the stream closed before it ended')));
+    this.once('close', () => {
+      this.side?.close();
+      this.settle.reject(new Error('the stream closed before it ended'));
+    });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -66,24 +140,37 @@ export class MultiHash extends Transform {
     if (this.bytes > this.maxBytes) return done(new BlobTooLarge(this.maxBytes));
     this.md5.update(chunk);
     this.sha1.update(chunk);
-    this.sha256.update(chunk);
+    if (this.side) {
+      let wait: Promise<void> | undefined;
+      try {
+        wait = this.side.update(chunk);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (wait) return void wait.then(() => done(null, chunk));
+    } else this.sha256!.update(chunk);
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
     const md5 = this.md5.digest();
-    const digests: Digests = { bytes: this.bytes, md5: md5.toString('hex'), sha1: this.sha1.digest('hex'), sha256: this.sha256.digest('hex') };
-    const { md5Base64, sha256Hex } = this.expected;
-    if (md5Base64 !== undefined && md5Base64 !== md5.toString('base64')) return done(new ChecksumMismatch('md5', md5Base64, md5.toString('base64')));
-    if (sha256Hex !== undefined && sha256Hex.toLowerCase() !== digests.sha256) return done(new ChecksumMismatch('sha256', sha256Hex, digests.sha256));
-    const finish = this.beforeEnd ? this.beforeEnd(digests) : Promise.resolve();
-    finish.then(
-      () => {
-        this.settle.resolve(digests);
-        done();
-      },
-      (err: Error) => done(err),
-    );
+    const sha1 = this.sha1.digest('hex');
+    (this.side ? this.side.digest() : Promise.resolve(this.sha256!.digest('hex')))
+      .then(async (sha256) => {
+        const digests: Digests = { bytes: this.bytes, md5: md5.toString('hex'), sha1, sha256 };
+        const { md5Base64, sha256Hex } = this.expected;
+        if (md5Base64 !== undefined && md5Base64 !== md5.toString('base64')) throw new ChecksumMismatch('md5', md5Base64, md5.toString('base64'));
+        if (sha256Hex !== undefined && sha256Hex.toLowerCase() !== sha256) throw new ChecksumMismatch('sha256', sha256Hex, sha256);
+        if (this.beforeEnd) await this.beforeEnd(digests);
+        return digests;
+      })
+      .then(
+        (digests) => {
+          this.settle.resolve(digests);
+          done();
+        },
+        (err: Error) => done(err),
+      );
   }
 }
 
@@ -99,11 +186,13 @@ export interface WriteHashedOptions {
    * store here.
    */
   beforeCommit?: (sha256: string) => Promise<void>;
+  /** The declared size, when known: small blobs are hashed on one thread. */
+  expectedSize?: number;
 }
 
 /** Streams `body` into `store` through the hasher; resolves when the object is durable. */
 export async function writeHashed(store: BlobStore, body: Readable, opts: WriteHashedOptions): Promise<Digests & { locator: string }> {
-  const hasher = new MultiHash(opts.maxBytes, opts.expected, opts.beforeCommit ? (d) => opts.beforeCommit!(d.sha256) : undefined);
+  const hasher = new MultiHash(opts.maxBytes, opts.expected, opts.beforeCommit ? (d) => opts.beforeCommit!(d.sha256) : undefined, opts.expectedSize);
   const sha256 = hasher.digests.then((d) => d.sha256);
   sha256.catch(() => {});
   // If the store gives up, nobody reads the hasher any more: destroy it so the pipeline ends too.

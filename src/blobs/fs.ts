@@ -62,7 +62,7 @@ export class FsBlobStore implements BlobStore {
     } catch {
       throw new BlobMissing(locator);
     }
-    return createReadStream(path, { ...(opts.range ? { start: opts.range.start, end: opts.range.end } : {}), signal: opts.signal, highWaterMark: 256 * 1024 });
+    return createReadStream(path, { ...(opts.range ? { start: opts.range.start, end: opts.range.end } : {}), signal: opts.signal, highWaterMark: 1024 * 1024 });
   }
 
   async stat(locator: string): Promise<{ bytes: number } | undefined> {
