@@ -15,7 +15,7 @@ import { MethodNotAllowed } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { errorResponses, onInvalidInput } from './errors.js';
 import { readJsonBody, requireObject } from './json-body.js';
-import { ALL_TYPES, ArtifactView, IdParam, ProjectParam, TypeParam } from './params.js';
+import { ALL_TYPES, ArtifactView, IdParam, ProjectParam, TypeParam, jsonResponse } from './params.js';
 
 const ListBody = z
   .object({
@@ -30,7 +30,6 @@ const ListBody = z
 
 const ShareList = z.object({ shares: z.array(z.object({ project: z.string(), created_at: z.string() })) }).openapi('ShareList');
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const listRoute = createRoute({
   method: 'get',
@@ -52,7 +51,7 @@ const listRoute = createRoute({
       version: z.union([z.string(), z.array(z.string())]).optional().openapi({ example: 'latest' }),
     }),
   },
-  responses: { 200: json(ListBody, 'A page of artifacts visible to the caller'), ...errorResponses },
+  responses: { 200: jsonResponse(ListBody, 'A page of artifacts visible to the caller'), ...errorResponses },
 });
 
 const createArtifactRoute = createRoute({
@@ -64,7 +63,7 @@ const createArtifactRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name'], additionalProperties: true } } } },
   },
   responses: {
-    201: json(ArtifactView, 'The created artifact (drafted, private)'),
+    201: jsonResponse(ArtifactView, 'The created artifact (drafted, private)'),
     ...errorResponses,
     409: { description: 'Same name and version already in the project' },
     413: { description: 'The project’s artifact quota is used up' },
@@ -76,7 +75,7 @@ const showRoute = createRoute({
   path: '/artifacts/{type}/{id}',
   summary: 'Show an artifact',
   request: { params: z.object({ type: TypeParam, id: IdParam }) },
-  responses: { 200: json(ArtifactView, 'The artifact'), ...errorResponses },
+  responses: { 200: jsonResponse(ArtifactView, 'The artifact'), ...errorResponses },
 });
 
 const patchRoute = createRoute({
@@ -93,7 +92,7 @@ const patchRoute = createRoute({
       },
     },
   },
-  responses: { 200: json(ArtifactView, 'The updated artifact'), ...errorResponses, 409: { description: 'Name and version clash' } },
+  responses: { 200: jsonResponse(ArtifactView, 'The updated artifact'), ...errorResponses, 409: { description: 'Name and version clash' } },
 });
 
 const deleteRoute = createRoute({
@@ -109,7 +108,7 @@ const listSharesRoute = createRoute({
   path: '/artifacts/{type}/{id}/shares',
   summary: 'Projects an artifact is shared with (extension)',
   request: { params: z.object({ type: TypeParam, id: IdParam }) },
-  responses: { 200: json(ShareList, 'The shares'), ...errorResponses },
+  responses: { 200: jsonResponse(ShareList, 'The shares'), ...errorResponses },
 });
 
 const addShareRoute = createRoute({
@@ -117,7 +116,7 @@ const addShareRoute = createRoute({
   path: '/artifacts/{type}/{id}/shares/{project}',
   summary: 'Share an active private artifact with a project (extension)',
   request: { params: z.object({ type: TypeParam, id: IdParam, project: ProjectParam }) },
-  responses: { 200: json(ShareList, 'The shares, the new one included'), ...errorResponses, 409: { description: 'Not active, or already public' } },
+  responses: { 200: jsonResponse(ShareList, 'The shares, the new one included'), ...errorResponses, 409: { description: 'Not active, or already public' } },
 });
 
 const removeShareRoute = createRoute({

@@ -22,3 +22,6 @@ export const ProjectQuery = ProjectId.openapi({ param: { name: 'project_id', in:
 export const ArtifactView = z.record(z.string(), z.unknown()).openapi('Artifact', {
   description: 'An artifact: every generic and type-specific field, flat (see GET /schemas/{type})',
 });
+
+/** An OpenAPI response with a JSON body. */
+export const jsonResponse = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });

@@ -6,7 +6,7 @@ import { BadRequest } from '../errors.js';
 import type { AppEnv } from './env.js';
 import { describeZodError, errorResponses, onInvalidInput } from './errors.js';
 import { readJsonBody } from './json-body.js';
-import { ProjectParam, ProjectQuery } from './params.js';
+import { ProjectParam, ProjectQuery, jsonResponse } from './params.js';
 
 const ProjectQuotas = z
   .object({
@@ -15,13 +15,12 @@ const ProjectQuotas = z
   })
   .openapi('ProjectQuotas');
 const AllQuotas = z.object({ quotas: z.array(ProjectQuotas) }).openapi('AllQuotas');
-const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const listRoute = createRoute({
   method: 'get',
   path: '/quotas',
   summary: 'Every project’s quota overrides (admin)',
-  responses: { 200: json(AllQuotas, 'All overrides'), ...errorResponses },
+  responses: { 200: jsonResponse(AllQuotas, 'All overrides'), ...errorResponses },
 });
 
 const setRoute = createRoute({
@@ -30,7 +29,7 @@ const setRoute = createRoute({
   summary: 'Set quotas of projects (admin); replaces each listed project’s overrides',
   description: 'Body: `[{"project_id": "p1", "project_quotas": [{"quota_name": "max_artifact_number", "quota_value": 10}, {"quota_name": "max_uploaded_data:images", "quota_value": 1073741824}]}]`; -1 is unlimited.',
   request: { body: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } } },
-  responses: { 200: json(AllQuotas, 'The listed projects’ overrides now'), ...errorResponses },
+  responses: { 200: jsonResponse(AllQuotas, 'The listed projects’ overrides now'), ...errorResponses },
 });
 
 const removeRoute = createRoute({
@@ -46,7 +45,7 @@ const projectRoute = createRoute({
   path: '/project-quotas',
   summary: 'The caller’s project’s effective quotas and usage (admins may name a project)',
   request: { query: z.object({ project_id: ProjectQuery.optional() }) },
-  responses: { 200: json(ProjectQuotas, 'Effective quotas with usage'), ...errorResponses },
+  responses: { 200: jsonResponse(ProjectQuotas, 'Effective quotas with usage'), ...errorResponses },
 });
 
 export function quotasRouter(deps: Deps) {
