@@ -25,6 +25,12 @@ export function createApp(deps: Deps) {
   app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
   app.use('*', async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : auth(c, next)));
 
+  // Any successful write may change what lists hold: forget every remembered total count.
+  app.use('/artifacts/*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.listCounts.invalidate();
+  });
+
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
   app.route('/', artifactsRouter(deps));

@@ -4,6 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { Registry as PromRegistry, collectDefaultMetrics, type Registry } from 'prom-client';
+import { createListCounts, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
@@ -21,6 +22,8 @@ export interface Deps {
   config: Config;
   db: Db;
   types: TypeRegistry;
+  /** Remembered list total counts; forgotten on every write through this node. */
+  listCounts: ListCounts;
   blobs: BlobStores;
   queue: JobQueue;
   jwt: JwtVerifier;
@@ -58,6 +61,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     config,
     db: opts.database.db,
     types,
+    listCounts: createListCounts({ ttlMs: config.api.list_count_ttl_seconds * 1000, maxEntries: config.api.list_count_entries }),
     blobs,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,

@@ -24,7 +24,7 @@ const USAGE = [
 
 async function openDatabase(config: Config): Promise<DatabaseHandle> {
   return config.database.url
-    ? openPostgres(config.database.url, { poolSize: config.database.pool_size })
+    ? openPostgres(config.database.url, { poolSize: config.database.pool_size, preparedStatements: config.database.prepared_statements })
     : openPglite(join(config.data_dir, 'pglite'));
 }
 

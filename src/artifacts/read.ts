@@ -9,7 +9,7 @@ import type { ListQuery } from './filters.js';
 import { visibilityFor } from './policy.js';
 import { toArtifactValues, toGenericValues } from './values.js';
 
-type ReadDeps = Pick<Deps, 'db' | 'types'>;
+type ReadDeps = Pick<Deps, 'db' | 'types' | 'listCounts'>;
 
 /** The artifact row if the caller may see it; NotFound otherwise (also for another type's id). */
 export async function findArtifactRow(deps: Pick<Deps, 'db'>, caller: Caller, typeName: string | undefined, id: string): Promise<ArtifactRow> {
@@ -31,7 +31,7 @@ export async function listArtifacts(
   type: ArtifactType | undefined,
   query: ListQuery,
 ): Promise<{ artifacts: ArtifactValues[]; total: number; lastId?: string }> {
-  const { rows, total } = await queryArtifacts(deps.db, { typeName: type?.name, query, visibleTo: visibilityFor(caller) });
+  const { rows, total } = await queryArtifacts(deps.db, { typeName: type?.name, query, visibleTo: visibilityFor(caller), counts: deps.listCounts });
   const blobs = await findBlobsOf(deps.db, rows.map((r) => r.id));
   const byArtifact = new Map<string, BlobRow[]>();
   for (const b of blobs) byArtifact.set(b.artifactId, [...(byArtifact.get(b.artifactId) ?? []), b]);

@@ -52,9 +52,14 @@ export const ConfigSchema = z
       .object({
         url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
         pool_size: z.number().int().min(1).max(200).default(10),
+        /**
+         * Hot reads as named prepared statements: one round trip instead of two, always planned for
+         * their actual parameters. Turn off behind a pooler in transaction mode (PgBouncer).
+         */
+        prepared_statements: z.boolean().default(true),
       })
       .strict()
-      .default({ pool_size: 10 }),
+      .default({ pool_size: 10, prepared_statements: true }),
     queue: z
       .object({
         redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
@@ -76,9 +81,12 @@ export const ConfigSchema = z
       .object({
         default_limit: z.number().int().min(1).max(1000).default(25),
         max_limit: z.number().int().min(1).max(1000).default(1000),
+        /** How long a list's total_count is remembered (artifacts/list-counts.ts); 0: count every time. */
+        list_count_ttl_seconds: z.number().min(0).max(3600).default(10),
+        list_count_entries: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .strict()
-      .default({ default_limit: 25, max_limit: 1000 }),
+      .default({ default_limit: 25, max_limit: 1000, list_count_ttl_seconds: 10, list_count_entries: 10_000 }),
     quotas: z
       .object({
         /** Default per-project limits; -1 means unlimited. Admins override them per project over the API. */

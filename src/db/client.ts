@@ -22,8 +22,23 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function openPostgres(url: string, opts: { poolSize?: number } = {}): DatabaseHandle {
-  const client = postgres(url, { max: opts.poolSize ?? 10, onnotice: () => {} });
+/**
+ * Queries that call drizzle's `.prepare()` (the hot reads in db/queries) become named prepared
+ * statements, cached per connection by their text: postgres.js then skips the describe round trip
+ * an unnamed statement with parameters needs. Each execution is still planned for its actual
+ * parameters (force_custom_plan), so one skewed filter value never locks in a plan that is bad for
+ * another. Connections are recycled every 15 minutes, which bounds how many statement shapes a
+ * connection can accumulate. `preparedStatements: false` makes every statement unnamed (PgBouncer).
+ */
+export function openPostgres(url: string, opts: { poolSize?: number; preparedStatements?: boolean } = {}): DatabaseHandle {
+  const prepare = opts.preparedStatements ?? true;
+  const client = postgres(url, {
+    max: opts.poolSize ?? 10,
+    onnotice: () => {},
+    prepare,
+    max_lifetime: 15 * 60,
+    ...(prepare ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
+  });
   const shown = new URL(url);
   shown.password = '';
   return {

@@ -1,6 +1,7 @@
 /** @module Queries over artifacts and their shares. Each function aims for one statement. */
-import { and, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, sql, type SQL } from 'drizzle-orm';
 import type { ListQuery } from '../../artifacts/filters.js';
+import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Visibility } from '../../artifacts/policy.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
@@ -28,7 +29,7 @@ export async function findVisibleArtifact(
     .where(and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
     .limit(1);
   // forUpdate locks the row for the rest of the transaction (read-modify-write of one artifact).
-  const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query);
+  const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query.prepare('show_artifact').execute());
   return row;
 }
 
@@ -64,7 +65,15 @@ export interface ListResult {
   total: number;
 }
 
-export async function listArtifacts(db: Conn, q: { typeName?: string; query: ListQuery; visibleTo: Visibility }): Promise<ListResult> {
+/**
+ * One page of a list and its total count. The page comes first: a first page shorter than the
+ * limit is the whole list, so its length is the count and no count statement runs (the common
+ * case of "latest foo in range"). Otherwise the count goes through `counts`, which may remember it.
+ */
+export async function listArtifacts(
+  db: Conn,
+  q: { typeName?: string; query: ListQuery; visibleTo: Visibility; counts: Pick<ListCounts, 'count'> },
+): Promise<ListResult> {
   const { query } = q;
   const base = and(
     q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
@@ -81,23 +90,33 @@ export async function listArtifacts(db: Conn, q: { typeName?: string; query: Lis
     const [marker] = await db
       .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map((k) => fieldExpr(k.field)), sql`, `)})` })
       .from(artifacts)
-      .where(and(eq(artifacts.id, query.marker), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)));
+      .where(and(eq(artifacts.id, query.marker), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
+      .prepare('list_marker')
+      .execute();
     if (!marker) throw new BadRequest(`marker ${query.marker} is not an artifact in this list`);
     page = and(scope, afterMarker(query.sort, marker.values, query.marker));
   }
 
-  const [rows, [totals]] = await Promise.all([
+  const rows =
     query.limit === 0
-      ? Promise.resolve([] as ArtifactRow[])
-      : db
+      ? []
+      : await db
           .select()
           .from(artifacts)
           .where(page)
           .orderBy(...orderBy(query.sort))
-          .limit(query.limit),
-    db.select({ n: count() }).from(artifacts).where(scope),
-  ]);
-  return { rows, total: Number(totals?.n ?? 0) };
+          .limit(query.limit)
+          .prepare('list_page')
+          .execute();
+  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length };
+
+  const counting = db.select({ n: count() }).from(artifacts).where(scope);
+  const statement = counting.toSQL();
+  const total = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
+    const [totals] = await counting.prepare('list_count').execute();
+    return Number(totals?.n ?? 0);
+  });
+  return { rows, total };
 }
 
 export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: string): Promise<number> {
@@ -110,7 +129,13 @@ export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: st
 
 export async function findBlobsOf(db: Conn, artifactIds: readonly string[]): Promise<BlobRow[]> {
   if (artifactIds.length === 0) return [];
-  return db.select().from(artifactBlobs).where(inArray(artifactBlobs.artifactId, [...artifactIds]));
+  // One array parameter: the same statement text for any number of artifacts, so it prepares once.
+  return db
+    .select()
+    .from(artifactBlobs)
+    .where(sql`${artifactBlobs.artifactId} = any(${sql.param([...artifactIds])}::uuid[])`)
+    .prepare('blobs_of')
+    .execute();
 }
 
 export async function insertShare(db: Conn, artifactId: string, project: string): Promise<void> {
