@@ -2,7 +2,7 @@
  * @module Blob transfer: PUT/GET/DELETE /artifacts/{type}/{id}/{blob}[/{key}]. Bodies stream
  * straight between the socket and the store; no blob passes through a JSON parser or memory.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -79,6 +79,17 @@ function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
+/**
+ * The upload's bytes as a Node stream. Served by @hono/node-server, that is the socket's own
+ * IncomingMessage: going through the Web ReadableStream hono would build and back costs a
+ * round of promises per chunk and ran uploads at a third of the speed the hashing allows.
+ */
+function requestBodyStream(c: Context<AppEnv>): Readable {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && !incoming.readableDidRead) return incoming;
+  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
+}
+
 export function blobsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
@@ -99,7 +110,7 @@ export function blobsRouter(deps: Deps) {
     if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader)) throw new BadRequest('Content-Length must be a whole number');
     const md5 = c.req.header('content-md5');
     if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new BadRequest('Content-MD5 must be the base64 of a 16-byte MD5 digest');
-    const body = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
+    const body = requestBodyStream(c);
     const artifact = await uploadBlob(deps, c.var.caller, type, p.id, target, body, {
       contentType,
       contentLength: lengthHeader === undefined ? undefined : Number(lengthHeader),
@@ -138,15 +149,22 @@ export function blobsRouter(deps: Deps) {
     };
     const status = range ? 206 : 200;
     if (c.req.method === 'HEAD' || b.size === 0) return c.body(null, status, headers);
-    const stream = await source.store.store.read(b.locator, { range, signal: c.req.raw.signal });
+    const store = source.store.store;
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) {
-      // On a real socket, pipe the store's stream straight into the response: going through
-      // a web ReadableStream costs several times the throughput on large blobs.
+      // On a real socket, write the bytes straight into the response: going through a web
+      // ReadableStream costs several times the throughput on large blobs.
+      const send = store.openSender
+        ? await store.openSender(b.locator, { range })
+        : await store.read(b.locator, { range, signal: c.req.raw.signal }).then((stream) => (out: ServerResponse) => pipeline(stream, out));
       outgoing.writeHead(status, { ...headers, 'X-Request-Id': c.var.requestId });
-      pipeline(stream, outgoing).catch((err: unknown) => c.var.log.warn({ err, locator: b.locator }, 'blob download ended early'));
+      send(outgoing).catch((err: unknown) => {
+        outgoing.destroy();
+        c.var.log.warn({ err, locator: b.locator }, 'blob download ended early');
+      });
       return RESPONSE_ALREADY_SENT;
     }
+    const stream = await store.read(b.locator, { range, signal: c.req.raw.signal });
     return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
   }
 

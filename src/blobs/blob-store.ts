@@ -4,7 +4,7 @@
  * Backends only move bytes. Hashing, size limits, expected-checksum checks and the
  * saving → active transition are decided elsewhere, once (digest.ts and the artifacts domain).
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Where we would like an object to live: built by us (`<type>/<artifactId>/<blobId>`), never from input. */
 export type BlobKey = string & { readonly __brand: 'BlobKey' };
@@ -47,6 +47,12 @@ export interface BlobStore {
   write(body: Readable, opts: WriteOptions): Promise<StoredObject>;
   /** Rejects with BlobMissing if absent. The caller must consume or destroy the stream. */
   read(locator: string, opts?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Where a backend can do better than `read` for a download straight to a socket: opens the
+   * object (rejecting with BlobMissing if absent) and returns the function that writes it (or the
+   * range) into `out` and ends `out`. Call it exactly once: it releases what was opened.
+   */
+  openSender?(locator: string, opts?: { range?: ByteRange }): Promise<(out: Writable) => Promise<void>>;
   stat(locator: string): Promise<{ bytes: number } | undefined>;
   /** Idempotent: removing an absent object succeeds. */
   remove(locator: string): Promise<void>;

@@ -41,33 +41,42 @@ export interface Digests {
 }
 
 /**
- * sha256 of a stream on a worker thread, so that a large upload is hashed on two cores: md5 and
- * sha1 stay on the event loop (together about as costly as sha256 alone). At most `window`
- * bytes wait for the worker; past that the stream waits (backpressure), so memory stays bounded.
+ * md5 of a stream on a worker thread, so that a large upload is hashed on two cores: md5 is the
+ * slowest of the three digests (about as costly as sha1 and sha256 together where the CPU has SHA
+ * instructions), so it goes to the worker and sha1 and sha256 stay on the event loop. Bytes are
+ * copied into 1 MiB batches (the socket's buffers may be reused, and one message per MiB costs
+ * far less than one per chunk); at most `window` bytes wait for the worker, past that the stream
+ * waits (backpressure), so memory stays bounded whatever the blob's size.
  */
 class SideHasher {
+  private static readonly BATCH = 1024 * 1024;
   private readonly worker: Worker;
+  /** Batches the worker has handed back; reused, so an upload of any size allocates a few MiB once. */
+  private readonly free: Array<Buffer<ArrayBuffer>> = [];
+  private batch: Buffer<ArrayBuffer> = Buffer.allocUnsafeSlow(SideHasher.BATCH);
+  private filled = 0;
   private outstanding = 0;
   private waiting: (() => void) | undefined;
-  private result: ((sha256: string) => void) | undefined;
+  private result: ((md5: Buffer) => void) | undefined;
   private failure: Error | undefined;
 
   constructor(private readonly window = 4 * 1024 * 1024) {
-    // Plain JS evaluated in the worker: no TypeScript loader needed there.
+    // Plain JS evaluated in the worker: no TypeScript loader needed there. Each batch goes back
+    // to the main thread once hashed; the digest comes back as hex text.
     this.worker = new Worker(
       `const { parentPort } = require('node:worker_threads');
-       const hash = require('node:crypto').createHash('sha256');
-       parentPort.on('message', (chunk) => {
-         if (chunk) { hash.update(chunk); parentPort.postMessage(chunk.byteLength); }
+       const hash = require('node:crypto').createHash('md5');
+       parentPort.on('message', (bytes) => {
+         if (bytes) { hash.update(bytes); parentPort.postMessage(bytes, [bytes.buffer]); }
          else parentPort.postMessage(hash.digest('hex'));
        });`,
       { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } },
     );
-    this.worker.on('message', (m: number | string) => {
-      if (typeof m === 'number') {
-        this.outstanding -= m;
-        if (this.outstanding <= this.window / 2) this.release();
-      } else this.result?.(m);
+    this.worker.on('message', (m: Uint8Array<ArrayBuffer> | string) => {
+      if (typeof m === 'string') return this.result?.(Buffer.from(m, 'hex'));
+      this.outstanding -= m.byteLength;
+      this.free.push(Buffer.from(m.buffer, 0, SideHasher.BATCH));
+      if (this.outstanding <= this.window / 2) this.release();
     });
     this.worker.on('error', (err) => {
       this.failure = err;
@@ -81,19 +90,32 @@ class SideHasher {
     go?.();
   }
 
+  private send(): void {
+    const bytes = new Uint8Array(this.batch.buffer, this.batch.byteOffset, this.filled);
+    this.outstanding += this.filled;
+    this.worker.postMessage(bytes, [bytes.buffer]);
+    this.batch = this.free.pop() ?? Buffer.allocUnsafeSlow(SideHasher.BATCH);
+    this.filled = 0;
+  }
+
   /** Resolves at once, or once the worker has caught up enough. */
   update(chunk: Buffer): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    const copy = new Uint8Array(chunk); // the socket's buffer may be pooled: send our own
-    this.outstanding += copy.byteLength;
-    this.worker.postMessage(copy, [copy.buffer]);
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = chunk.copy(this.batch, this.filled, offset);
+      this.filled += n;
+      offset += n;
+      if (this.filled === SideHasher.BATCH) this.send();
+    }
     if (this.outstanding < this.window) return undefined;
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  async digest(): Promise<string> {
+  async digest(): Promise<Buffer> {
     if (this.failure) throw this.failure;
-    const done = new Promise<string>((resolve) => (this.result = resolve));
+    if (this.filled > 0) this.send();
+    const done = new Promise<Buffer>((resolve) => (this.result = resolve));
     this.worker.postMessage(null);
     return done;
   }
@@ -108,9 +130,9 @@ const PARALLEL_HASHING_FROM = 8 * 1024 * 1024;
 
 /** A pass-through that hashes, counts and checks. `digests` resolves at a clean end. */
 export class MultiHash extends Transform {
-  private readonly md5: Hash = createHash('md5');
+  private readonly md5: Hash | undefined;
   private readonly sha1: Hash = createHash('sha1');
-  private readonly sha256: Hash | undefined;
+  private readonly sha256: Hash = createHash('sha256');
   private readonly side: SideHasher | undefined;
   private bytes = 0;
   readonly digests: Promise<Digests>;
@@ -125,7 +147,7 @@ export class MultiHash extends Transform {
   ) {
     super({ highWaterMark: 1024 * 1024 });
     if (expectedSize === undefined || expectedSize > PARALLEL_HASHING_FROM) this.side = new SideHasher();
-    else this.sha256 = createHash('sha256');
+    else this.md5 = createHash('md5');
     this.digests = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.digests.catch(() => {}); // observed through the stream's error as well
     this.once('error', (err) => this.settle.reject(err));
@@ -138,8 +160,8 @@ export class MultiHash extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) return done(new BlobTooLarge(this.maxBytes));
-    this.md5.update(chunk);
     this.sha1.update(chunk);
+    this.sha256.update(chunk);
     if (this.side) {
       let wait: Promise<void> | undefined;
       try {
@@ -148,15 +170,15 @@ export class MultiHash extends Transform {
         return done(err as Error);
       }
       if (wait) return void wait.then(() => done(null, chunk));
-    } else this.sha256!.update(chunk);
+    } else this.md5!.update(chunk);
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    const md5 = this.md5.digest();
     const sha1 = this.sha1.digest('hex');
-    (this.side ? this.side.digest() : Promise.resolve(this.sha256!.digest('hex')))
-      .then(async (sha256) => {
+    const sha256 = this.sha256.digest('hex');
+    (this.side ? this.side.digest() : Promise.resolve(this.md5!.digest()))
+      .then(async (md5) => {
         const digests: Digests = { bytes: this.bytes, md5: md5.toString('hex'), sha1, sha256 };
         const { md5Base64, sha256Hex } = this.expected;
         if (md5Base64 !== undefined && md5Base64 !== md5.toString('base64')) throw new ChecksumMismatch('md5', md5Base64, md5.toString('base64'));

@@ -5,11 +5,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobMissing, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+
+const SEND_CHUNK = 1024 * 1024;
+
+/** Resolves once `out` wants more; rejects if it closes or fails first (the client went away). */
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      out.off('drain', onDrain).off('close', onClose).off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new Error('the connection closed before the blob was sent'));
+    out.on('drain', onDrain).on('close', onClose).on('error', settle);
+  });
+}
 
 const LOCATOR = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
 const TMP_LOCATOR = /^tmp\/[0-9a-f-]{36}$/;
@@ -63,6 +79,46 @@ export class FsBlobStore implements BlobStore {
       throw new BlobMissing(locator);
     }
     return createReadStream(path, { ...(opts.range ? { start: opts.range.start, end: opts.range.end } : {}), signal: opts.signal, highWaterMark: 1024 * 1024 });
+  }
+
+  /**
+   * Sends through three reused 1 MiB buffers, reading the next one while the socket takes the
+   * last. A read stream allocates a fresh buffer per read instead, and on a node with a real heap
+   * the garbage collections that this much external memory sets off cost more than the copying:
+   * downloads ran at 0.9 GiB/s that way, and at the socket's pace this way (bench/README.md).
+   */
+  async openSender(locator: string, opts: { range?: ByteRange } = {}): Promise<(out: Writable) => Promise<void>> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path(locator), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobMissing(locator);
+      throw err;
+    }
+    return async (out) => {
+      try {
+        const end = opts.range ? opts.range.end + 1 : (await handle.stat()).size;
+        let position = opts.range?.start ?? 0;
+        const free: Buffer[] = [];
+        const readNext = async (): Promise<Buffer | undefined> => {
+          if (position >= end) return undefined;
+          const buffer = free.pop() ?? Buffer.allocUnsafeSlow(SEND_CHUNK);
+          const { bytesRead } = await handle.read(buffer, 0, Math.min(SEND_CHUNK, end - position), position);
+          if (bytesRead === 0) throw new Error(`blob ${locator} is shorter than recorded`);
+          position += bytesRead;
+          return buffer.subarray(0, bytesRead);
+        };
+        let next = readNext();
+        for (let chunk = await next; chunk; chunk = await next) {
+          next = readNext();
+          const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, SEND_CHUNK);
+          if (!out.write(chunk, () => free.push(buffer))) await drained(out);
+        }
+        out.end();
+      } finally {
+        await handle.close();
+      }
+    };
   }
 
   async stat(locator: string): Promise<{ bytes: number } | undefined> {
