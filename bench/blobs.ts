@@ -5,8 +5,9 @@
  *
  * Starts a real node (`catalog-node serve`, PostgreSQL, the filesystem blob store) on loopback
  * and measures, with curl as the client for every transfer:
- *   - upload of a file through the API (md5 + sha1 + sha256 computed on the way) vs `sha256sum`;
- *   - download through the API vs nginx serving the same file (sendfile);
+ *   - upload of a file through the API (md5 + sha1 + sha256 computed on the way, written and
+ *     fsynced into the store) vs `sha256sum` reading the same file;
+ *   - download through the API vs nginx serving the same file (sendfile off, nginx's default, and on);
  *   - the node's peak RSS growth while a larger upload streams through it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -123,12 +124,23 @@ async function main() {
     };
 
     // upload vs sha256sum
-    const t0 = performance.now();
-    const sum = spawnSync('sha256sum', [file], { encoding: 'utf8' });
-    const sha256sumSeconds = (performance.now() - t0) / 1000;
-    if (sum.status !== 0) throw new Error('sha256sum failed');
-    const uploadId = await create('upload');
-    const upload = curl(['-T', file, '-H', 'Content-Type: application/octet-stream', ...who, `${base}/artifacts/images/${uploadId}/image`]);
+    const sha256sumSeconds = median(
+      [1, 2, 3].map(() => {
+        const t0 = performance.now();
+        const sum = spawnSync('sha256sum', [file], { encoding: 'utf8' });
+        if (sum.status !== 0) throw new Error('sha256sum failed');
+        return (performance.now() - t0) / 1000;
+      }),
+    );
+    // Three uploads into three artifacts; the first one's blob is the one downloaded below.
+    const uploadIds: string[] = [];
+    const uploads: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await create(`upload-${i}`);
+      uploadIds.push(id);
+      uploads.push(curl(['-T', file, '-H', 'Content-Type: application/octet-stream', ...who, `${base}/artifacts/images/${id}/image`]).seconds);
+    }
+    const uploadId = uploadIds[0]!;
 
     // download vs nginx
     const downloads = [1, 2, 3].map(() => curl([...who, `${base}/artifacts/images/${uploadId}/image`]));
@@ -165,7 +177,7 @@ events {} http { access_log off; sendfile ${sendfile}; tcp_nopush on;
     clearInterval(sampler);
     if (!code.startsWith('2')) throw new Error(`the ${rssGiB} GiB upload answered ${code}`);
 
-    const uploadRate = (sizeGiB * GiB) / upload.seconds;
+    const uploadRate = (sizeGiB * GiB) / median(uploads);
     const sumRate = (sizeGiB * GiB) / sha256sumSeconds;
     const apiDown = median(downloads.map((d) => d.speed));
     const ngxDown = nginxRates.off;
@@ -174,7 +186,7 @@ events {} http { access_log off; sendfile ${sendfile}; tcp_nopush on;
     const rows = [
       ['download 1 GiB (median of 3)', 'fs', `${mib(apiDown)} MiB/s`, `nginx, sendfile off ${mib(ngxDown)} MiB/s`, (apiDown / ngxDown).toFixed(2), '≥ 0.80', apiDown / ngxDown >= 0.8],
       ['download 1 GiB (median of 3)', 'fs', `${mib(apiDown)} MiB/s`, `nginx, sendfile on ${mib(ngxSendfile)} MiB/s`, (apiDown / ngxSendfile).toFixed(2), '(zero-copy)', apiDown / ngxSendfile >= 0.8],
-      ['upload 1 GiB, md5+sha1+sha256', 'fs', `${mib(uploadRate)} MiB/s`, `sha256sum ${mib(sumRate)} MiB/s`, (uploadRate / sumRate).toFixed(2), '≥ 0.50', uploadRate / sumRate >= 0.5],
+      ['upload 1 GiB, md5+sha1+sha256 (median of 3)', 'fs', `${mib(uploadRate)} MiB/s`, `sha256sum ${mib(sumRate)} MiB/s`, (uploadRate / sumRate).toFixed(2), '≥ 0.50', uploadRate / sumRate >= 0.5],
       [`peak RSS growth, ${rssGiB} GiB upload`, 'fs', `${growthMiB.toFixed(1)} MiB`, `baseline ${(baseline / 1024).toFixed(0)} MiB`, '', '≤ 64 MiB', growthMiB <= 64],
     ] as const;
     process.stdout.write(`\n| measure | backend | node | reference | ratio | target | pass |\n|---|---|---|---|---|---|---|\n`);
