@@ -107,20 +107,26 @@ async function main() {
     const port = await freePort();
     const node = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
       env: { ...process.env, DATABASE_URL: dbUrl.href, PORT: String(port), CATALOG_DATA_DIR: join(work, 'data'), CATALOG_AUTH: 'trusted-headers', REDIS_URL: '' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(node);
+    // The node's log, kept to show what it said should a request fail.
+    const nodeLog: string[] = [];
+    node.stdout!.setEncoding('utf8').on('data', (text: string) => nodeLog.push(...text.split('\n').filter((l) => l && !l.includes('"msg":"request"')).slice(-20)));
+    node.on('exit', (code, signal) => nodeLog.push(`the node exited: code ${code}, signal ${signal}`));
+    process.on('exit', () => {
+      if (process.exitCode) process.stderr.write(`last lines of the node's log:\n${nodeLog.slice(-20).join('\n')}\n`);
+    });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/readyz`);
     const who = ['-H', 'X-User-Id: bench', '-H', 'X-Project-Id: bench', '-H', 'X-Roles: admin'];
 
+    // With curl, as every transfer here: a fresh connection each time (a keep-alive socket left
+    // idle through a 5 s upload may be closed by the server just as it is reused).
     const create = async (name: string) => {
-      const res = await fetch(`${base}/artifacts/images`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-user-id': 'bench', 'x-project-id': 'bench', 'x-roles': 'admin' },
-        body: JSON.stringify({ name }),
-      });
-      return ((await res.json()) as { id: string }).id;
+      const out = spawnSync('curl', ['-sS', '-f', '-X', 'POST', '-H', 'Content-Type: application/json', ...who, '-d', JSON.stringify({ name }), `${base}/artifacts/images`], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`creating artifact ${name} failed: ${out.stderr}`);
+      return (JSON.parse(out.stdout) as { id: string }).id;
     };
 
     // upload vs sha256sum
