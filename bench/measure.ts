@@ -1,0 +1,127 @@
+/** One measurement: a workload's request pool driven over HTTP at the node, or replayed as raw SQL. */
+import type { Phases } from './capture.js';
+import { createHttpClient } from './http-client.js';
+import { startUsage } from './host.js';
+import { runClosedLoop, type LoadResult } from './load.js';
+import type { NodeProcess } from './node-process.js';
+import { createSqlReplayer, type SqlReplayer } from './sql-replay.js';
+import { fixed, thousands } from './table.js';
+import type { RequestVariant, Workload } from './workloads.js';
+
+export const PATHS = {
+  node: 'node (HTTP)',
+  nodeCounting: 'node (HTTP), counts not remembered',
+  sql: 'raw SQL, as the node sends it',
+  unprepared: 'raw SQL, unnamed statements',
+} as const;
+
+/** How the node sends its hot reads (src/db/client.ts): named, and planned for their parameters. */
+const NODE_STATEMENTS = { prepare: true, settings: { plan_cache_mode: 'force_custom_plan' } } as const;
+export type PathKey = keyof typeof PATHS;
+
+/** A workload's requests and, for each, the statements the node issued for it. */
+export interface WorkloadRun {
+  workload: Workload;
+  variants: RequestVariant[];
+  phases: Phases[];
+}
+
+export interface Measurement {
+  workload: Workload;
+  path: PathKey;
+  concurrency: number;
+  result: LoadResult;
+  /** CPU the node process used during the run, in % of one core. */
+  nodeCpu?: number;
+  /** CPU this process (load generator, raw-SQL client) used, in % of one core. */
+  benchCpu: number;
+  /** Busy share of all the machine's cores during the run. */
+  hostCpu?: number;
+}
+
+export interface MeasureSettings {
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  maxRequests: number;
+  timeoutMs: number;
+  poolSize: number;
+}
+
+export function issuesSql(run: WorkloadRun): boolean {
+  return run.phases.some((phases) => phases.length > 0);
+}
+
+export async function measureNode(node: NodeProcess, run: WorkloadRun, s: MeasureSettings, path: 'node' | 'nodeCounting' = 'node'): Promise<Measurement> {
+  const client = createHttpClient({ port: node.port, concurrency: s.concurrency, timeoutMs: s.timeoutMs });
+  try {
+    const nodeCpu0 = await node.cpuMicros();
+    const usage = startUsage();
+    const result = await runClosedLoop({
+      items: run.variants,
+      exec: (v) => client.get(v.path, v.headers),
+      groupOf: (v) => v.caller,
+      concurrency: s.concurrency,
+      warmupMs: s.warmupMs,
+      durationMs: s.durationMs,
+      maxRequests: s.maxRequests,
+    });
+    const nodeCpu1 = await node.cpuMicros();
+    const { wallMicros, benchCpu, hostCpu } = usage.stop();
+    return {
+      workload: run.workload,
+      path,
+      concurrency: s.concurrency,
+      result,
+      nodeCpu: ((nodeCpu1 - nodeCpu0) / wallMicros) * 100,
+      benchCpu,
+      ...(hostCpu !== undefined ? { hostCpu } : {}),
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The same requests as raw SQL. `verify` first checks (on up to that many requests) that the
+ * replay returns the page the node got, so the baseline provably does the node's work.
+ */
+export async function measureSql(
+  url: string,
+  run: WorkloadRun,
+  path: 'sql' | 'unprepared',
+  s: MeasureSettings & { verify?: number; settings?: Record<string, string> },
+): Promise<Measurement> {
+  const statements = path === 'sql' ? NODE_STATEMENTS : { prepare: false, settings: {} };
+  const replayer = createSqlReplayer(url, { poolSize: s.poolSize, prepare: statements.prepare, timeoutMs: s.timeoutMs, settings: { ...statements.settings, ...s.settings } });
+  const items = run.phases.map((phases, i) => ({ phases, caller: run.variants[i]!.caller }));
+  try {
+    if (s.verify) await verifyReplay(replayer, run, s.verify);
+    const usage = startUsage();
+    const result = await runClosedLoop({
+      items,
+      exec: (item) => replayer.run(item.phases),
+      groupOf: (item) => item.caller,
+      concurrency: s.concurrency,
+      warmupMs: s.warmupMs,
+      durationMs: s.durationMs,
+      maxRequests: s.maxRequests,
+    });
+    const { benchCpu, hostCpu } = usage.stop();
+    return { workload: run.workload, path, concurrency: s.concurrency, result, benchCpu, ...(hostCpu !== undefined ? { hostCpu } : {}) };
+  } finally {
+    await replayer.close();
+  }
+}
+
+async function verifyReplay(replayer: SqlReplayer, run: WorkloadRun, limit: number): Promise<void> {
+  for (const [i, phases] of run.phases.slice(0, limit).entries()) {
+    const mismatch = await replayer.verify(phases);
+    if (mismatch) throw new Error(`raw-SQL replay of ${run.variants[i]!.path} (${run.variants[i]!.caller}) differs: ${mismatch}`);
+  }
+}
+
+export function describeMeasurement(m: Measurement, label: string = PATHS[m.path]): string {
+  const { rps, latency, errors } = m.result;
+  return `${m.workload.id} / ${label} / c=${m.concurrency}: ${thousands(rps)} req/s, p50 ${fixed(latency.p50, 2)} ms, p99 ${fixed(latency.p99, 2)} ms${errors ? `, ${errors} errors` : ''}`;
+}

@@ -1,0 +1,122 @@
+/** The tables the benchmark prints, the issue's targets, and the EXPLAIN summaries. */
+import { statementLabel } from './capture.js';
+import { explainStatement } from './explain.js';
+import { issuesSql, PATHS, type Measurement, type WorkloadRun } from './measure.js';
+import { openDriverClient } from './sql-replay.js';
+import { fixed, markdownTable, thousands } from './table.js';
+import { CALLER_MIX, WORKLOADS } from './workloads.js';
+
+/** The issue's targets. */
+export const TARGETS = {
+  latestP50Ms: 3,
+  latestP99Ms: 15,
+  latestAtSize: 1_000_000,
+  listMinRatio: 0.5,
+} as const;
+
+export function resultsTable(ms: readonly Measurement[]): string {
+  return markdownTable(
+    ['workload', 'path', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'p90 ms', 'max ms', 'errors', 'node cpu', 'bench cpu', 'host cpu'],
+    ms.map((m) => [
+      m.workload.id,
+      PATHS[m.path],
+      String(m.concurrency),
+      thousands(m.result.rps),
+      fixed(m.result.latency.p50, 2),
+      fixed(m.result.latency.p99, 2),
+      fixed(m.result.latency.p90, 2),
+      fixed(m.result.latency.max, 1),
+      String(m.result.errors),
+      m.nodeCpu === undefined ? '' : `${Math.round(m.nodeCpu)}%`,
+      `${Math.round(m.benchCpu)}%`,
+      m.hostCpu === undefined ? '' : `${Math.round(m.hostCpu)}%`,
+    ]),
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+}
+
+/** Latency per kind of caller, node vs raw SQL, at one concurrency. */
+export function callerTable(ms: readonly Measurement[], concurrency: number): string {
+  const rows: string[][] = [];
+  for (const workload of WORKLOADS) {
+    const node = ms.find((m) => m.workload === workload && m.path === 'node' && m.concurrency === concurrency);
+    const sql = ms.find((m) => m.workload === workload && m.path === 'sql' && m.concurrency === concurrency);
+    for (const [caller] of CALLER_MIX) {
+      const n = node?.result.byGroup.get(caller);
+      const s = sql?.result.byGroup.get(caller);
+      if (!n && !s) continue;
+      rows.push([workload.id, caller, thousands(n?.count ?? Number.NaN), fixed(n?.p50 ?? Number.NaN, 2), fixed(n?.p99 ?? Number.NaN, 2), fixed(s?.p50 ?? Number.NaN, 2), fixed(s?.p99 ?? Number.NaN, 2)]);
+    }
+  }
+  return markdownTable(['workload', 'caller', 'node n', 'node p50', 'node p99', 'raw SQL p50', 'raw SQL p99'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right']);
+}
+
+/** PASS/FAIL against the issue's targets; latest-in-range is judged at every concurrency measured. */
+export function targetsTable(size: number, ms: readonly Measurement[], concurrency: number): string {
+  const rows: string[][] = [];
+  const note = size >= TARGETS.latestAtSize ? '' : ` (target set for ${thousands(TARGETS.latestAtSize)})`;
+  for (const workload of WORKLOADS) {
+    if (workload.target === 'latest-latency') {
+      for (const node of ms.filter((m) => m.workload === workload && m.path === 'node')) {
+        const { p50, p99 } = node.result.latency;
+        const ok = node.result.errors === 0;
+        rows.push([workload.id, `node p50 ≤ ${TARGETS.latestP50Ms} ms, c=${node.concurrency}`, `${fixed(p50, 2)} ms`, verdict(ok && p50 <= TARGETS.latestP50Ms) + note]);
+        rows.push([workload.id, `node p99 ≤ ${TARGETS.latestP99Ms} ms, c=${node.concurrency}`, `${fixed(p99, 2)} ms`, verdict(ok && p99 <= TARGETS.latestP99Ms) + note]);
+      }
+    } else if (workload.target === 'list-throughput') {
+      const node = ms.find((m) => m.workload === workload && m.path === 'node' && m.concurrency === concurrency);
+      const sql = ms.find((m) => m.workload === workload && m.path === 'sql' && m.concurrency === concurrency);
+      if (!node || !sql) continue;
+      const ratio = node.result.rps / sql.result.rps;
+      rows.push([
+        workload.id,
+        `node req/s ≥ ${TARGETS.listMinRatio} × raw SQL req/s, c=${concurrency}`,
+        `${thousands(node.result.rps)} / ${thousands(sql.result.rps)} = ${fixed(ratio, 2)}`,
+        verdict(ratio >= TARGETS.listMinRatio && node.result.errors === 0),
+      ]);
+    }
+  }
+  return markdownTable(['workload', 'target', 'measured', 'verdict'], rows);
+}
+
+function verdict(pass: boolean): string {
+  return pass ? 'PASS' : 'FAIL';
+}
+
+/** The statements of one request per workload (an anonymous one when there is one). */
+export function printCapturedSql(runs: readonly WorkloadRun[]): void {
+  for (const run of runs.filter(issuesSql)) {
+    const found = run.variants.findIndex((v) => v.caller === 'anonymous');
+    const index = found === -1 ? 0 : found;
+    console.log(`\n${run.workload.id}: ${run.variants[index]!.path} (${run.variants[index]!.caller})`);
+    run.phases[index]!.forEach((phase, p) => {
+      for (const s of phase) console.log(`  phase ${p + 1} [${statementLabel(s)}] ${s.text}\n    params ${JSON.stringify(s.params)}`);
+    });
+  }
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of each workload's statements, for one request per kind of caller. */
+export async function printExplains(url: string, runs: readonly WorkloadRun[]): Promise<void> {
+  console.log('\n### EXPLAIN (ANALYZE, BUFFERS) of the statements per request\n');
+  const sql = openDriverClient(url, { max: 1 });
+  try {
+    for (const run of runs.filter(issuesSql)) {
+      for (const [caller] of CALLER_MIX) {
+        const index = run.variants.findIndex((v) => v.caller === caller);
+        if (index === -1) continue;
+        console.log(`#### ${run.workload.id}, ${caller}: ${run.variants[index]!.path}\n`);
+        console.log('```');
+        for (const statement of run.phases[index]!.flat()) {
+          const label = statementLabel(statement);
+          const e = await explainStatement(sql, statement);
+          const jit = e.jitMs !== undefined ? `, JIT ${e.jitMs.toFixed(1)} ms` : '';
+          console.log(`[${label}] execution ${e.executionMs.toFixed(2)} ms, planning ${e.planningMs.toFixed(2)} ms${jit}, shared hit ${e.sharedHit} read ${e.sharedRead}; ${e.topScan}`);
+          if (label !== 'blobs') for (const line of e.lines) console.log(`    ${line}`);
+        }
+        console.log('```\n');
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

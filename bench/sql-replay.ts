@@ -1,0 +1,52 @@
+/**
+ * The raw-SQL baseline: replays the statements the node issued for a request, straight through
+ * postgres.js, in the same phases (statements of one phase run concurrently, as the node's
+ * Promise.all does) and the same way drizzle sends them (`unsafe(text, params, { prepare: false })
+ * .values()`, on a client with drizzle's pass-through json/date (de)serializers). `prepare: true`
+ * is offered as a what-if: named statements, cached per connection.
+ */
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { statementLabel, type Phases } from './capture.js';
+
+export interface SqlReplayer {
+  run(phases: Phases): Promise<void>;
+  /** Replays once and checks the page holds the rows the node got; a description of the mismatch, if any. */
+  verify(phases: Phases): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * A postgres.js client set up as the node's is: drizzle() installs pass-through serializers for
+ * json/jsonb parameters (the node sends JSON text) and pass-through parsers for dates.
+ */
+export function openDriverClient(url: string, opts: { max: number; timeoutMs?: number; settings?: Record<string, string> }): postgres.Sql {
+  const client = postgres(url, {
+    max: opts.max,
+    onnotice: () => {},
+    connection: { ...(opts.timeoutMs ? { statement_timeout: opts.timeoutMs } : {}), ...opts.settings },
+  });
+  drizzle(client);
+  return client;
+}
+
+/** `settings`: session settings for the what-ifs (e.g. { jit: 'off' }); none for the baseline proper. */
+export function createSqlReplayer(url: string, opts: { poolSize: number; prepare: boolean; timeoutMs: number; settings?: Record<string, string> }): SqlReplayer {
+  const sql = openDriverClient(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs, ...(opts.settings ? { settings: opts.settings } : {}) });
+  const send = (s: Phases[number][number]) => sql.unsafe(s.text, s.params as never[], { prepare: opts.prepare }).values();
+  return {
+    async run(phases) {
+      for (const phase of phases) await Promise.all(phase.map(send));
+    },
+    async verify(phases) {
+      const page = phases[0]?.find((s) => statementLabel(s) === 'page');
+      if (!page) return undefined;
+      const rows = await send(page);
+      const got = rows.map((r) => String(r[0]));
+      const blobs = phases.flat().find((s) => statementLabel(s) === 'blobs');
+      const expected = blobs ? blobs.params.map(String) : [];
+      return got.join(',') === expected.join(',') ? undefined : `the node's page had ${expected.length} rows, the replay ${got.length}`;
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
