@@ -5,15 +5,15 @@ import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Visibility } from '../../artifacts/policy.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
-import { artifactBlobs, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
+import { artifactBlobs, artifactColumns, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
+import { afterMarker, fieldExpr, filterWhere, orderBy, typeWhere, visibleWhere } from './predicates.js';
 
 type Conn = Db | Tx;
 
 export async function insertArtifact(db: Conn, row: NewArtifactRow): Promise<ArtifactRow> {
   const [inserted] = await conflictOnDuplicate(
-    () => db.insert(artifacts).values(row).returning(),
+    () => db.insert(artifacts).values(row).returning(artifactColumns),
     `an artifact of type ${row.typeName} named "${row.name}" with version ${row.version} already exists in project ${row.owner}`,
   );
   return inserted!;
@@ -24,7 +24,7 @@ export async function findVisibleArtifact(
   q: { id: string; typeName?: string; visibleTo: Visibility; forUpdate?: boolean },
 ): Promise<ArtifactRow | undefined> {
   const query = db
-    .select()
+    .select(artifactColumns)
     .from(artifacts)
     .where(and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
     .limit(1);
@@ -34,7 +34,7 @@ export async function findVisibleArtifact(
 }
 
 export async function updateArtifact(db: Conn, id: string, values: Partial<NewArtifactRow>, conflictMessage: string): Promise<ArtifactRow> {
-  const [row] = await conflictOnDuplicate(() => db.update(artifacts).set(values).where(eq(artifacts.id, id)).returning(), conflictMessage);
+  const [row] = await conflictOnDuplicate(() => db.update(artifacts).set(values).where(eq(artifacts.id, id)).returning(artifactColumns), conflictMessage);
   return row!;
 }
 
@@ -76,7 +76,7 @@ export async function listArtifacts(
 ): Promise<ListResult> {
   const { query } = q;
   const base = and(
-    q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
+    q.typeName ? typeWhere(q.typeName) : undefined,
     visibleWhere(q.visibleTo),
     ...query.filters.map(filterWhere),
   );
@@ -101,7 +101,7 @@ export async function listArtifacts(
     query.limit === 0
       ? []
       : await db
-          .select()
+          .select(artifactColumns)
           .from(artifacts)
           .where(page)
           .orderBy(...orderBy(query.sort))

@@ -1,5 +1,5 @@
 /** @module The artifacts table: generic fields as columns, type-specific values in `fields`. */
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { byteOrderedText, lifecycleDates } from './columns.js';
 
@@ -32,6 +32,14 @@ export const artifacts = pgTable(
     fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default({}),
     ...lifecycleDates,
     activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
+    /**
+     * Exact search terms over type, visibility, status, tags and metadata, kept by PostgreSQL
+     * (the function is in migration 0001; the TypeScript side of the encoding is filterTerm in
+     * db/queries/predicates.ts). Lists filter through its GIN index.
+     */
+    filterTerms: text('filter_terms')
+      .array()
+      .generatedAlwaysAs(sql`artifact_filter_terms(type_name, visibility, status, tags, metadata)`),
   },
   (t) => [
     uniqueIndex('artifacts_owner_name_version_unique').on(t.typeName, t.owner, t.name, t.version),
@@ -39,8 +47,8 @@ export const artifacts = pgTable(
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
     index('artifacts_name_version_idx').on(t.name, t.versionKey),
     index('artifacts_owner_idx').on(t.owner),
-    index('artifacts_tags_idx').using('gin', t.tags),
     index('artifacts_metadata_idx').using('gin', t.metadata),
+    index('artifacts_filter_terms_idx').using('gin', t.filterTerms),
   ],
 );
 
@@ -57,5 +65,9 @@ export const artifactShares = pgTable(
   (t) => [primaryKey({ columns: [t.artifactId, t.project] }), index('artifact_shares_project_idx').on(t.project, t.artifactId)],
 );
 
-export type ArtifactRow = typeof artifacts.$inferSelect;
+/** Every column but filter_terms, which only lists' WHERE clauses read. */
+const { filterTerms: _filterTerms, ...artifactColumnsWithoutTerms } = getTableColumns(artifacts);
+export const artifactColumns = artifactColumnsWithoutTerms;
+
+export type ArtifactRow = Omit<typeof artifacts.$inferSelect, 'filterTerms'>;
 export type NewArtifactRow = typeof artifacts.$inferInsert;
