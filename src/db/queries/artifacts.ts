@@ -7,7 +7,7 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, fieldExpr, filterWhere, orderBy, typeWhere, visibleWhere } from './predicates.js';
+import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -76,9 +76,10 @@ export async function listArtifacts(
 ): Promise<ListResult> {
   const { query } = q;
   const base = and(
-    q.typeName ? typeWhere(q.typeName) : undefined,
+    q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
     visibleWhere(q.visibleTo),
     ...query.filters.map(filterWhere),
+    companionTermsWhere({ typeName: q.typeName, visibleTo: q.visibleTo, filters: query.filters }),
   );
   // "latest": of the rows that pass every filter, only the newest version of each name.
   const scope: SQL | undefined = query.latest

@@ -40,10 +40,9 @@ const CASTS: Partial<Record<FieldDef['kind'], string>> = {
 
 /**
  * The terms artifacts.filter_terms holds (PostgreSQL computes them: artifact_filter_terms in
- * migration 0001, which this must match). Filters on tags and metadata values go through them,
- * and type, visibility and status ride along: one GIN index intersects them all with no rows to
- * recheck, where separate tags and metadata indexes left ~25k candidate rows to fetch and
- * recheck for a 9k-row answer at 1M artifacts (bench/README.md).
+ * migration 0001, which this must match). Filters on tags and metadata values go through its GIN
+ * index, which needs no recheck, where separate tags and metadata indexes left ~25k candidate rows
+ * to fetch and recheck for a 9k-row answer at 1M artifacts (bench/README.md).
  */
 export const filterTerm = {
   type: (typeName: string) => `type:${typeName}`,
@@ -58,9 +57,30 @@ function hasTerms(terms: readonly string[]): SQL {
   return sql`${artifacts.filterTerms} @> ${textArray(terms)}`;
 }
 
-/** Rows of one artifact type. */
-export function typeWhere(typeName: string): SQL {
-  return and(eq(artifacts.typeName, typeName), hasTerms([filterTerm.type(typeName)]))!;
+/**
+ * When a list filters by tags or metadata values (through filter_terms), the type, visibility
+ * and status it is restricted to join the same index scan as terms, so that one scan intersects
+ * them all. Lists without such a filter get nothing here: the terms would only cost planning.
+ */
+export function companionTermsWhere(q: { typeName?: string; visibleTo: Visibility; filters: readonly Filter[] }): SQL | undefined {
+  if (!q.filters.some(usesTerms)) return undefined;
+  const terms: string[] = [];
+  if (q.typeName) terms.push(filterTerm.type(q.typeName));
+  if (q.visibleTo.kind === 'public') terms.push(filterTerm.visibility('public'), filterTerm.status('active'));
+  for (const f of q.filters) {
+    if (f.kind !== 'compare' || f.op !== 'eq') continue;
+    if (f.field.name === 'visibility') terms.push(filterTerm.visibility(String(f.values[0])));
+    if (f.field.name === 'status') terms.push(filterTerm.status(String(f.values[0])));
+  }
+  return terms.length > 0 ? hasTerms(terms) : undefined;
+}
+
+function usesTerms(filter: Filter): boolean {
+  return filter.kind === 'tags' || (filter.kind === 'dict_value' && isMetadataEquality(filter));
+}
+
+function isMetadataEquality(filter: Extract<Filter, { kind: 'dict_value' }>): boolean {
+  return filter.op === 'eq' && filter.field.name === 'metadata';
 }
 
 /** The SQL expression holding a scalar field's value. */
@@ -143,11 +163,8 @@ export function filterWhere(filter: Filter): SQL {
       return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys);
     case 'version_range':
       return or(...filter.sets.map(rangeSetWhere))!;
-    case 'compare': {
-      const compared = compare(fieldExpr(filter.field), filter.op, filter.values);
-      const term = filter.field.name === 'visibility' ? filterTerm.visibility : filter.field.name === 'status' ? filterTerm.status : undefined;
-      return term && filter.op === 'eq' ? and(compared, hasTerms([term(String(filter.values[0]))]))! : compared;
-    }
+    case 'compare':
+      return compare(fieldExpr(filter.field), filter.op, filter.values);
     case 'tags': {
       const terms = textArray(filter.values.map(filterTerm.tag));
       return filter.match === 'all' ? sql`${artifacts.filterTerms} @> ${terms}` : sql`${artifacts.filterTerms} && ${terms}`;
@@ -167,7 +184,7 @@ export function filterWhere(filter: Filter): SQL {
     }
     case 'dict_value': {
       const container = collectionExpr(filter.field);
-      if (filter.op === 'eq' && filter.field.name === 'metadata') return hasTerms([filterTerm.metadata(filter.key, String(filter.values[0]))]);
+      if (isMetadataEquality(filter)) return hasTerms([filterTerm.metadata(filter.key, String(filter.values[0]))]);
       if (filter.op === 'eq' && filter.field.kind === 'string_dict') {
         return sql`${container} @> ${JSON.stringify({ [filter.key]: filter.values[0] })}::jsonb`;
       }
@@ -184,7 +201,7 @@ export function visibleWhere(v: Visibility): SQL | undefined {
     case 'all':
       return undefined;
     case 'public':
-      return and(eq(artifacts.visibility, 'public'), eq(artifacts.status, 'active'), hasTerms([filterTerm.visibility('public'), filterTerm.status('active')]));
+      return and(eq(artifacts.visibility, 'public'), eq(artifacts.status, 'active'));
     case 'project':
       return or(
         eq(artifacts.owner, v.projectId),
