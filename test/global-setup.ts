@@ -1,4 +1,4 @@
-/** Migrates `catalog_template` once per run; each test file copies it into its own database. */
+/** Migrates `catalog_template` once per run; each test file copies it into its own database. Dropped at the end. */
 import postgres from 'postgres';
 import { openPostgres } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
@@ -17,4 +17,12 @@ export default async function setup() {
   } finally {
     await admin.end();
   }
+  return async function teardown() {
+    const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`drop database if exists "${TEMPLATE}" with (force)`);
+    } finally {
+      await admin.end();
+    }
+  };
 }

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, configFrom, loadConfig } from '../../src/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'catalog-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function yamlFile(text: string): string {
   const path = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(path, text);

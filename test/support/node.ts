@@ -36,21 +36,42 @@ export interface TestNode {
 
 export const ISSUER = 'https://keystone.test';
 
+function configOrCleanUp<T>(dataDir: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 export async function createTestNode(overrides: Record<string, unknown> = {}, database?: DatabaseHandle & { drop?: () => Promise<void> }): Promise<TestNode> {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const publicKeyPem = await exportSPKI(publicKey);
   const dataDir = mkdtempSync(join(tmpdir(), 'catalog-test-'));
-  const config = configFrom({
+  const config = configOrCleanUp(dataDir, () => configFrom({
     data_dir: dataDir,
     auth: {
       modes: ['anonymous', 'trusted-headers', 'jwt'],
-      jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [await exportSPKI(publicKey)], algorithms: ['ES256'] },
+      jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [publicKeyPem], algorithms: ['ES256'] },
     },
     types_dir: 'test/fixtures/types',
     log: { level: 'silent' },
     ...overrides,
-  });
+  }));
   const db = database ?? (await createTestDatabase());
-  const deps = await buildDeps(config, { database: db, log: pino({ level: 'silent' }) });
+  const releaseAll = async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (db.drop) await db.drop();
+    else await db.close();
+  };
+  let deps: Deps;
+  try {
+    deps = await buildDeps(config, { database: db, log: pino({ level: 'silent' }) });
+  } catch (err) {
+    await releaseAll(); // a node that fails to build leaves nothing behind either
+    throw err;
+  }
   const app = createApp(deps);
 
   const as = (who: Who) => ({
@@ -112,9 +133,7 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
     },
     async close() {
       await closeDeps(deps);
-      rmSync(dataDir, { recursive: true, force: true });
-      if (db.drop) await db.drop();
-      else await db.close();
+      await releaseAll();
     },
   };
   return node;
