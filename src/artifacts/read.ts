@@ -1,7 +1,7 @@
 /** @module Showing and listing artifacts, as the caller is allowed to see them. */
 import type { Caller } from '../auth/caller.js';
-import { findBlobsOf, findVisibleArtifact, listArtifacts as queryArtifacts } from '../db/queries/artifacts.js';
-import type { ArtifactRow, BlobRow } from '../db/schema/index.js';
+import { findVisibleArtifact, listArtifacts as queryArtifacts, showVisibleArtifact } from '../db/queries/artifacts.js';
+import type { ArtifactRow } from '../db/schema/index.js';
 import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import type { ArtifactType, ArtifactValues } from './artifact-type.js';
@@ -20,9 +20,9 @@ export async function findArtifactRow(deps: Pick<Deps, 'db'>, caller: Caller, ty
 
 /** `type` undefined: the `all` view, generic fields only. */
 export async function showArtifact(deps: ReadDeps, caller: Caller, type: ArtifactType | undefined, id: string): Promise<ArtifactValues> {
-  const row = await findArtifactRow(deps, caller, type?.name, id);
-  const blobs = await findBlobsOf(deps.db, [row.id]);
-  return type ? toArtifactValues(type, row, blobs) : toGenericValues(row, displayName(deps, row.typeName), blobs);
+  const row = await showVisibleArtifact(deps.db, { id, typeName: type?.name, visibleTo: visibilityFor(caller) });
+  if (!row) throw new NotFound(`no ${type?.name ?? 'artifact'} with id ${id}`);
+  return type ? toArtifactValues(type, row, row.blobs) : toGenericValues(row, displayName(deps, row.typeName), row.blobs);
 }
 
 export async function listArtifacts(
@@ -32,12 +32,7 @@ export async function listArtifacts(
   query: ListQuery,
 ): Promise<{ artifacts: ArtifactValues[]; total: number; lastId?: string }> {
   const { rows, total } = await queryArtifacts(deps.db, { typeName: type?.name, query, visibleTo: visibilityFor(caller), counts: deps.listCounts });
-  const blobs = await findBlobsOf(deps.db, rows.map((r) => r.id));
-  const byArtifact = new Map<string, BlobRow[]>();
-  for (const b of blobs) byArtifact.set(b.artifactId, [...(byArtifact.get(b.artifactId) ?? []), b]);
-  const artifacts = rows.map((row) =>
-    type ? toArtifactValues(type, row, byArtifact.get(row.id) ?? []) : toGenericValues(row, displayName(deps, row.typeName), byArtifact.get(row.id) ?? []),
-  );
+  const artifacts = rows.map((row) => (type ? toArtifactValues(type, row, row.blobs) : toGenericValues(row, displayName(deps, row.typeName), row.blobs)));
   return { artifacts, total, ...(rows.length === query.limit && rows.length > 0 ? { lastId: rows.at(-1)!.id } : {}) };
 }
 

@@ -90,6 +90,22 @@ describe('upload and download', () => {
     expect(Object.keys(after.nested_templates)).toEqual(['vol.yaml']);
   });
 
+  it('shows each artifact’s own blobs in a show and in a list', async () => {
+    const a = await node.seed('heat_environments', { name: 'listed-a' }, { as: owner });
+    const b = await node.seed('heat_environments', { name: 'listed-b' }, { as: owner });
+    await upload('heat_environments', a.id, 'environment', 'a: 1');
+    await upload('heat_environments', b.id, 'environment', 'bb: 22');
+    const shown = await (await node.request('GET', `/artifacts/heat_environments/${b.id}`, { as: owner })).json();
+    expect(shown.environment).toMatchObject({ size: 6, sha256: sha256('bb: 22'), status: 'active' });
+    const listed = await (await node.request('GET', '/artifacts/heat_environments?name=in:listed-a,listed-b&sort=name:asc', { as: owner })).json();
+    expect(listed.artifacts.map((x: any) => [x.name, x.environment?.size, x.environment?.sha256])).toEqual([
+      ['listed-a', 4, sha256('a: 1')],
+      ['listed-b', 6, sha256('bb: 22')],
+    ]);
+    const none = await (await node.request('GET', '/artifacts/heat_environments?name=in:listed-a,listed-b&limit=1&sort=name:desc', { as: owner })).json();
+    expect(none.artifacts[0].environment.size).toBe(6);
+  });
+
   it('stores identical bytes once, and keeps them while another artifact uses them', async () => {
     const body = `shared bytes ${Math.random()}`;
     const a = await node.seed('heat_environments', { name: 'same-a' }, { as: owner });
