@@ -67,8 +67,14 @@ function openRecordingDatabase(url: string, poolSize: number, recorder: PhaseRec
   };
 }
 
+export interface Captured {
+  phases: Phases;
+  /** Ids of the artifacts the node answered with, in order: what a replay of its page must return. */
+  pageIds: string[];
+}
+
 /** Sends each request once through the node's app and returns the statements it issued. */
-export async function captureStatements(opts: { databaseUrl: string; poolSize: number; requests: readonly CapturedRequest[] }): Promise<Phases[]> {
+export async function captureStatements(opts: { databaseUrl: string; poolSize: number; requests: readonly CapturedRequest[] }): Promise<Captured[]> {
   const recorder = new PhaseRecorder();
   const database = openRecordingDatabase(opts.databaseUrl, opts.poolSize, recorder);
   const dataDir = mkdtempSync(join(tmpdir(), 'catalog-bench-capture-'));
@@ -76,13 +82,14 @@ export async function captureStatements(opts: { databaseUrl: string; poolSize: n
   const deps = await buildDeps(benchNodeConfig({ databaseUrl: opts.databaseUrl, poolSize: opts.poolSize, dataDir, countTtlSeconds: 0 }), { database });
   try {
     const app = createApp(deps);
-    const captured: Phases[] = [];
+    const captured: Captured[] = [];
     for (const request of opts.requests) {
       recorder.take();
       const res = await app.request(request.path, { headers: request.headers });
       const body = await res.text();
       if (res.status !== 200) throw new Error(`capture: ${request.path} answered ${res.status}: ${body.slice(0, 300)}`);
-      captured.push(recorder.take());
+      const artifacts = request.path.startsWith('/artifacts/') ? ((JSON.parse(body) as { artifacts?: Array<{ id: string }> }).artifacts ?? []) : [];
+      captured.push({ phases: recorder.take(), pageIds: artifacts.map((a) => a.id) });
     }
     return captured;
   } finally {
@@ -92,9 +99,9 @@ export async function captureStatements(opts: { databaseUrl: string; poolSize: n
   }
 }
 
-/** A short label for a statement: what it reads. */
+/** A short label for a statement: what it reads (a page carries its blobs in a subquery). */
 export function statementLabel(s: Statement): string {
-  if (/\bfrom "artifact_blobs"/.test(s.text)) return 'blobs';
   if (/^select count\(/.test(s.text)) return 'count';
+  if (/^select [^(]*\bfrom "artifact_blobs" where/.test(s.text)) return 'blobs';
   return 'page';
 }

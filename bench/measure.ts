@@ -24,6 +24,8 @@ export interface WorkloadRun {
   workload: Workload;
   variants: RequestVariant[];
   phases: Phases[];
+  /** Per request, the ids of the artifacts the node answered with. */
+  pageIds: string[][];
 }
 
 export interface Measurement {
@@ -116,7 +118,7 @@ export async function measureSql(
 
 async function verifyReplay(replayer: SqlReplayer, run: WorkloadRun, limit: number): Promise<void> {
   for (const [i, phases] of run.phases.slice(0, limit).entries()) {
-    const mismatch = await replayer.verify(phases);
+    const mismatch = await replayer.verify(phases, run.pageIds[i]!);
     if (mismatch) throw new Error(`raw-SQL replay of ${run.variants[i]!.path} (${run.variants[i]!.caller}) differs: ${mismatch}`);
   }
 }

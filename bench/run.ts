@@ -284,9 +284,9 @@ async function prepareWorkloads(opts: RunOptions, url: string): Promise<Workload
   console.log(`captured the node's SQL for ${captured.length} requests in ${formatSeconds(performance.now() - t0)}`);
   let offset = 0;
   return pools.map((p) => {
-    const phases = captured.slice(offset, offset + p.variants.length);
+    const mine = captured.slice(offset, offset + p.variants.length);
     offset += p.variants.length;
-    return { ...p, phases };
+    return { ...p, phases: mine.map((c) => c.phases), pageIds: mine.map((c) => c.pageIds) };
   });
 }
 

@@ -11,8 +11,8 @@ import { statementLabel, type Phases } from './capture.js';
 
 export interface SqlReplayer {
   run(phases: Phases): Promise<void>;
-  /** Replays once and checks the page holds the rows the node got; a description of the mismatch, if any. */
-  verify(phases: Phases): Promise<string | undefined>;
+  /** Replays once and checks the page holds the artifacts the node answered with; a description of the mismatch, if any. */
+  verify(phases: Phases, expectedIds: readonly string[]): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -38,14 +38,12 @@ export function createSqlReplayer(url: string, opts: { poolSize: number; prepare
     async run(phases) {
       for (const phase of phases) await Promise.all(phase.map(send));
     },
-    async verify(phases) {
-      const page = phases[0]?.find((s) => statementLabel(s) === 'page');
+    async verify(phases, expectedIds) {
+      const page = phases.flat().find((s) => statementLabel(s) === 'page');
       if (!page) return undefined;
       const rows = await send(page);
       const got = rows.map((r) => String(r[0]));
-      const blobs = phases.flat().find((s) => statementLabel(s) === 'blobs');
-      const expected = blobs ? blobs.params.map(String) : [];
-      return got.join(',') === expected.join(',') ? undefined : `the node's page had ${expected.length} rows, the replay ${got.length}`;
+      return got.join(',') === expectedIds.join(',') ? undefined : `the node answered ${expectedIds.length} artifacts, the replay ${got.length} rows`;
     },
     close: () => sql.end({ timeout: 5 }),
   };

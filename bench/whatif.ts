@@ -122,7 +122,10 @@ async function captureRuns(url: string, poolSize: number, count: number, seed: n
   const random = createRandom(seed);
   const pools = WORKLOADS.filter((w) => w.target !== 'none').map((workload) => ({ workload, variants: buildVariants(workload, random, { heatNames }, count) }));
   const captured = await captureStatements({ databaseUrl: url, poolSize, requests: pools.flatMap((p) => p.variants) });
-  return pools.map((p, i) => ({ ...p, phases: captured.slice(i * count, (i + 1) * count) }));
+  return pools.map((p, i) => {
+    const mine = captured.slice(i * count, (i + 1) * count);
+    return { ...p, phases: mine.map((c) => c.phases), pageIds: mine.map((c) => c.pageIds) };
+  });
 }
 
 /** A copy of the bench database with the proposed index (a template copy: no connections to it may be open). */
