@@ -11,10 +11,11 @@
  * node always answers exact counts. Writes made by another node sharing the database show up in
  * counts after at most `ttlMs`; the rows of the page are never cached.
  */
+import { createHash } from 'node:crypto';
 
 export interface ListCounts {
-  /** The remembered count for this statement, or `compute()`'s (then remembered). */
-  count(key: string, compute: () => Promise<number>): Promise<number>;
+  /** The remembered count for this statement (text and parameters), or `compute()`'s (then remembered). */
+  count(statement: string, compute: () => Promise<number>): Promise<number>;
   /** Forgets every count: called after any write that may change what a list holds. */
   invalidate(): void;
 }
@@ -26,8 +27,10 @@ export function createListCounts(opts: { ttlMs: number; maxEntries: number; now?
   let generation = 0;
 
   return {
-    async count(key, compute) {
+    async count(statement, compute) {
       if (opts.ttlMs <= 0) return compute();
+      // Statements run to kilobytes: remember a digest of each, so 10k entries stay small.
+      const key = createHash('sha256').update(statement).digest('base64');
       const hit = entries.get(key);
       if (hit && hit.expires > now()) return hit.value;
       const startedIn = generation;
