@@ -3,11 +3,11 @@
  *
  * A list answers `total_count`, and counting every row that passes a broad filter is by far the
  * most expensive part of a list over a large catalog (bench/README.md: at 1M artifacts the count
- * of a three-filter list costs ~250 ms, the page itself under 2 ms). Browsing pages through one
+ * of a three-filter list costs ~60 ms of execution, its page a few). Browsing pages through one
  * filter asks the same count again and again, so a count is remembered for a short while, keyed
  * by the exact count statement (filters and the caller's visibility are part of it).
  *
- * Every successful write through this node forgets all counts (api/artifacts.ts), so a single
+ * Every successful write through this node forgets all counts (a middleware in app.ts), so a single
  * node always answers exact counts. Writes made by another node sharing the database show up in
  * counts after at most `ttlMs`; the rows of the page are never cached.
  */

@@ -14,14 +14,18 @@ type ReadDeps = Pick<Deps, 'db' | 'types' | 'listCounts'>;
 /** The artifact row if the caller may see it; NotFound otherwise (also for another type's id). */
 export async function findArtifactRow(deps: Pick<Deps, 'db'>, caller: Caller, typeName: string | undefined, id: string): Promise<ArtifactRow> {
   const row = await findVisibleArtifact(deps.db, { id, typeName, visibleTo: visibilityFor(caller) });
-  if (!row) throw new NotFound(`no ${typeName ?? 'artifact'} with id ${id}`);
+  if (!row) throw notFound(typeName, id);
   return row;
+}
+
+function notFound(typeName: string | undefined, id: string): NotFound {
+  return new NotFound(`no ${typeName ?? 'artifact'} with id ${id}`);
 }
 
 /** `type` undefined: the `all` view, generic fields only. */
 export async function showArtifact(deps: ReadDeps, caller: Caller, type: ArtifactType | undefined, id: string): Promise<ArtifactValues> {
   const row = await showVisibleArtifact(deps.db, { id, typeName: type?.name, visibleTo: visibilityFor(caller) });
-  if (!row) throw new NotFound(`no ${type?.name ?? 'artifact'} with id ${id}`);
+  if (!row) throw notFound(type?.name, id);
   return type ? toArtifactValues(type, row, row.blobs) : toGenericValues(row, displayName(deps, row.typeName), row.blobs);
 }
 

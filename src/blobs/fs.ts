@@ -100,19 +100,19 @@ export class FsBlobStore implements BlobStore {
         const end = opts.range ? opts.range.end + 1 : (await handle.stat()).size;
         let position = opts.range?.start ?? 0;
         const free: Buffer[] = [];
-        const readNext = async (): Promise<Buffer | undefined> => {
+        const readNext = async (): Promise<{ buffer: Buffer; bytes: number } | undefined> => {
           if (position >= end) return undefined;
           const buffer = free.pop() ?? Buffer.allocUnsafeSlow(SEND_CHUNK);
           const { bytesRead } = await handle.read(buffer, 0, Math.min(SEND_CHUNK, end - position), position);
           if (bytesRead === 0) throw new Error(`blob ${locator} is shorter than recorded`);
           position += bytesRead;
-          return buffer.subarray(0, bytesRead);
+          return { buffer, bytes: bytesRead };
         };
         let next = readNext();
         for (let chunk = await next; chunk; chunk = await next) {
           next = readNext();
-          const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, SEND_CHUNK);
-          if (!out.write(chunk, () => free.push(buffer))) await drained(out);
+          const { buffer } = chunk;
+          if (!out.write(buffer.subarray(0, chunk.bytes), () => free.push(buffer))) await drained(out);
         }
         out.end();
       } finally {

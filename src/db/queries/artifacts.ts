@@ -34,6 +34,11 @@ function parseBlobRows(value: unknown): BlobRow[] {
 
 const artifactWithBlobsColumns = { ...artifactColumns, blobs: blobsOfRow };
 
+/** The artifact with this id, of this type if given, if the caller may see it. */
+function visibleArtifactWhere(q: { id: string; typeName?: string | undefined; visibleTo: Visibility }): SQL | undefined {
+  return and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo));
+}
+
 export async function insertArtifact(db: Conn, row: NewArtifactRow): Promise<ArtifactRow> {
   const [inserted] = await conflictOnDuplicate(
     () => db.insert(artifacts).values(row).returning(artifactColumns),
@@ -46,11 +51,7 @@ export async function findVisibleArtifact(
   db: Conn,
   q: { id: string; typeName?: string; visibleTo: Visibility; forUpdate?: boolean },
 ): Promise<ArtifactRow | undefined> {
-  const query = db
-    .select(artifactColumns)
-    .from(artifacts)
-    .where(and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
-    .limit(1);
+  const query = db.select(artifactColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1);
   // forUpdate locks the row for the rest of the transaction (read-modify-write of one artifact).
   const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query.prepare('show_artifact').execute());
   return row;
@@ -58,13 +59,7 @@ export async function findVisibleArtifact(
 
 /** What a show answers: the artifact, if the caller may see it, with its blobs. */
 export async function showVisibleArtifact(db: Conn, q: { id: string; typeName?: string; visibleTo: Visibility }): Promise<ArtifactWithBlobs | undefined> {
-  const [row] = await db
-    .select(artifactWithBlobsColumns)
-    .from(artifacts)
-    .where(and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
-    .limit(1)
-    .prepare('show_artifact_with_blobs')
-    .execute();
+  const [row] = await db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1).prepare('show_artifact_with_blobs').execute();
   return row;
 }
 
@@ -126,7 +121,7 @@ export async function listArtifacts(
     const [marker] = await db
       .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map((k) => fieldExpr(k.field)), sql`, `)})` })
       .from(artifacts)
-      .where(and(eq(artifacts.id, query.marker), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo)))
+      .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, visibleTo: q.visibleTo }))
       .prepare('list_marker')
       .execute();
     if (!marker) throw new BadRequest(`marker ${query.marker} is not an artifact in this list`);
