@@ -8,6 +8,15 @@ export function isEntryPoint(moduleUrl: string): boolean {
   return script !== undefined && pathToFileURL(resolve(script)).href === moduleUrl;
 }
 
+/** Runs `main` when the module at `moduleUrl` is the script node was started with; a failure sets exit code 1. */
+export function runIfEntryPoint(moduleUrl: string, main: () => Promise<void>): void {
+  if (!isEntryPoint(moduleUrl)) return;
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exitCode = 1;
+  });
+}
+
 /** A comma-separated list of positive whole numbers (`100000,1000000`, `1e6` allowed). */
 export function parseSizes(raw: string): number[] {
   return raw.split(',').map((part) => {

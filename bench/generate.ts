@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { isEntryPoint } from './cli.js';
+import { runIfEntryPoint } from './cli.js';
 import postgres from 'postgres';
 import { openPostgres } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
@@ -308,9 +308,4 @@ async function main(): Promise<void> {
   console.log(`ready: ${generated.url}`);
 }
 
-if (isEntryPoint(import.meta.url)) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runIfEntryPoint(import.meta.url, main);

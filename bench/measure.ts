@@ -1,12 +1,14 @@
 /** One measurement: a workload's request pool driven over HTTP at the node, or replayed as raw SQL. */
-import type { Phases } from './capture.js';
+import postgres from 'postgres';
+import { captureStatements, type Phases } from './capture.js';
+import { createRandom } from './dataset.js';
 import { createHttpClient } from './http-client.js';
 import { startUsage } from './host.js';
 import { runClosedLoop, type LoadResult } from './load.js';
 import type { NodeProcess } from './node-process.js';
 import { createSqlReplayer, type SqlReplayer } from './sql-replay.js';
 import { fixed, thousands } from './table.js';
-import type { RequestVariant, Workload } from './workloads.js';
+import { buildVariants, type RequestVariant, type Workload } from './workloads.js';
 
 export const PATHS = {
   node: 'node (HTTP)',
@@ -48,6 +50,34 @@ export interface MeasureSettings {
   maxRequests: number;
   timeoutMs: number;
   poolSize: number;
+}
+
+/** Request pools per workload (`variants` requests each), and the SQL the node issues for each request. */
+export async function captureWorkloadRuns(
+  url: string,
+  opts: { workloads: readonly Workload[]; variants: number; seed: number; poolSize: number },
+): Promise<WorkloadRun[]> {
+  const heatNames = await listHeatNames(url);
+  const random = createRandom(opts.seed);
+  const pools = opts.workloads.map((workload) => ({ workload, variants: buildVariants(workload, random, { heatNames }, opts.variants) }));
+  const captured = await captureStatements({ databaseUrl: url, poolSize: opts.poolSize, requests: pools.flatMap((p) => p.variants) });
+  let offset = 0;
+  return pools.map((p) => {
+    const mine = captured.slice(offset, offset + p.variants.length);
+    offset += p.variants.length;
+    return { ...p, phases: mine.map((c) => c.phases), pageIds: mine.map((c) => c.pageIds) };
+  });
+}
+
+async function listHeatNames(url: string): Promise<string[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<Array<{ name: string }>>`select distinct name from artifacts where type_name = 'heat_templates' order by name`;
+    if (rows.length === 0) throw new Error('no heat_templates artifacts in the database');
+    return rows.map((r) => r.name);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
 export function issuesSql(run: WorkloadRun): boolean {

@@ -11,17 +11,15 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { captureStatements } from './capture.js';
-import { isEntryPoint, parsePositive, parseSizes } from './cli.js';
+import { parsePositive, parseSizes, runIfEntryPoint } from './cli.js';
 import { benchDatabaseName, databaseExists, databaseUrl, DEFAULT_ADMIN_URL, dropDatabase } from './databases.js';
-import { createRandom } from './dataset.js';
 import { formatSeconds, generateBenchDatabase } from './generate.js';
 import { waitForQuietHost } from './host.js';
-import { describeMeasurement, issuesSql, measureNode, measureSql, PATHS, type Measurement, type MeasureSettings, type WorkloadRun } from './measure.js';
+import { captureWorkloadRuns, describeMeasurement, issuesSql, measureNode, measureSql, PATHS, type Measurement, type MeasureSettings, type WorkloadRun } from './measure.js';
 import { startNodeProcess } from './node-process.js';
 import { callerTable, printCapturedSql, printExplains, resultsTable, targetsTable } from './report.js';
 import { thousands } from './table.js';
-import { buildVariants, CALLER_MIX, WORKLOADS, type Workload } from './workloads.js';
+import { CALLER_MIX, WORKLOADS, type Workload } from './workloads.js';
 
 /** Requests per workload whose raw-SQL replay is checked against what the node returned. */
 const VERIFY_REQUESTS = 50;
@@ -207,7 +205,9 @@ async function countArtifacts(url: string): Promise<number | undefined> {
 
 async function benchmarkSize(opts: RunOptions, size: number, url: string, explain: boolean): Promise<string> {
   console.log(`\n## ${thousands(size)} artifacts (${benchDatabaseName(size)})\n`);
-  const runs = await prepareWorkloads(opts, url);
+  const t0 = performance.now();
+  const runs = await captureWorkloadRuns(url, opts);
+  console.log(`captured the node's SQL for ${runs.length * opts.variants} requests in ${formatSeconds(performance.now() - t0)}`);
   if (opts.showSql) printCapturedSql(runs);
 
   const measurements: Measurement[] = [];
@@ -270,40 +270,4 @@ async function benchmarkSize(opts: RunOptions, size: number, url: string, explai
   return report;
 }
 
-/** Request pools per workload, and the SQL the node issues for each request. */
-async function prepareWorkloads(opts: RunOptions, url: string): Promise<WorkloadRun[]> {
-  const heatNames = await listHeatNames(url);
-  const random = createRandom(opts.seed);
-  const pools = opts.workloads.map((workload) => ({ workload, variants: buildVariants(workload, random, { heatNames }, opts.variants) }));
-  const t0 = performance.now();
-  const captured = await captureStatements({
-    databaseUrl: url,
-    poolSize: opts.poolSize,
-    requests: pools.flatMap((p) => p.variants),
-  });
-  console.log(`captured the node's SQL for ${captured.length} requests in ${formatSeconds(performance.now() - t0)}`);
-  let offset = 0;
-  return pools.map((p) => {
-    const mine = captured.slice(offset, offset + p.variants.length);
-    offset += p.variants.length;
-    return { ...p, phases: mine.map((c) => c.phases), pageIds: mine.map((c) => c.pageIds) };
-  });
-}
-
-async function listHeatNames(url: string): Promise<string[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const rows = await sql<Array<{ name: string }>>`select distinct name from artifacts where type_name = 'heat_templates' order by name`;
-    if (rows.length === 0) throw new Error('no heat_templates artifacts in the database');
-    return rows.map((r) => r.name);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
-if (isEntryPoint(import.meta.url)) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exitCode = 1;
-  });
-}
+runIfEntryPoint(import.meta.url, main);

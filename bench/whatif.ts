@@ -10,15 +10,14 @@
  */
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { captureStatements, type Phases, type Statement } from './capture.js';
-import { isEntryPoint, parsePositive } from './cli.js';
+import type { Phases, Statement } from './capture.js';
+import { parsePositive, runIfEntryPoint } from './cli.js';
 import { benchDatabaseName, databaseExists, databaseUrl, DEFAULT_ADMIN_URL, dropDatabase, recreateDatabase } from './databases.js';
-import { createRandom } from './dataset.js';
 import { generateBenchDatabase } from './generate.js';
 import { waitForQuietHost } from './host.js';
-import { measureSql, type MeasureSettings, type WorkloadRun } from './measure.js';
+import { captureWorkloadRuns, measureSql, type MeasureSettings, type WorkloadRun } from './measure.js';
 import { fixed, markdownTable, thousands } from './table.js';
-import { buildVariants, WORKLOADS } from './workloads.js';
+import { WORKLOADS } from './workloads.js';
 
 /** The index proposed for the list's filters (needs the btree_gin extension). */
 const MULTI_COLUMN_GIN = 'create index whatif_list_filters_gin on artifacts using gin (type_name, visibility, status, tags, metadata jsonb_path_ops)';
@@ -90,7 +89,12 @@ async function main(): Promise<void> {
   else await generateBenchDatabase({ adminUrl, size, seed: Number(values.seed), log: (line) => console.log(line) });
 
   try {
-    const runs = await captureRuns(url, settings.poolSize, parsePositive('variants', values.variants, { integer: true }), Number(values.seed));
+    const runs = await captureWorkloadRuns(url, {
+      workloads: WORKLOADS.filter((w) => w.target !== 'none'),
+      variants: parsePositive('variants', values.variants, { integer: true }),
+      seed: Number(values.seed),
+      poolSize: settings.poolSize,
+    });
     await createIndexedCopy(adminUrl, name, copyName);
     const rows: string[][] = [];
     for (const run of runs) {
@@ -114,20 +118,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** The list and latest-in-range workloads' requests, and the SQL the node issues for each. */
-async function captureRuns(url: string, poolSize: number, count: number, seed: number): Promise<WorkloadRun[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const heatNames = (await sql<Array<{ name: string }>>`select distinct name from artifacts where type_name = 'heat_templates' order by name`).map((r) => r.name);
-  await sql.end({ timeout: 5 });
-  const random = createRandom(seed);
-  const pools = WORKLOADS.filter((w) => w.target !== 'none').map((workload) => ({ workload, variants: buildVariants(workload, random, { heatNames }, count) }));
-  const captured = await captureStatements({ databaseUrl: url, poolSize, requests: pools.flatMap((p) => p.variants) });
-  return pools.map((p, i) => {
-    const mine = captured.slice(i * count, (i + 1) * count);
-    return { ...p, phases: mine.map((c) => c.phases), pageIds: mine.map((c) => c.pageIds) };
-  });
-}
-
 /** A copy of the bench database with the proposed index (a template copy: no connections to it may be open). */
 async function createIndexedCopy(adminUrl: string, template: string, copy: string): Promise<void> {
   await recreateDatabase(adminUrl, copy, template);
@@ -141,9 +131,4 @@ async function createIndexedCopy(adminUrl: string, template: string, copy: strin
   }
 }
 
-if (isEntryPoint(import.meta.url)) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exitCode = 1;
-  });
-}
+runIfEntryPoint(import.meta.url, main);
