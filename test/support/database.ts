@@ -1,10 +1,17 @@
 /** A private PostgreSQL database per test file, copied from the migrated template. */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { openPostgres, type DatabaseHandle } from '../../src/db/client.js';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEMPLATE = 'catalog_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The migrated template database of this run (test/global-setup.ts). */
+    catalogTemplate: string;
+  }
+}
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
@@ -15,7 +22,7 @@ export function databaseUrl(name: string): string {
 export async function createTestDatabase(): Promise<DatabaseHandle & { name: string; url: string; drop(): Promise<void> }> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}" template "${TEMPLATE}"`);
+  await admin.unsafe(`create database "${name}" template "${inject('catalogTemplate')}"`);
   const url = databaseUrl(name);
   const handle = openPostgres(url, { poolSize: 4 });
   return {
