@@ -4,14 +4,14 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import { artifactsRouter } from './api/artifacts.js';
-import { blobsRouter } from './api/blobs.js';
 import type { AppEnv } from './api/env.js';
 import { errorHandler } from './api/errors.js';
+import { artifactsRouter } from './api/glare/artifacts.js';
+import { blobsRouter } from './api/glare/blobs.js';
+import { quotasRouter } from './api/glare/quotas.js';
+import { schemasRouter } from './api/glare/schemas.js';
 import { healthRouter } from './api/health.js';
 import { requestContext } from './api/observability.js';
-import { quotasRouter } from './api/quotas.js';
-import { schemasRouter } from './api/schemas.js';
 import { authenticate } from './auth/middleware.js';
 import type { Deps } from './deps.js';
 import { NotFound } from './errors.js';
@@ -24,12 +24,6 @@ export function createApp(deps: Deps) {
 
   app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
   app.use('*', async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : auth(c, next)));
-
-  // Any successful write may change what lists hold: forget every remembered total count.
-  app.use('/artifacts/*', async (c, next) => {
-    await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status < 400) deps.listCounts.invalidate();
-  });
 
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));

@@ -4,6 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { Registry as PromRegistry, collectDefaultMetrics, type Registry } from 'prom-client';
+import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
 import { createListCounts, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
@@ -22,8 +23,10 @@ export interface Deps {
   config: Config;
   db: Db;
   types: TypeRegistry;
-  /** Remembered list total counts; forgotten on every write through this node. */
+  /** Remembered list total counts; forgotten on every change committed through this node. */
   listCounts: ListCounts;
+  /** Told after each committed change to the catalog. */
+  events: CatalogEvents;
   blobs: BlobStores;
   queue: JobQueue;
   jwt: JwtVerifier;
@@ -57,11 +60,17 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     })),
     { defaultStore: config.blobs.default_store, typeStores: config.blobs.type_stores },
   );
+  const listCounts = createListCounts({ ttlMs: config.api.list_count_ttl_seconds * 1000, maxEntries: config.api.list_count_entries });
+  const events = createCatalogEvents(log);
+  events.on((event) => {
+    if (changesListings(event)) listCounts.invalidate();
+  });
   const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,
     types,
-    listCounts: createListCounts({ ttlMs: config.api.list_count_ttl_seconds * 1000, maxEntries: config.api.list_count_entries }),
+    listCounts,
+    events,
     blobs,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,

@@ -1,11 +1,18 @@
-/** @module What a request carries through the middleware chain. */
+/** @module What a request carries through the middleware chain, and the domain context it acts in. */
+import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import type { Caller } from '../auth/caller.js';
+import type { Actor } from '../artifacts/actor.js';
+import { opContext, type Catalog, type OpContext } from '../artifacts/context.js';
 
 export interface AppEnv {
   Variables: {
-    caller: Caller;
+    actor: Actor;
     log: Logger;
     requestId: string;
   };
+}
+
+/** The domain context of this request: its actor, acting on `catalog`. */
+export function opContextOf(catalog: Catalog, c: Context<AppEnv>): OpContext {
+  return opContext({ ...catalog, log: c.var.log }, c.var.actor);
 }

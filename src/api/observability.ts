@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { actorProject } from '../artifacts/actor.js';
 import type { AppEnv } from './env.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -40,7 +41,7 @@ export function requestContext(options: { log: Logger; metrics: Registry }): Mid
     const seconds = (performance.now() - started) / 1000;
     requests.inc({ method: c.req.method, route, status: String(status) });
     duration.observe({ method: c.req.method, route }, seconds);
-    const caller = c.get('caller');
+    const actor = c.get('actor');
     c.get('log').info(
       {
         method: c.req.method,
@@ -48,7 +49,7 @@ export function requestContext(options: { log: Logger; metrics: Registry }): Mid
         path: c.req.path,
         status,
         ms: Math.round(seconds * 10000) / 10,
-        project: caller?.kind === 'user' ? caller.projectId : undefined,
+        project: actor ? actorProject(actor) : undefined,
         outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
       },
       'request',

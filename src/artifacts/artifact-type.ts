@@ -1,19 +1,45 @@
 /**
  * @module What an artifact type is: a name, a schema version, fields, and optional hooks that
- * add type-specific rules on create, update, activate and upload.
+ * add type-specific rules and computed values around the catalog's verbs.
  */
-import { BLOB_KINDS, defineField, type FieldDef, type FieldKind, type FieldSpec, fieldJsonSchema } from './fields.js';
-import { GENERIC_FIELDS, GENERIC_FIELD_NAMES } from './generic-fields.js';
+import type { Logger } from 'pino';
+import type { Actor } from './actor.js';
+import type { Artifact, BlobInfo } from './artifact.js';
+import { BLOB_KINDS, defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
+import { AUTHORSHIP_FIELDS, GENERIC_FIELDS, GENERIC_FIELD_NAMES } from './generic-fields.js';
+import { ALL_TYPES, FIELD_NAME, RESERVED_FIELD_NAMES, TYPE_NAME } from './names.js';
 
-/** An artifact as the domain sees it: every field by its API name. */
-export type ArtifactValues = Record<string, unknown>;
+/** What a hook may know about the operation it runs in. */
+export interface HookContext {
+  actor: Actor;
+  now: Date;
+  log: Logger;
+}
 
+/** The blob an upload is about to write: hooks may refuse it before any byte is read. */
+export interface IncomingBlob {
+  field: string;
+  key: string;
+  contentType: string;
+  /** As the client declared it, when it did. */
+  declaredSize?: number;
+}
+
+/**
+ * Type-specific logic. A `before*` hook refuses by throwing (BadRequest, Forbidden, ...); an
+ * `after*` hook runs inside the same transaction, so throwing there undoes the change too
+ * (after an upload, the bytes are released). `output` adds computed values to what is shown.
+ */
 export interface TypeHooks {
-  /** Throw BadRequest to refuse. `values` are the artifact as it would be saved. */
-  onCreate?(values: ArtifactValues): void | Promise<void>;
-  onUpdate?(before: ArtifactValues, after: ArtifactValues): void | Promise<void>;
-  onActivate?(values: ArtifactValues): void | Promise<void>;
-  onUpload?(values: ArtifactValues, blob: { field: string; key?: string; size: number; contentType: string }): void | Promise<void>;
+  beforeCreate?(draft: Artifact, ctx: HookContext): void | Promise<void>;
+  afterCreate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
+  beforeUpdate?(before: Artifact, after: Artifact, ctx: HookContext): void | Promise<void>;
+  afterUpdate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
+  beforeActivate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
+  afterActivate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
+  beforeUpload?(artifact: Artifact, blob: IncomingBlob, ctx: HookContext): void | Promise<void>;
+  afterUpload?(artifact: Artifact, blob: BlobInfo, ctx: HookContext): void | Promise<void>;
+  output?(artifact: Artifact): Readonly<Record<string, unknown>>;
 }
 
 export interface ArtifactType {
@@ -22,9 +48,11 @@ export interface ArtifactType {
   version: string;
   displayName: string;
   description: string;
-  /** Generic fields first, then the type's own; keyed by name. */
+  /** Generic fields first (with the authorship fields when the type takes them), then its own. */
   fields: ReadonlyMap<string, FieldDef>;
   specificFields: readonly FieldDef[];
+  /** Whether the type carries the catalog's authorship fields (provided_by, license, ...). */
+  authorship: boolean;
   hooks: TypeHooks;
 }
 
@@ -33,19 +61,16 @@ export interface ArtifactTypeSpec {
   version: string;
   displayName?: string;
   description?: string;
+  /** Carry provided_by, supported_by, license, license_url, release and icon. */
+  authorship?: boolean;
   fields: Record<string, { kind: FieldKind } & FieldSpec>;
   hooks?: TypeHooks;
 }
 
-const TYPE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-export const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set(['all']);
-/** Sub-resources of an artifact that share the URL space of its blob fields. */
-const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares']);
-
 export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
   if (!TYPE_NAME.test(spec.name)) throw new Error(`type name "${spec.name}" must match ${TYPE_NAME}`);
-  if (RESERVED_TYPE_NAMES.has(spec.name)) throw new Error(`type name "${spec.name}" is reserved`);
+  if (spec.name === ALL_TYPES) throw new Error(`type name "${spec.name}" is reserved`);
+  const inherited = spec.authorship ? [...GENERIC_FIELDS, ...AUTHORSHIP_FIELDS] : GENERIC_FIELDS;
   const specificFields = Object.entries(spec.fields).map(([name, { kind, ...rest }]) => {
     if (!FIELD_NAME.test(name)) throw new Error(`type ${spec.name}: field name "${name}" must match ${FIELD_NAME}`);
     if (RESERVED_FIELD_NAMES.has(name)) throw new Error(`type ${spec.name}: "${name}" is reserved for the artifact's sub-resources`);
@@ -53,7 +78,7 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
     return defineField(name, kind, rest);
   });
   const fields = new Map<string, FieldDef>();
-  for (const f of [...GENERIC_FIELDS, ...specificFields]) fields.set(f.name, f);
+  for (const f of [...inherited, ...specificFields]) fields.set(f.name, f);
   return {
     name: spec.name,
     version: spec.version,
@@ -61,26 +86,11 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
     description: spec.description ?? '',
     fields,
     specificFields,
+    authorship: spec.authorship ?? false,
     hooks: spec.hooks ?? {},
   };
 }
 
 export function blobFields(type: ArtifactType): FieldDef[] {
   return [...type.fields.values()].filter((f) => BLOB_KINDS.has(f.kind));
-}
-
-/** GET /schemas/{type} body for one type, in Glare's shape. */
-export function typeJsonSchema(type: ArtifactType): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const f of type.fields.values()) properties[f.name] = fieldJsonSchema(f);
-  return {
-    name: type.name,
-    version: type.version,
-    title: `Artifact type ${type.name} of version ${type.version}`,
-    display_type_name: type.displayName,
-    description: type.description,
-    type: 'object',
-    properties,
-    required: ['name'],
-  };
 }

@@ -2,6 +2,10 @@
  * @module Blob fields: upload (streamed, hashed once, visible only when complete), external
  * locations, download, removal, and releasing bytes no artifact uses any more.
  *
+ * Every state-dependent step holds the artifact's row lock and checks the status under it: an
+ * upload claims its slot, and later completes, only while the artifact still takes the blob,
+ * so activation never races an upload or a removal.
+ *
  * Identical bytes may be stored once (the filesystem store is content addressed), so bytes are
  * removed only when no other blob row uses them. A writer records the digest of its bytes on
  * its `saving` row before the store puts them in place, and both that and the remover's
@@ -9,212 +13,214 @@
  * is about to rely on.
  */
 import type { Readable } from 'node:stream';
-import type { Caller } from '../auth/caller.js';
 import type { NamedStore } from '../blobs/routing.js';
 import { BlobTooLarge, ChecksumMismatch, writeHashed } from '../blobs/digest.js';
-import { findBlobsOf } from '../db/queries/artifacts.js';
+import { findArtifact } from '../db/queries/artifacts.js';
 import {
   activateBlob,
   bytesReferenced,
   deleteBlobRow,
-  findBlob,
   insertExternalBlob,
   lockBytes,
   reserveBlob,
   setSavingDigest,
   type BlobSlot,
 } from '../db/queries/blobs.js';
-import type { ArtifactRow, BlobRow } from '../db/schema/index.js';
-import type { Deps } from '../deps.js';
 import { BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge } from '../errors.js';
-import type { ArtifactType, ArtifactValues } from './artifact-type.js';
+import type { Artifact, BlobInfo } from './artifact.js';
+import type { ArtifactType } from './artifact-type.js';
+import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
 import type { FieldDef } from './fields.js';
-import { assertCanModify } from './policy.js';
+import { blobWritable } from './lifecycle.js';
+import { DICT_KEY } from './names.js';
+import { assertCanDownload, assertCanModify, sightOf } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
-import { findArtifactRow } from './read.js';
-import { toArtifactValues } from './values.js';
+import { showArtifact } from './read.js';
 
-type BlobDeps = Pick<Deps, 'db' | 'blobs' | 'config' | 'clock' | 'log'>;
+export interface BlobTarget {
+  type: ArtifactType;
+  id: string;
+  field: string;
+  /** The key, for a blob dict. */
+  key?: string;
+}
 
-const DICT_KEY = /^[^\s/]{1,255}$/;
-const HEX = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
-
-/** The blob field (and dict key) a path names; BadRequest when it is not a blob. */
-export function blobTarget(type: ArtifactType, field: string, key: string | undefined): { def: FieldDef; key: string } {
+/** The blob field (and dict key) a target names; BadRequest when it is not a blob. */
+export function blobSlot(type: ArtifactType, field: string, key: string | undefined): { def: FieldDef; key: string } {
   const def = type.fields.get(field);
   if (!def || (def.kind !== 'blob' && def.kind !== 'blob_dict')) {
     throw new BadRequest(`type ${type.name} has no blob field "${field.slice(0, 60)}"`);
   }
   if (def.kind === 'blob' && key !== undefined) throw new BadRequest(`"${field}" is a single blob: it has no keys`);
   if (def.kind === 'blob_dict') {
-    if (key === undefined) throw new BadRequest(`"${field}" is a blob dict: name the key, /${field}/<key>`);
+    if (key === undefined) throw new BadRequest(`"${field}" is a blob dict: name the key, ${field}/<key>`);
     if (!DICT_KEY.test(key)) throw new BadRequest('a blob key is 1-255 characters without spaces or "/"');
   }
   return { def, key: key ?? '' };
 }
 
-function assertBlobWritable(row: ArtifactRow, def: FieldDef): void {
-  if (row.status === 'drafted') return;
-  if (row.status === 'active' && def.mutable) return;
-  throw new Forbidden(`blob "${def.name}" cannot change: the artifact is ${row.status}`);
+const slotName = (def: FieldDef, key: string) => `${def.name}${key ? `/${key}` : ''}`;
+
+/** The artifact under its row lock, if the actor sees it. */
+async function lockedArtifact(tx: TxContext, type: ArtifactType, id: string): Promise<Artifact> {
+  const found = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
+  if (!found) throw new NotFound(`no ${type.name} with id ${id}`);
+  return found;
 }
 
-async function showAfter(deps: Pick<Deps, 'db'>, type: ArtifactType, row: ArtifactRow): Promise<ArtifactValues> {
-  return toArtifactValues(type, row, await findBlobsOf(deps.db, [row.id]));
+function assertBlobWritable(artifact: Artifact, def: FieldDef): void {
+  if (!blobWritable(artifact, def.mutable)) throw new Forbidden(`blob "${def.name}" cannot change: the artifact is ${artifact.status}`);
+}
+
+/** A blob dict holds at most `maxSize` keys (validators.maxSize). */
+function assertRoomForKey(artifact: Artifact, def: FieldDef, key: string): void {
+  const max = def.validators.maxSize;
+  if (def.kind !== 'blob_dict' || max === undefined) return;
+  const keys = artifact.blobs.filter((b) => b.field === def.name);
+  if (!keys.some((b) => b.key === key) && keys.length >= max) throw new BadRequest(`blob dict "${def.name}" may hold at most ${max} keys`);
 }
 
 export interface UploadMeta {
   contentType: string;
   contentLength?: number;
+  /** Base64 of the MD5 the client expects (HTTP's Content-MD5). */
   expectedMd5Base64?: string;
+  /** Lower-case hex of the SHA-256 the client expects. */
   expectedSha256Hex?: string;
   signal: AbortSignal;
 }
 
-export async function uploadBlob(
-  deps: BlobDeps,
-  caller: Caller,
-  type: ArtifactType,
-  id: string,
-  target: { field: string; key?: string },
-  body: Readable,
-  meta: UploadMeta,
-): Promise<ArtifactValues> {
-  const row = await findArtifactRow(deps, caller, type.name, id);
-  assertCanModify(caller, row, 'upload blobs to this artifact');
-  const { def, key } = blobTarget(type, target.field, target.key);
-  assertBlobWritable(row, def);
+export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Readable; meta: UploadMeta }): Promise<Artifact> {
+  const { type, id, body, meta } = target;
+  const { def, key } = blobSlot(type, target.field, target.key);
   const maxBytes = def.maxBlobSize!;
   if (meta.contentLength !== undefined && meta.contentLength > maxBytes) {
     throw new PayloadTooLarge(`blob "${def.name}" may be at most ${maxBytes} bytes; the request declares ${meta.contentLength}`);
   }
-  if (meta.expectedSha256Hex !== undefined && !HEX(64).test(meta.expectedSha256Hex)) throw new BadRequest('X-Expected-SHA256 must be 64 lower-case hex digits');
-  await deps.db.transaction((tx) =>
-    assertWithinQuota(tx, deps.config, { owner: row.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: meta.contentLength ?? 0 }),
-  );
+  const named = ctx.catalog.blobs.forType(type.name);
 
-  const named = deps.blobs.forType(type.name);
-  const slot: BlobSlot = { artifactId: row.id, field: def.name, key };
-  const reserved = await reserveBlob(deps.db, slot, { store: named.name, contentType: meta.contentType, now: deps.clock() });
+  const { artifact, reserved } = await withTransaction(ctx, async (tx) => {
+    const artifact = await lockedArtifact(tx, type, id);
+    assertCanModify(tx.actor, artifact, 'upload blobs to this artifact');
+    assertBlobWritable(artifact, def);
+    assertRoomForKey(artifact, def, key);
+    await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx));
+    await assertWithinQuota(tx, { owner: artifact.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: meta.contentLength ?? 0 });
+    const slot: BlobSlot = { artifactId: artifact.id, field: def.name, key };
+    const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now() });
+    return { artifact, reserved };
+  });
 
   let written: Awaited<ReturnType<typeof writeHashed>>;
   try {
     written = await writeHashed(named.store, body, {
-      key: `${type.name}/${row.id}/${reserved.id}` as never,
+      key: `${type.name}/${artifact.id}/${reserved.id}` as never,
       signal: meta.signal,
       maxBytes,
       contentType: meta.contentType,
       expected: { md5Base64: meta.expectedMd5Base64, sha256Hex: meta.expectedSha256Hex },
       expectedSize: meta.contentLength,
-      beforeCommit: (sha256) => deps.db.transaction(async (tx) => {
-        await lockBytes(tx, named.name, sha256, null);
-        await setSavingDigest(tx, reserved.id, sha256);
-      }),
+      beforeCommit: (sha256) =>
+        ctx.catalog.db.transaction(async (tx) => {
+          await lockBytes(tx, named.name, sha256, null);
+          await setSavingDigest(tx, reserved.id, sha256);
+        }),
     });
   } catch (err) {
-    await deleteBlobRow(deps.db, reserved.id);
+    await deleteBlobRow(ctx.catalog.db, reserved.id);
     if (err instanceof BlobTooLarge) throw new PayloadTooLarge(`blob "${def.name}" may be at most ${maxBytes} bytes`);
     if (err instanceof ChecksumMismatch) throw new BadRequest(`the uploaded bytes do not match: ${err.message}`);
     throw err;
   }
 
   try {
-    await deps.db.transaction(async (tx) => {
-      await assertWithinQuota(tx, deps.config, { owner: row.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: written.bytes });
-      const done = await activateBlob(tx, reserved.id, { locator: written.locator, size: written.bytes, md5: written.md5, sha1: written.sha1, sha256: written.sha256, now: deps.clock() });
-      if (!done) throw new Conflict('the artifact or its blob was deleted during the upload');
-      const values = toArtifactValues(type, row, await findBlobsOf(tx, [row.id]));
-      await type.hooks.onUpload?.(values, { field: def.name, key: key || undefined, size: written.bytes, contentType: meta.contentType });
+    return await withTransaction(ctx, async (tx) => {
+      const current = await findArtifact(conn(tx), { id: artifact.id, typeName: type.name, sight: { kind: 'all' }, forUpdate: true });
+      if (!current) throw new Conflict('the artifact was deleted during the upload');
+      if (!blobWritable(current, def.mutable)) throw new Conflict(`the artifact became ${current.status} during the upload: blob "${def.name}" cannot change now`);
+      await assertWithinQuota(tx, { owner: current.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: written.bytes });
+      const done = await activateBlob(conn(tx), reserved.id, { locator: written.locator, size: written.bytes, md5: written.md5, sha1: written.sha1, sha256: written.sha256, now: tx.now() });
+      if (!done) throw new Conflict('the blob was removed during the upload');
+      const after = (await findArtifact(conn(tx), { id: current.id, sight: { kind: 'all' } }))!;
+      await type.hooks.afterUpload?.(after, after.blobs.find((b) => b.id === reserved.id)!, hookContext(tx));
+      emit(tx, { kind: 'blob.changed', id: after.id, ref: refFor(tx, after), field: def.name, key });
+      return after;
     });
   } catch (err) {
-    await deleteBlobRow(deps.db, reserved.id);
-    await releaseBytes(deps, named, { locator: written.locator, sha256: written.sha256 });
+    await deleteBlobRow(ctx.catalog.db, reserved.id);
+    await releaseBytes(ctx.catalog, named, { locator: written.locator, sha256: written.sha256 });
     throw err;
   }
-  return showAfter(deps, type, row);
 }
 
-export const ExternalLocation = {
-  parse(body: unknown): { url: string; md5: string | null; sha1: string | null; sha256: string | null; size: number | null } {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('an external location is a JSON object with "url"');
-    const b = body as Record<string, unknown>;
-    const allowed = new Set(['url', 'md5', 'sha1', 'sha256', 'size', 'location_type']);
-    for (const k of Object.keys(b)) if (!allowed.has(k)) throw new BadRequest(`unknown key "${k.slice(0, 40)}" in the external location`);
-    if (b.location_type !== undefined && b.location_type !== 'external') throw new BadRequest('location_type must be "external"');
-    if (typeof b.url !== 'string' || !/^https?:\/\/[^\s]+$/i.test(b.url) || b.url.length > 2048) throw new BadRequest('url must be an http(s) URL of at most 2048 characters');
-    const digest = (name: string, len: number) => {
-      const v = b[name];
-      if (v === undefined || v === null) return null;
-      if (typeof v !== 'string' || !HEX(len).test(v.toLowerCase())) throw new BadRequest(`${name} must be ${len} hex digits`);
-      return v.toLowerCase();
-    };
-    const size = b.size;
-    if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) throw new BadRequest('size must be a whole number of bytes');
-    return { url: b.url, md5: digest('md5', 32), sha1: digest('sha1', 40), sha256: digest('sha256', 64), size: (size as number | undefined) ?? null };
-  },
-};
+/** A blob whose bytes live elsewhere: recorded with the digests the caller declares. */
+export interface ExternalLocation {
+  url: string;
+  md5: string | null;
+  sha1: string | null;
+  sha256: string | null;
+  size: number | null;
+}
 
-export async function addExternalBlob(
-  deps: BlobDeps,
-  caller: Caller,
-  type: ArtifactType,
-  id: string,
-  target: { field: string; key?: string },
-  location: ReturnType<typeof ExternalLocation.parse>,
-): Promise<ArtifactValues> {
-  const row = await findArtifactRow(deps, caller, type.name, id);
-  assertCanModify(caller, row, 'set blobs of this artifact');
-  const { def, key } = blobTarget(type, target.field, target.key);
-  assertBlobWritable(row, def);
-  await insertExternalBlob(deps.db, { artifactId: row.id, field: def.name, key }, { ...location, contentType: null, now: deps.clock() });
-  return showAfter(deps, type, row);
+export async function setExternalBlob(ctx: OpContext, target: BlobTarget & { location: ExternalLocation }): Promise<Artifact> {
+  const { type, id, location } = target;
+  const { def, key } = blobSlot(type, target.field, target.key);
+  return withTransaction(ctx, async (tx) => {
+    const artifact = await lockedArtifact(tx, type, id);
+    assertCanModify(tx.actor, artifact, 'set blobs of this artifact');
+    assertBlobWritable(artifact, def);
+    assertRoomForKey(artifact, def, key);
+    await insertExternalBlob(conn(tx), { artifactId: artifact.id, field: def.name, key }, { ...location, contentType: null, now: tx.now() });
+    emit(tx, { kind: 'blob.changed', id: artifact.id, ref: refFor(tx, artifact), field: def.name, key });
+    return (await findArtifact(conn(tx), { id: artifact.id, sight: { kind: 'all' } }))!;
+  });
 }
 
 export type BlobSource =
-  | { kind: 'external'; blob: BlobRow }
-  | { kind: 'stored'; blob: BlobRow & { locator: string; size: number }; store: NamedStore };
+  | { kind: 'external'; blob: BlobInfo & { url: string } }
+  | { kind: 'stored'; blob: BlobInfo & { locator: string; size: number; sha256: string }; store: NamedStore };
 
-export async function findBlobForDownload(
-  deps: Pick<Deps, 'db' | 'blobs'>,
-  caller: Caller,
-  type: ArtifactType,
-  id: string,
-  target: { field: string; key?: string },
-): Promise<BlobSource> {
-  const row = await findArtifactRow(deps, caller, type.name, id);
-  const { def, key } = blobTarget(type, target.field, target.key);
-  if (row.status === 'deactivated' && !(caller.kind === 'user' && caller.isAdmin)) {
-    throw new Forbidden('the artifact is deactivated: only admins may download its blobs');
+/** Where a blob's bytes are, for a download by the actor. */
+export async function findBlobForDownload(ctx: OpContext, target: BlobTarget): Promise<BlobSource> {
+  const { def, key } = blobSlot(target.type, target.field, target.key);
+  const artifact = await showArtifact(ctx, target);
+  assertCanDownload(ctx.actor, artifact);
+  const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
+  if (!blob) throw new NotFound(`blob ${slotName(def, key)} has not been uploaded`);
+  if (blob.external && blob.url !== null) return { kind: 'external', blob: { ...blob, url: blob.url } };
+  if (blob.status !== 'active' || blob.locator === null || blob.size === null || blob.sha256 === null || blob.store === null) {
+    throw new Conflict(`blob ${slotName(def, key)} is still being uploaded`);
   }
-  const blob = await findBlob(deps.db, { artifactId: row.id, field: def.name, key });
-  if (!blob) throw new NotFound(`blob ${def.name}${key ? `/${key}` : ''} has not been uploaded`);
-  if (blob.external) return { kind: 'external', blob };
-  if (blob.status !== 'active' || blob.locator === null || blob.size === null) throw new Conflict(`blob ${def.name}${key ? `/${key}` : ''} is still being uploaded`);
-  return { kind: 'stored', blob: { ...blob, locator: blob.locator, size: blob.size }, store: deps.blobs.byName(blob.store!) };
+  return { kind: 'stored', blob: { ...blob, locator: blob.locator, size: blob.size, sha256: blob.sha256 }, store: ctx.catalog.blobs.byName(blob.store) };
 }
 
-export async function removeBlob(deps: BlobDeps, caller: Caller, type: ArtifactType, id: string, target: { field: string; key?: string }): Promise<void> {
-  const row = await findArtifactRow(deps, caller, type.name, id);
-  assertCanModify(caller, row, 'remove blobs of this artifact');
-  const { def, key } = blobTarget(type, target.field, target.key);
-  assertBlobWritable(row, def);
-  const blob = await findBlob(deps.db, { artifactId: row.id, field: def.name, key });
-  if (!blob) throw new NotFound(`blob ${def.name}${key ? `/${key}` : ''} is not set`);
-  if (blob.status === 'saving') throw new Conflict(`blob ${def.name}${key ? `/${key}` : ''} is still being uploaded`);
-  await deleteBlobRow(deps.db, blob.id);
-  if (!blob.external && blob.store) await releaseBytes(deps, deps.blobs.byName(blob.store), blob);
+export async function removeBlob(ctx: OpContext, target: BlobTarget): Promise<void> {
+  const { type, id } = target;
+  const { def, key } = blobSlot(type, target.field, target.key);
+  const removed = await withTransaction(ctx, async (tx) => {
+    const artifact = await lockedArtifact(tx, type, id);
+    assertCanModify(tx.actor, artifact, 'remove blobs of this artifact');
+    assertBlobWritable(artifact, def);
+    const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
+    if (!blob) throw new NotFound(`blob ${slotName(def, key)} is not set`);
+    if (blob.status === 'saving') throw new Conflict(`blob ${slotName(def, key)} is still being uploaded`);
+    await deleteBlobRow(conn(tx), blob.id);
+    emit(tx, { kind: 'blob.changed', id: artifact.id, ref: refFor(tx, artifact), field: def.name, key });
+    return blob;
+  });
+  await releaseBlobBytes(ctx, [removed]);
 }
 
 /** Removes the bytes from their store unless another blob row still uses them. */
 export async function releaseBytes(
-  deps: Pick<Deps, 'db' | 'log'>,
+  catalog: Pick<Catalog, 'db' | 'log'>,
   named: NamedStore,
   bytes: { locator: string | null; sha256: string | null },
 ): Promise<boolean> {
   if (!bytes.locator) return false;
   const locator = bytes.locator;
   try {
-    return await deps.db.transaction(async (tx) => {
+    return await catalog.db.transaction(async (tx) => {
       await lockBytes(tx, named.name, bytes.sha256, locator);
       if (await bytesReferenced(tx, { store: named.name, locator, sha256: bytes.sha256 })) return false;
       await named.store.remove(locator);
@@ -222,23 +228,22 @@ export async function releaseBytes(
     });
   } catch (err) {
     // The artifact is already gone; the scrub job removes what could not be removed now.
-    deps.log.warn({ err, store: named.name, locator }, 'could not remove blob bytes; the scrub job will retry');
+    catalog.log.warn({ err, store: named.name, locator }, 'could not remove blob bytes; the scrub job will retry');
     return false;
   }
 }
 
-/** Bytes of every stored blob of the given rows (for deleting an artifact). */
-export async function releaseBlobRows(deps: Pick<Deps, 'db' | 'log' | 'blobs'>, rows: readonly BlobRow[]): Promise<void> {
-  for (const b of rows) {
+/** Bytes of every stored blob among `blobs` (after their rows are gone). */
+export async function releaseBlobBytes(ctx: OpContext, blobs: readonly BlobInfo[]): Promise<void> {
+  for (const b of blobs) {
     if (b.external || !b.store) continue;
     let named: NamedStore;
     try {
-      named = deps.blobs.byName(b.store);
+      named = ctx.catalog.blobs.byName(b.store);
     } catch (err) {
-      deps.log.warn({ err, store: b.store }, 'blob store no longer configured; bytes left in place');
+      ctx.catalog.log.warn({ err, store: b.store }, 'blob store no longer configured; bytes left in place');
       continue;
     }
-    await releaseBytes(deps, named, b);
+    await releaseBytes(ctx.catalog, named, b);
   }
 }
-

@@ -1,49 +1,64 @@
-/** @module Creating an artifact: a drafted, private record owned by the caller's project. */
-import type { Caller } from '../auth/caller.js';
+/** @module Creating an artifact: a drafted, private record owned by the actor's project. */
 import { insertArtifact } from '../db/queries/artifacts.js';
-import type { Deps } from '../deps.js';
 import { BadRequest } from '../errors.js';
-import type { ArtifactType, ArtifactValues } from './artifact-type.js';
-import { assertLinksResolve, assertSettableAtCreate, validateValue } from './input.js';
-import { requireUser } from './policy.js';
+import type { Artifact } from './artifact.js';
+import type { ArtifactType } from './artifact-type.js';
+import { conn, emit, hookContext, refFor, withTransaction, type OpContext } from './context.js';
+import { assertLinksResolve, assertSettableAtCreate, validateValue, withValues } from './input.js';
+import { writingProject } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
-import { toArtifactValues, toRowValues } from './values.js';
-import { parseVersion, toStoredVersion } from './versions.js';
 
-export async function createArtifact(
-  deps: Pick<Deps, 'db' | 'config' | 'clock'>,
-  caller: Caller,
-  type: ArtifactType,
-  body: Record<string, unknown>,
-): Promise<ArtifactValues> {
-  const user = requireUser(caller);
-  if (body.name === undefined) throw new BadRequest('name is required');
+export interface CreateIntent {
+  type: ArtifactType;
+  /** Field values by field name; `name` is required. */
+  values: Readonly<Record<string, unknown>>;
+}
 
-  const values: ArtifactValues = {};
-  for (const [name, value] of Object.entries(body)) values[name] = validateValue(assertSettableAtCreate(type, name), value);
-  for (const f of type.fields.values()) if (!(f.name in values) && !f.system) values[f.name] = f.default;
-  const version = toStoredVersion(parseVersion((values.version as string | undefined) ?? '0.0.0'));
-  values.version = version.version;
-  values.status = 'drafted';
-  values.visibility = 'private';
-  values.owner = user.projectId;
+export async function createArtifact(ctx: OpContext, { type, values }: CreateIntent): Promise<Artifact> {
+  const owner = writingProject(ctx.actor, 'create artifacts');
+  if (values.name === undefined) throw new BadRequest('name is required');
+  const valid: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) valid[name] = validateValue(assertSettableAtCreate(type, name), value);
 
-  await assertLinksResolve(deps.db, caller, type, values, Object.keys(body));
-  await type.hooks.onCreate?.(values);
-
-  const now = deps.clock();
-  const row = await deps.db.transaction(async (tx) => {
-    await assertWithinQuota(tx, deps.config, { owner: user.projectId, typeName: type.name, quotaName: 'max_artifact_number', adding: 1 });
-    return insertArtifact(tx, {
-      ...toRowValues(type, values, version),
-      typeName: type.name,
-      typeVersion: type.version,
-      owner: user.projectId,
-      status: 'drafted',
-      visibility: 'private',
-      createdAt: now,
-      updatedAt: now,
-    });
+  const now = ctx.now();
+  const draft = withValues(type, blankArtifact(type, owner, now), valid);
+  return withTransaction(ctx, async (tx) => {
+    await assertLinksResolve(conn(tx), tx.actor, type, valid, Object.keys(valid));
+    await type.hooks.beforeCreate?.(draft, hookContext(tx));
+    await assertWithinQuota(tx, { owner, typeName: type.name, quotaName: 'max_artifact_number', adding: 1 });
+    const { id: _id, blobs: _blobs, ...record } = draft;
+    const created = await insertArtifact(conn(tx), record);
+    await type.hooks.afterCreate?.(created, hookContext(tx));
+    emit(tx, { kind: 'artifact.created', id: created.id, ref: refFor(tx, created) });
+    return created;
   });
-  return toArtifactValues(type, row, []);
+}
+
+/** A drafted, private artifact of `type` with every field at its default. */
+function blankArtifact(type: ArtifactType, owner: string, now: Date): Artifact {
+  const fields: Record<string, unknown> = {};
+  for (const f of type.specificFields) if (f.default !== null && f.default !== undefined && f.kind !== 'blob' && f.kind !== 'blob_dict') fields[f.name] = f.default;
+  return {
+    id: '',
+    typeName: type.name,
+    typeVersion: type.version,
+    name: '',
+    version: '0.0.0',
+    description: '',
+    tags: [],
+    metadata: {},
+    owner,
+    visibility: 'private',
+    status: 'drafted',
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: null,
+    providedBy: null,
+    supportedBy: null,
+    license: null,
+    licenseUrl: null,
+    release: [],
+    fields,
+    blobs: [],
+  };
 }

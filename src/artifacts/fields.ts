@@ -1,8 +1,9 @@
 /**
- * @module Field kinds, their flags and validators: what a value of each kind may be, and how it
- * is described in Glare's JSON schema. Generic and type-specific fields share this one model.
+ * @module Field kinds, their flags and validators: what a value of each kind may be. Generic and
+ * type-specific fields share this one model; a dialect under src/api/ describes it on the wire.
  */
 import { BadRequest } from '../errors.js';
+import { ARTIFACT_ID, DICT_KEY, TYPE_NAME } from './names.js';
 
 export const FILTER_OPS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
@@ -118,9 +119,9 @@ export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {})
   return def;
 }
 
-const INTERNAL_LINK = /^\/artifacts\/[a-z0-9_]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An internal link names an artifact of this catalog by path: /artifacts/<type>/<id>. */
+const INTERNAL_LINK = new RegExp(`^/artifacts/(${TYPE_NAME.source.slice(1, -1)})/(${ARTIFACT_ID.source.slice(1, -1)})$`);
 const EXTERNAL_LINK = /^https?:\/\/[^\s/$.?#].[^\s]*$/i;
-const DICT_KEY = /^[^\s/]{1,255}$/;
 
 /** Checks and normalises a user-given value for `def`; throws BadRequest naming the field. */
 export function validateFieldValue(def: FieldDef, value: unknown): unknown {
@@ -202,9 +203,8 @@ function checkAllowed(v: FieldValidators, value: string | number, label: string)
 
 /** Internal link target, or undefined for an external URL. */
 export function parseInternalLink(link: string): { type: string; id: string } | undefined {
-  if (!INTERNAL_LINK.test(link)) return undefined;
-  const [, , type, id] = link.split('/');
-  return { type: type!, id: id! };
+  const m = INTERNAL_LINK.exec(link);
+  return m ? { type: m[1]!, id: m[2]!.toLowerCase() } : undefined;
 }
 
 /** An empty value: what "not set" means for required_on_activate. */
@@ -213,101 +213,4 @@ export function isEmptyValue(value: unknown): boolean {
   if (Array.isArray(value)) return value.length === 0;
   if (typeof value === 'object') return Object.keys(value as object).length === 0;
   return value === '';
-}
-
-const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
-  string: 'String',
-  integer: 'Integer',
-  float: 'Float',
-  boolean: 'Boolean',
-  datetime: 'DateTime',
-  string_list: 'StringList',
-  integer_list: 'IntegerList',
-  string_dict: 'StringDict',
-  integer_dict: 'IntegerDict',
-  blob: 'Blob',
-  blob_dict: 'BlobDict',
-  link: 'Link',
-  link_list: 'LinkList',
-  link_dict: 'LinkDict',
-};
-
-const BLOB_SCHEMA = {
-  type: 'object',
-  properties: {
-    url: { type: ['string', 'null'], format: 'uri', maxLength: 2048 },
-    size: { type: ['number', 'null'] },
-    md5: { type: ['string', 'null'] },
-    sha1: { type: ['string', 'null'] },
-    sha256: { type: ['string', 'null'] },
-    external: { type: 'boolean' },
-    id: { type: 'string' },
-    status: { type: 'string', enum: ['saving', 'active'] },
-    content_type: { type: ['string', 'null'] },
-  },
-  required: ['url', 'size', 'md5', 'sha1', 'sha256', 'external', 'status', 'id', 'content_type'],
-};
-
-function elementSchema(kind: FieldKind, v: FieldValidators): Record<string, unknown> {
-  switch (kind) {
-    case 'string':
-      return {
-        type: 'string',
-        ...(v.minLength !== undefined ? { minLength: v.minLength } : {}),
-        ...(v.maxLength !== undefined ? { maxLength: v.maxLength } : {}),
-        ...(v.pattern !== undefined ? { pattern: v.pattern } : {}),
-        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
-      };
-    case 'integer':
-    case 'float':
-      return {
-        type: kind === 'integer' ? 'integer' : 'number',
-        ...(v.min !== undefined ? { minimum: v.min } : {}),
-        ...(v.max !== undefined ? { maximum: v.max } : {}),
-        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
-      };
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'datetime':
-      return { type: 'string', format: 'date-time' };
-    case 'link':
-      return { type: 'string', format: 'uri' };
-    default:
-      return { ...BLOB_SCHEMA };
-  }
-}
-
-/** The field as Glare describes it in GET /schemas. */
-export function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
-  const base = elementKind(def.kind);
-  let schema: Record<string, unknown>;
-  if (isList(def.kind)) {
-    schema = {
-      type: 'array',
-      items: elementSchema(base, def.validators),
-      ...(def.validators.maxItems !== undefined ? { maxItems: def.validators.maxItems } : {}),
-      ...(def.validators.uniqueItems ? { uniqueItems: true } : {}),
-    };
-  } else if (isDict(def.kind)) {
-    schema = {
-      type: 'object',
-      additionalProperties: elementSchema(base, def.validators),
-      ...(def.validators.maxSize !== undefined ? { maxProperties: def.validators.maxSize } : {}),
-    };
-  } else {
-    schema = elementSchema(base, def.validators);
-  }
-  if (def.nullable) schema.type = [schema.type, 'null'];
-  return {
-    ...schema,
-    description: def.description,
-    glareType: GLARE_TYPE_NAMES[def.kind],
-    filter_ops: def.filterOps,
-    required_on_activate: def.requiredOnActivate,
-    ...(def.system ? { readOnly: true } : {}),
-    ...(def.mutable ? { mutable: true } : {}),
-    ...(def.sortable ? { sortable: true } : {}),
-    ...(def.default !== null ? { default: def.default } : {}),
-    ...(def.maxBlobSize !== undefined ? { maxSize: def.maxBlobSize } : {}),
-  };
 }

@@ -1,38 +1,35 @@
 /**
  * @module The status machine: drafted → active (owner) → deactivated (admin) → active (admin);
- * deleting is DELETE, not a status change. Activation needs every required_on_activate field
- * set and every blob finished.
+ * deleting removes the artifact, it is not a status. Activation needs every
+ * required_on_activate field set and every blob finished.
  */
-import type { Caller } from '../auth/caller.js';
 import { BadRequest, Conflict, Forbidden } from '../errors.js';
-import type { ArtifactType, ArtifactValues } from './artifact-type.js';
-import { BLOB_KINDS, isEmptyValue } from './fields.js';
-import type { BlobView } from './values.js';
-
-export type Status = 'drafted' | 'active' | 'deactivated' | 'deleted';
+import type { Actor } from './actor.js';
+import { fieldValue, type Artifact, type Status } from './artifact.js';
+import type { ArtifactType } from './artifact-type.js';
+import { isEmptyValue } from './fields.js';
+import { hasAdminRights } from './policy.js';
 
 const ADMIN_ONLY: ReadonlySet<string> = new Set(['active->deactivated', 'deactivated->active']);
 const ALLOWED: ReadonlySet<string> = new Set(['drafted->active', ...ADMIN_ONLY]);
 
-export function assertTransition(caller: Caller, from: Status, to: Status): void {
-  if (to === 'deleted') throw new BadRequest('delete an artifact with DELETE, not by setting its status');
+export function assertTransition(actor: Actor, from: Status, to: Status): void {
   const step = `${from}->${to}`;
   if (!ALLOWED.has(step)) throw new BadRequest(`an artifact cannot go from ${from} to ${to}`);
-  if (ADMIN_ONLY.has(step) && !(caller.kind === 'user' && caller.isAdmin)) {
+  if (ADMIN_ONLY.has(step) && !hasAdminRights(actor)) {
     throw new Forbidden(`only an admin may ${to === 'deactivated' ? 'deactivate' : 'reactivate'} an artifact`);
   }
 }
 
 /** What must hold before an artifact becomes active (type hooks run after this). */
-export function assertActivatable(type: ArtifactType, values: ArtifactValues): void {
-  const missing: string[] = [];
-  for (const f of type.fields.values()) {
-    const value = values[f.name];
-    if (BLOB_KINDS.has(f.kind)) {
-      const blobs = f.kind === 'blob' ? (value ? [value as BlobView] : []) : Object.values((value ?? {}) as Record<string, BlobView>);
-      if (blobs.some((b) => b.status !== 'active')) throw new Conflict(`blob "${f.name}" is still being uploaded; activate when it is active`);
-    }
-    if (f.requiredOnActivate && isEmptyValue(value)) missing.push(f.name);
-  }
-  if (missing.length > 0) throw new BadRequest(`cannot activate: required fields are not set: ${missing.join(', ')}`);
+export function assertActivatable(type: ArtifactType, artifact: Artifact): void {
+  const saving = artifact.blobs.find((b) => b.status !== 'active');
+  if (saving) throw new Conflict(`blob "${saving.field}" is still being uploaded; activate when it is active`);
+  const missing = [...type.fields.values()].filter((f) => f.requiredOnActivate && isEmptyValue(fieldValue(type, artifact, f.name)));
+  if (missing.length > 0) throw new BadRequest(`cannot activate: required fields are not set: ${missing.map((f) => f.name).join(', ')}`);
+}
+
+/** Whether a blob field may change in an artifact's current status. */
+export function blobWritable(artifact: Pick<Artifact, 'status'>, mutable: boolean): boolean {
+  return artifact.status === 'drafted' || (artifact.status === 'active' && mutable);
 }

@@ -1,45 +1,87 @@
 /**
- * @module Who may see and change what (Glare's default policy, plus direct shares):
- * - admins see and change everything;
+ * @module Who may see and change what: the one policy module. Glare's default policy, plus
+ * direct shares, the node itself and peer nodes:
+ * - admins and the node itself (system) see and change everything;
  * - a project sees its own artifacts, and active ones that are public or shared with it;
  * - anonymous callers see active public artifacts and change nothing;
+ * - a peer node sees active public artifacts (and, when its enrolment names a project for its
+ *   submissions, that project's); it changes only that project, and only with `submit`;
  * - only admins change public artifacts, deactivate and reactivate.
- * An artifact the caller may not see is NotFound, never Forbidden.
- * The SQL form of "may see" is `visibleWhere` in db/queries/predicates.ts.
+ * An artifact the actor may not see is NotFound, never Forbidden. The SQL form of "may see" is
+ * `visibleWhere` in db/queries/predicates.ts.
  */
-import type { Caller, UserCaller } from '../auth/caller.js';
-import { Forbidden, Unauthenticated } from '../errors.js';
+import { Forbidden, NotFound, Unauthenticated } from '../errors.js';
+import type { Actor } from './actor.js';
+import type { Artifact } from './artifact.js';
 
-export type Visibility = { kind: 'all' } | { kind: 'public' } | { kind: 'project'; projectId: string };
+/** Which artifacts an actor may see, as the queries need it. */
+export type Sight = { kind: 'all' } | { kind: 'public' } | { kind: 'project'; projectId: string };
 
-export function visibilityFor(caller: Caller): Visibility {
-  if (caller.kind === 'anonymous') return { kind: 'public' };
-  if (caller.isAdmin) return { kind: 'all' };
-  return { kind: 'project', projectId: caller.projectId };
+export function sightOf(actor: Actor): Sight {
+  switch (actor.kind) {
+    case 'anonymous':
+      return { kind: 'public' };
+    case 'system':
+      return { kind: 'all' };
+    case 'user':
+      return actor.isAdmin ? { kind: 'all' } : { kind: 'project', projectId: actor.projectId };
+    case 'peer':
+      return actor.projectId ? { kind: 'project', projectId: actor.projectId } : { kind: 'public' };
+  }
 }
 
-/** Writes need an identity. */
-export function requireUser(caller: Caller): UserCaller {
-  if (caller.kind !== 'user') throw new Unauthenticated('sign in to change the catalog: anonymous callers may only read public artifacts');
-  return caller;
+/** Admins and the node itself may do everything the catalog allows at all. */
+export function hasAdminRights(actor: Actor): boolean {
+  return actor.kind === 'system' || (actor.kind === 'user' && actor.isAdmin);
 }
 
-export function requireAdmin(caller: Caller, action: string): UserCaller {
-  const user = requireUser(caller);
-  if (!user.isAdmin) throw new Forbidden(`only an admin may ${action}`);
-  return user;
+/** The project a write by `actor` belongs to; refuses actors that may not write at all. */
+export function writingProject(actor: Actor, action: string): string {
+  switch (actor.kind) {
+    case 'anonymous':
+      throw new Unauthenticated(`sign in to ${action}: anonymous callers may only read public artifacts`);
+    case 'user':
+      return actor.projectId;
+    case 'peer':
+      if (!actor.permissions.includes('submit') || !actor.projectId) throw new Forbidden(`peer node ${actor.nodeId} may not ${action}`);
+      return actor.projectId;
+    case 'system':
+      throw new Forbidden(`the node itself must act for a project to ${action}`);
+  }
 }
 
-interface OwnedArtifact {
-  owner: string;
-  visibility: 'private' | 'public';
+export function requireAdmin(actor: Actor, action: string): void {
+  if (hasAdminRights(actor)) return;
+  if (actor.kind === 'anonymous') throw new Unauthenticated(`sign in as an admin to ${action}`);
+  throw new Forbidden(`only an admin may ${action}`);
 }
 
-/** The caller can already see `artifact`; may it change it? */
-export function assertCanModify(caller: Caller, artifact: OwnedArtifact, action = 'change this artifact'): UserCaller {
-  const user = requireUser(caller);
-  if (user.isAdmin) return user;
-  if (artifact.owner !== user.projectId) throw new Forbidden(`only the owning project or an admin may ${action}`);
+/** The actor can already see `artifact`; may it change it? */
+export function assertCanModify(actor: Actor, artifact: Pick<Artifact, 'owner' | 'visibility'>, action = 'change this artifact'): void {
+  if (hasAdminRights(actor)) return;
+  const project = writingProject(actor, action);
+  if (artifact.owner !== project) throw new Forbidden(`only the owning project or an admin may ${action}`);
   if (artifact.visibility === 'public') throw new Forbidden(`the artifact is public: only an admin may ${action}`);
-  return user;
+}
+
+/** Whose shares an actor may manage: the owner's (of a private artifact) or an admin. */
+export function assertCanManageShares(actor: Actor, artifact: Pick<Artifact, 'owner'>, action: string): void {
+  assertCanModify(actor, { owner: artifact.owner, visibility: 'private' }, action);
+}
+
+/** Deactivated artifacts keep their blobs from everyone but admins. */
+export function assertCanDownload(actor: Actor, artifact: Pick<Artifact, 'status'>): void {
+  if (artifact.status === 'deactivated' && !hasAdminRights(actor)) {
+    throw new Forbidden('the artifact is deactivated: only admins may download its blobs');
+  }
+}
+
+/** A project an actor may read quotas and usage of. */
+export function quotaProjectFor(actor: Actor, asked: string | undefined): string {
+  if (actor.kind === 'anonymous') throw new Unauthenticated('sign in to read quotas');
+  const own = actor.kind === 'user' || actor.kind === 'peer' ? actor.projectId : undefined;
+  const target = asked ?? own;
+  if (!target) throw new Forbidden('name the project whose quotas to read');
+  if (target !== own && !hasAdminRights(actor)) throw new NotFound(`no quotas visible for project ${target}`);
+  return target;
 }

@@ -1,46 +1,35 @@
-/** @module Showing and listing artifacts, as the caller is allowed to see them. */
-import type { Caller } from '../auth/caller.js';
-import { findVisibleArtifact, listArtifacts as queryArtifacts, showVisibleArtifact } from '../db/queries/artifacts.js';
-import type { ArtifactRow } from '../db/schema/index.js';
-import type { Deps } from '../deps.js';
+/** @module Showing and listing artifacts, as the actor is allowed to see them. */
+import { findArtifact, listArtifacts as queryArtifacts } from '../db/queries/artifacts.js';
 import { NotFound } from '../errors.js';
-import type { ArtifactType, ArtifactValues } from './artifact-type.js';
-import type { ListQuery } from './filters.js';
-import { visibilityFor } from './policy.js';
-import { toArtifactValues, toGenericValues } from './values.js';
+import type { Artifact } from './artifact.js';
+import type { ArtifactType } from './artifact-type.js';
+import { conn, type OpContext } from './context.js';
+import type { ListCounts } from './list-counts.js';
+import type { ListPage, ListQuery } from './list-query.js';
+import { sightOf } from './policy.js';
 
-type ReadDeps = Pick<Deps, 'db' | 'types' | 'listCounts'>;
-
-/** The artifact row if the caller may see it; NotFound otherwise (also for another type's id). */
-export async function findArtifactRow(deps: Pick<Deps, 'db'>, caller: Caller, typeName: string | undefined, id: string): Promise<ArtifactRow> {
-  const row = await findVisibleArtifact(deps.db, { id, typeName, visibleTo: visibilityFor(caller) });
-  if (!row) throw notFound(typeName, id);
-  return row;
+/** `type` undefined: any type (the read-only view over every type). */
+export interface ArtifactTarget {
+  type?: ArtifactType;
+  id: string;
 }
 
-function notFound(typeName: string | undefined, id: string): NotFound {
-  return new NotFound(`no ${typeName ?? 'artifact'} with id ${id}`);
+/** The artifact if the actor may see it; NotFound otherwise (also for another type's id). */
+export async function showArtifact(ctx: OpContext, { type, id }: ArtifactTarget): Promise<Artifact> {
+  const found = await findArtifact(conn(ctx), { id, typeName: type?.name, sight: sightOf(ctx.actor) });
+  if (!found) throw new NotFound(`no ${type?.name ?? 'artifact'} with id ${id}`);
+  return found;
 }
 
-/** `type` undefined: the `all` view, generic fields only. */
-export async function showArtifact(deps: ReadDeps, caller: Caller, type: ArtifactType | undefined, id: string): Promise<ArtifactValues> {
-  const row = await showVisibleArtifact(deps.db, { id, typeName: type?.name, visibleTo: visibilityFor(caller) });
-  if (!row) throw notFound(type?.name, id);
-  return type ? toArtifactValues(type, row, row.blobs) : toGenericValues(row, displayName(deps, row.typeName), row.blobs);
+export interface ListIntent {
+  type?: ArtifactType;
+  query: ListQuery;
+  /** Where remembered total counts live (a node's own; see list-counts.ts). */
+  counts: Pick<ListCounts, 'count'>;
 }
 
-export async function listArtifacts(
-  deps: ReadDeps,
-  caller: Caller,
-  type: ArtifactType | undefined,
-  query: ListQuery,
-): Promise<{ artifacts: ArtifactValues[]; total: number; lastId?: string }> {
-  const { rows, total } = await queryArtifacts(deps.db, { typeName: type?.name, query, visibleTo: visibilityFor(caller), counts: deps.listCounts });
-  const artifacts = rows.map((row) => (type ? toArtifactValues(type, row, row.blobs) : toGenericValues(row, displayName(deps, row.typeName), row.blobs)));
-  return { artifacts, total, ...(rows.length === query.limit && rows.length > 0 ? { lastId: rows.at(-1)!.id } : {}) };
-}
-
-function displayName(deps: ReadDeps, typeName: string): string {
-  // Rows of a type whose plugin was removed still list under `all`, by their stored name.
-  return deps.types.has(typeName) ? deps.types.get(typeName).displayName : typeName;
+export async function listArtifacts(ctx: OpContext, { type, query, counts }: ListIntent): Promise<ListPage<Artifact>> {
+  const { rows, total } = await queryArtifacts(conn(ctx), { typeName: type?.name, query, sight: sightOf(ctx.actor), counts });
+  const full = rows.length === query.limit && rows.length > 0;
+  return { artifacts: rows, total, ...(full ? { nextMarker: rows.at(-1)!.id } : {}) };
 }

@@ -1,82 +1,94 @@
 /**
- * @module Changing an artifact with a JSON patch: field rules (system, immutable after
- * activation, blobs through their own API), status transitions and visibility.
+ * @module Changing an artifact: field values (system fields never, immutable ones only while
+ * drafted, blobs only through their own verbs), status transitions and visibility. The change
+ * is computed from the artifact as it is under the row lock, so concurrent changes never
+ * interleave.
  */
-import type { Caller } from '../auth/caller.js';
-import { findBlobsOf, findVisibleArtifact, publicTwinExists, updateArtifact as updateRow } from '../db/queries/artifacts.js';
-import type { NewArtifactRow } from '../db/schema/index.js';
-import type { Deps } from '../deps.js';
+import { findArtifact, publicTwinExists, updateArtifactRecord, type ArtifactRecord } from '../db/queries/artifacts.js';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../errors.js';
-import type { ArtifactType, ArtifactValues } from './artifact-type.js';
+import type { Artifact, Status, Visibility } from './artifact.js';
+import type { ArtifactType } from './artifact-type.js';
+import { conn, emit, hookContext, refFor, withTransaction, type OpContext } from './context.js';
 import { BLOB_KINDS } from './fields.js';
-import { assertLinksResolve, validateValue } from './input.js';
-import { assertActivatable, assertTransition, type Status } from './lifecycle.js';
-import { applyJsonPatch, changedFields } from './patch.js';
-import { assertCanModify, visibilityFor } from './policy.js';
-import { toArtifactValues, toRowValues } from './values.js';
-import { parseVersion, toStoredVersion } from './versions.js';
+import { assertLinksResolve, validateValue, withValues } from './input.js';
+import { assertActivatable, assertTransition } from './lifecycle.js';
+import { assertCanModify, sightOf } from './policy.js';
 
-const STATUSES: readonly Status[] = ['drafted', 'active', 'deactivated', 'deleted'];
+export interface ArtifactChanges {
+  /** New field values by field name (not status or visibility). */
+  values?: Readonly<Record<string, unknown>>;
+  status?: Status;
+  visibility?: Visibility;
+}
 
-export async function updateArtifact(
-  deps: Pick<Deps, 'db' | 'clock'>,
-  caller: Caller,
-  type: ArtifactType,
-  id: string,
-  ops: unknown,
-): Promise<ArtifactValues> {
-  return deps.db.transaction(async (tx) => {
-    const row = await findVisibleArtifact(tx, { id, typeName: type.name, visibleTo: visibilityFor(caller), forUpdate: true });
-    if (!row) throw new NotFound(`no ${type.name} with id ${id}`);
-    assertCanModify(caller, row);
-    const before = toArtifactValues(type, row, await findBlobsOf(tx, [row.id]));
-    const after = applyJsonPatch(before, ops);
-    const changed = changedFields(before, after);
-    if (changed.size === 0) return before;
+export interface UpdateIntent {
+  type: ArtifactType;
+  id: string;
+  /** Computes the changes from the artifact as it is now (a dialect's patch, a job's decision). */
+  change: (current: Artifact) => ArtifactChanges;
+}
 
-    for (const name of changed) {
+export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Promise<Artifact> {
+  const { type, id } = intent;
+  return withTransaction(ctx, async (tx) => {
+    const current = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
+    if (!current) throw new NotFound(`no ${type.name} with id ${id}`);
+    assertCanModify(tx.actor, current);
+    const changes = intent.change(current);
+    const values = changes.values ?? {};
+    const statusChanges = changes.status !== undefined && changes.status !== current.status;
+    const visibilityChanges = changes.visibility !== undefined && changes.visibility !== current.visibility;
+    if (Object.keys(values).length === 0 && !statusChanges && !visibilityChanges) return current;
+
+    const valid: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values)) {
       const def = type.fields.get(name);
       if (!def) throw new BadRequest(`type ${type.name} has no field "${name.slice(0, 60)}"`);
-      if (name === 'status' || name === 'visibility') continue;
+      if (name === 'status' || name === 'visibility') throw new BadRequest(`"${name}" changes through its own transition, not as a value`);
       if (def.system) throw new Forbidden(`field "${name}" is set by the catalog and cannot be changed`);
-      if (BLOB_KINDS.has(def.kind)) throw new BadRequest(`field "${name}" is a blob: change it with PUT or DELETE /artifacts/${type.name}/${id}/${name}`);
-      if (row.status !== 'drafted' && !def.mutable) throw new Forbidden(`field "${name}" cannot change once the artifact has been activated`);
-      after[name] = validateValue(def, after[name]);
+      if (BLOB_KINDS.has(def.kind)) throw new BadRequest(`field "${name}" is a blob: change it through the blob API`);
+      if (current.status !== 'drafted' && !def.mutable) throw new Forbidden(`field "${name}" cannot change once the artifact has been activated`);
+      valid[name] = validateValue(def, value);
     }
 
-    const now = deps.clock();
-    const set: Partial<NewArtifactRow> = { updatedAt: now };
-    const from = row.status as Status;
-    const to = after.status as Status;
-    if (changed.has('status')) {
-      if (!STATUSES.includes(to)) throw new BadRequest(`status must be one of ${STATUSES.join(', ')}`);
-      assertTransition(caller, from, to);
-      if (from === 'drafted') {
+    const now = tx.now();
+    const after: Artifact = { ...withValues(type, current, valid), updatedAt: now };
+    const hooks = hookContext(tx);
+    if (statusChanges) {
+      assertTransition(tx.actor, current.status, changes.status!);
+      after.status = changes.status!;
+      if (current.status === 'drafted') {
         assertActivatable(type, after);
-        await type.hooks.onActivate?.(after);
-        set.activatedAt = now;
+        await type.hooks.beforeActivate?.(after, hooks);
+        after.activatedAt = now;
       }
-      set.status = to;
     }
-    if (changed.has('visibility')) {
-      if (after.visibility !== 'private' && after.visibility !== 'public') throw new BadRequest('visibility must be private or public');
-      if (to !== 'active') throw new BadRequest('visibility can change only while the artifact is active; drafts are always private');
-      if (after.visibility === 'public' && (await publicTwinExists(tx, row))) {
-        throw new Conflict(`a public ${type.name} named "${row.name}" with version ${row.version} already exists`);
+    if (visibilityChanges) {
+      if (after.status !== 'active') throw new BadRequest('visibility can change only while the artifact is active; drafts are always private');
+      if (changes.visibility === 'public' && (await publicTwinExists(conn(tx), current))) {
+        throw new Conflict(`a public ${type.name} named "${current.name}" with version ${current.version} already exists`);
       }
-      set.visibility = after.visibility;
+      after.visibility = changes.visibility!;
     }
+    await assertLinksResolve(conn(tx), tx.actor, type, valid, Object.keys(valid));
+    await type.hooks.beforeUpdate?.(current, after, hooks);
 
-    const version = toStoredVersion(parseVersion(String(after.version)));
-    after.version = version.version;
-    await assertLinksResolve(tx, caller, type, after, changed);
-    await type.hooks.onUpdate?.(before, after);
-    const updated = await updateRow(
-      tx,
-      row.id,
-      { ...toRowValues(type, after, version), ...set },
-      `an artifact of type ${type.name} named "${String(after.name)}" with version ${version.version} already exists in project ${row.owner}`,
-    );
-    return toArtifactValues(type, updated, await findBlobsOf(tx, [row.id]));
+    const { id: _id, blobs: _blobs, typeName: _t, typeVersion: _v, owner: _o, createdAt: _c, ...record } = after;
+    const updated = await updateArtifactRecord(conn(tx), current, record satisfies Partial<ArtifactRecord>);
+    if (statusChanges && current.status === 'drafted') await type.hooks.afterActivate?.(updated, hooks);
+    await type.hooks.afterUpdate?.(updated, hooks);
+    const changed = [...Object.keys(valid), ...(statusChanges ? ['status'] : []), ...(visibilityChanges ? ['visibility'] : [])];
+    emit(tx, { kind: 'artifact.updated', id: updated.id, ref: refFor(tx, updated), changed });
+    return updated;
   });
+}
+
+/** drafted → active: the typed form of the most common change. */
+export function activateArtifact(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<Artifact> {
+  return updateArtifact(ctx, { ...target, change: () => ({ status: 'active' }) });
+}
+
+/** Makes an active artifact public (admins, by default policy). */
+export function publishArtifact(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<Artifact> {
+  return updateArtifact(ctx, { ...target, change: () => ({ visibility: 'public' }) });
 }

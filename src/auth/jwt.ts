@@ -5,13 +5,13 @@
 import { createLocalJWKSet, createRemoteJWKSet, importJWK, importSPKI, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config/schema.js';
 import { Unauthenticated } from '../errors.js';
-import { userCaller, type UserCaller } from './caller.js';
+import { userActor, type UserActor } from '../artifacts/actor.js';
 
 type JwtConfig = Config['auth']['jwt'];
 type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
 
 export interface JwtVerifier {
-  verify(token: string): Promise<UserCaller>;
+  verify(token: string): Promise<UserActor>;
 }
 
 export async function createJwtVerifier(config: JwtConfig, adminRole: string): Promise<JwtVerifier> {
@@ -40,7 +40,7 @@ export async function createJwtVerifier(config: JwtConfig, adminRole: string): P
       if (!Array.isArray(roleList) || !roleList.every((r) => typeof r === 'string')) {
         throw new Unauthenticated(`the "${config.claims.roles}" claim must be a list of strings`);
       }
-      return userCaller({ userId, projectId, roles: roleList.map((r) => r.trim()).filter(Boolean), adminRole });
+      return userActor({ userId, projectId, roles: roleList.map((r) => r.trim()).filter(Boolean), adminRole });
     },
   };
 }

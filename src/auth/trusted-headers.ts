@@ -4,12 +4,12 @@
  * forge these, so the mode is off by default.
  */
 import { Unauthenticated } from '../errors.js';
-import { userCaller, type UserCaller } from './caller.js';
+import { userActor, type UserActor } from '../artifacts/actor.js';
 
 const ID = /^[A-Za-z0-9_.@:-]{1,255}$/;
 
 /** undefined when the request carries none of the headers. */
-export function callerFromHeaders(headers: Headers, adminRole: string): UserCaller | undefined {
+export function callerFromHeaders(headers: Headers, adminRole: string): UserActor | undefined {
   const userId = headers.get('x-user-id');
   const projectId = headers.get('x-project-id') ?? headers.get('x-tenant-id');
   const roles = headers.get('x-roles');
@@ -17,7 +17,7 @@ export function callerFromHeaders(headers: Headers, adminRole: string): UserCall
   if (headers.get('x-identity-status')?.toLowerCase() === 'invalid') throw new Unauthenticated('the authenticating proxy marked the identity invalid');
   if (!userId || !ID.test(userId)) throw new Unauthenticated('X-User-Id must be 1-255 characters of letters, digits and _.@:-');
   if (!projectId || !ID.test(projectId)) throw new Unauthenticated('X-Project-Id (or X-Tenant-Id) must be 1-255 characters of letters, digits and _.@:-');
-  return userCaller({
+  return userActor({
     userId,
     projectId,
     roles: (roles ?? '').split(',').map((r) => r.trim()).filter(Boolean),

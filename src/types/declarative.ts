@@ -5,6 +5,7 @@
  * name: vnf_packages
  * version: "1.0"
  * display_name: VNF package
+ * authorship: true            # provided_by, supported_by, license, license_url, release, icon
  * fields:
  *   vendor: { kind: string, sortable: true, validators: { max_length: 255 } }
  *   package: { kind: blob, max_blob_size: 104857600 }
@@ -16,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defineArtifactType, type ArtifactType } from '../artifacts/artifact-type.js';
 import { FIELD_KINDS, FILTER_OPS } from '../artifacts/fields.js';
+import { TYPE_NAME } from '../artifacts/names.js';
 
 const Validators = z
   .object({
@@ -59,10 +61,12 @@ const FieldYaml = z
 
 export const TypeYaml = z
   .object({
-    name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be lower case letters, digits and _'),
+    name: z.string().regex(TYPE_NAME, 'must be lower case letters, digits and _'),
     version: z.union([z.string(), z.number()]).transform(String),
     display_name: z.string().optional(),
     description: z.string().optional(),
+    /** Carry the catalog's authorship fields (provided_by, supported_by, license, ...). */
+    authorship: z.boolean().default(false),
     fields: z.record(z.string(), FieldYaml),
   })
   .strict();
@@ -90,6 +94,7 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
       version: t.version,
       displayName: t.display_name,
       description: t.description,
+      authorship: t.authorship,
       fields: Object.fromEntries(
         Object.entries(t.fields).map(([name, f]) => [
           name,

@@ -6,6 +6,7 @@ export const heatEnvironments = defineArtifactType({
   version: '1.0',
   displayName: 'Heat environment',
   description: 'A Heat environment file.',
+  authorship: true,
   fields: {
     environment: { kind: 'blob', description: 'The environment body.', maxBlobSize: 10 * 1024 * 1024 },
   },

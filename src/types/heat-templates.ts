@@ -6,6 +6,7 @@ export const heatTemplates = defineArtifactType({
   version: '1.0',
   displayName: 'Heat template',
   description: 'A Heat orchestration template with its nested templates and environments.',
+  authorship: true,
   fields: {
     template: { kind: 'blob', description: 'The template body.', maxBlobSize: 10 * 1024 * 1024 },
     nested_templates: { kind: 'blob_dict', requiredOnActivate: false, description: 'Nested templates by file name.', maxBlobSize: 10 * 1024 * 1024, validators: { maxSize: 255 } },

@@ -1,14 +1,16 @@
 /** @module Virtual machine images (Glare's `images`). */
 import { defineArtifactType } from '../artifacts/artifact-type.js';
+import { ARTIFACT_ID } from '../artifacts/names.js';
 
 const optional = { requiredOnActivate: false } as const;
-const UUID = '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$';
+const UUID = ARTIFACT_ID.source;
 
 export const images = defineArtifactType({
   name: 'images',
   version: '1.0',
   displayName: 'Image',
   description: 'A virtual machine image and the hints a cloud needs to boot it.',
+  authorship: true,
   fields: {
     container_format: { kind: 'string', ...optional, description: 'Image container format.', validators: { allowedValues: ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker'] } },
     disk_format: { kind: 'string', ...optional, description: 'Image disk format.', validators: { allowedValues: ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso'] } },

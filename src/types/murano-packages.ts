@@ -9,6 +9,7 @@ export const muranoPackages = defineArtifactType({
   version: '1.0',
   displayName: 'Murano package',
   description: 'A Murano application or library package.',
+  authorship: true,
   fields: {
     package: { kind: 'blob', description: 'The package zip.', maxBlobSize: 100 * 1024 * 1024 },
     type: { kind: 'string', ...optional, sortable: true, default: 'Application', nullable: false, description: 'Package type.', validators: { allowedValues: ['Application', 'Library'] } },
@@ -20,9 +21,9 @@ export const muranoPackages = defineArtifactType({
     dependencies: { kind: 'link_list', ...optional, description: 'Other murano packages this one requires.', validators: { maxItems: 255, uniqueItems: true } },
   },
   hooks: {
-    onActivate(values) {
-      const classes = values.class_definitions as string[] | null;
-      if (values.type === 'Library' && (!classes || classes.length === 0)) {
+    beforeActivate(artifact) {
+      const classes = artifact.fields.class_definitions as string[] | undefined;
+      if (artifact.fields.type === 'Library' && (!classes || classes.length === 0)) {
         throw new BadRequest('a Library package must define at least one class in class_definitions before activation');
       }
     },

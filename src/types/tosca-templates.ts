@@ -6,6 +6,7 @@ export const toscaTemplates = defineArtifactType({
   version: '1.0',
   displayName: 'TOSCA template',
   description: 'A TOSCA service template.',
+  authorship: true,
   fields: {
     template_format: { kind: 'string', requiredOnActivate: false, sortable: true, description: 'TOSCA template format (e.g. tosca_simple_yaml_1_3).', validators: { maxLength: 255 } },
     template: { kind: 'blob', description: 'The template body.', maxBlobSize: 10 * 1024 * 1024 },

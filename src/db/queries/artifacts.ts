@@ -1,8 +1,13 @@
-/** @module Queries over artifacts and their shares. Each function aims for one statement. */
+/**
+ * @module Queries over artifacts and their shares. Each function aims for one statement, and
+ * speaks the domain's types: rows become `Artifact`s here and nowhere else.
+ */
 import { and, count, eq, sql, type SQL } from 'drizzle-orm';
-import type { ListQuery } from '../../artifacts/filters.js';
+import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
+import type { ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
-import type { Visibility } from '../../artifacts/policy.js';
+import type { Sight } from '../../artifacts/policy.js';
+import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
@@ -11,8 +16,68 @@ import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visi
 
 type Conn = Db | Tx;
 
-/** An artifact row with its blob rows, read in one statement. */
-export type ArtifactWithBlobs = ArtifactRow & { blobs: BlobRow[] };
+type ArtifactWithBlobs = ArtifactRow & { blobs: BlobRow[] };
+
+/** The properties of an artifact that its row stores (everything but id, blobs and creation). */
+export type ArtifactRecord = Omit<Artifact, 'id' | 'blobs'>;
+
+export function toBlobInfo(b: BlobRow): BlobInfo {
+  return {
+    id: b.id,
+    field: b.field,
+    key: b.key,
+    status: b.status,
+    external: b.external,
+    url: b.url,
+    size: b.size,
+    md5: b.md5,
+    sha1: b.sha1,
+    sha256: b.sha256,
+    contentType: b.contentType,
+    store: b.store,
+    locator: b.locator,
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
+  };
+}
+
+function toArtifact(row: ArtifactWithBlobs | ArtifactRow): Artifact {
+  return {
+    id: row.id,
+    typeName: row.typeName,
+    typeVersion: row.typeVersion,
+    name: row.name,
+    version: row.version,
+    description: row.description,
+    tags: row.tags,
+    metadata: row.metadata,
+    owner: row.owner,
+    visibility: row.visibility,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    activatedAt: row.activatedAt,
+    providedBy: row.providedBy ?? null,
+    supportedBy: row.supportedBy ?? null,
+    license: row.license,
+    licenseUrl: row.licenseUrl,
+    release: row.release,
+    fields: row.fields,
+    blobs: 'blobs' in row ? row.blobs.map(toBlobInfo) : [],
+  };
+}
+
+/** Column values for an artifact's stored properties; the version's sort columns come from its text. */
+function toRow(record: Partial<ArtifactRecord>): Partial<NewArtifactRow> {
+  const { providedBy, supportedBy, licenseUrl, version, ...rest } = record;
+  return {
+    ...rest,
+    ...(version !== undefined ? toStoredVersion(parseVersion(version)) : {}),
+    ...(providedBy !== undefined ? { providedBy } : {}),
+    ...(supportedBy !== undefined ? { supportedBy } : {}),
+    ...(licenseUrl !== undefined ? { licenseUrl } : {}),
+  };
+}
 
 /**
  * The artifact's blob rows as one JSON array in the artifact's own row: shows and lists read an
@@ -35,37 +100,39 @@ function parseBlobRows(value: unknown): BlobRow[] {
 const artifactWithBlobsColumns = { ...artifactColumns, blobs: blobsOfRow };
 
 /** The artifact with this id, of this type if given, if the caller may see it. */
-function visibleArtifactWhere(q: { id: string; typeName?: string | undefined; visibleTo: Visibility }): SQL | undefined {
-  return and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.visibleTo));
+function visibleArtifactWhere(q: { id: string; typeName?: string | undefined; sight: Sight }): SQL | undefined {
+  return and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.sight));
 }
 
-export async function insertArtifact(db: Conn, row: NewArtifactRow): Promise<ArtifactRow> {
-  const [inserted] = await conflictOnDuplicate(
-    () => db.insert(artifacts).values(row).returning(artifactColumns),
-    `an artifact of type ${row.typeName} named "${row.name}" with version ${row.version} already exists in project ${row.owner}`,
-  );
-  return inserted!;
+const duplicateMessage = (a: Pick<ArtifactRecord, 'typeName' | 'name' | 'version' | 'owner'>) =>
+  `an artifact of type ${a.typeName} named "${a.name}" with version ${a.version} already exists in project ${a.owner}`;
+
+export async function insertArtifact(db: Conn, record: ArtifactRecord): Promise<Artifact> {
+  const row = toRow(record) as NewArtifactRow;
+  const [inserted] = await conflictOnDuplicate(() => db.insert(artifacts).values(row).returning(artifactColumns), duplicateMessage(record));
+  return toArtifact(inserted!);
 }
 
-export async function findVisibleArtifact(
+/**
+ * The artifact with its blobs, if `sight` sees it (and it is of `typeName`, when given).
+ * `forUpdate` locks the row for the rest of the transaction: every state-dependent write
+ * reads the artifact this way, so it acts on the status it checked.
+ */
+export async function findArtifact(
   db: Conn,
-  q: { id: string; typeName?: string; visibleTo: Visibility; forUpdate?: boolean },
-): Promise<ArtifactRow | undefined> {
-  const query = db.select(artifactColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1);
-  // forUpdate locks the row for the rest of the transaction (read-modify-write of one artifact).
-  const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query.prepare('show_artifact').execute());
-  return row;
+  q: { id: string; typeName?: string; sight: Sight; forUpdate?: boolean },
+): Promise<Artifact | undefined> {
+  const query = db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1);
+  const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query.prepare('show_artifact_with_blobs').execute());
+  return row && toArtifact(row);
 }
 
-/** What a show answers: the artifact, if the caller may see it, with its blobs. */
-export async function showVisibleArtifact(db: Conn, q: { id: string; typeName?: string; visibleTo: Visibility }): Promise<ArtifactWithBlobs | undefined> {
-  const [row] = await db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1).prepare('show_artifact_with_blobs').execute();
-  return row;
-}
-
-export async function updateArtifact(db: Conn, id: string, values: Partial<NewArtifactRow>, conflictMessage: string): Promise<ArtifactRow> {
-  const [row] = await conflictOnDuplicate(() => db.update(artifacts).set(values).where(eq(artifacts.id, id)).returning(artifactColumns), conflictMessage);
-  return row!;
+export async function updateArtifactRecord(db: Conn, current: Artifact, changes: Partial<ArtifactRecord>): Promise<Artifact> {
+  const [row] = await conflictOnDuplicate(
+    () => db.update(artifacts).set(toRow(changes)).where(eq(artifacts.id, current.id)).returning(artifactWithBlobsColumns),
+    duplicateMessage({ ...current, ...changes }),
+  );
+  return toArtifact(row!);
 }
 
 export async function deleteArtifact(db: Conn, id: string): Promise<void> {
@@ -73,7 +140,7 @@ export async function deleteArtifact(db: Conn, id: string): Promise<void> {
 }
 
 /** Whether another public artifact already has this type, name and version. */
-export async function publicTwinExists(db: Conn, row: Pick<ArtifactRow, 'id' | 'typeName' | 'name' | 'version'>): Promise<boolean> {
+export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typeName' | 'name' | 'version'>): Promise<boolean> {
   const [found] = await db
     .select({ id: artifacts.id })
     .from(artifacts)
@@ -91,7 +158,7 @@ export async function publicTwinExists(db: Conn, row: Pick<ArtifactRow, 'id' | '
 }
 
 export interface ListResult {
-  rows: ArtifactWithBlobs[];
+  rows: Artifact[];
   total: number;
 }
 
@@ -102,14 +169,14 @@ export interface ListResult {
  */
 export async function listArtifacts(
   db: Conn,
-  q: { typeName?: string; query: ListQuery; visibleTo: Visibility; counts: Pick<ListCounts, 'count'> },
+  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'> },
 ): Promise<ListResult> {
   const { query } = q;
   const base = and(
     q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
-    visibleWhere(q.visibleTo),
+    visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
-    companionTermsWhere({ typeName: q.typeName, visibleTo: q.visibleTo, filters: query.filters }),
+    companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters }),
   );
   // "latest": of the rows that pass every filter, only the newest version of each name.
   const scope: SQL | undefined = query.latest
@@ -121,14 +188,14 @@ export async function listArtifacts(
     const [marker] = await db
       .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map((k) => fieldExpr(k.field)), sql`, `)})` })
       .from(artifacts)
-      .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, visibleTo: q.visibleTo }))
+      .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, sight: q.sight }))
       .prepare('list_marker')
       .execute();
     if (!marker) throw new BadRequest(`marker ${query.marker} is not an artifact in this list`);
     page = and(scope, afterMarker(query.sort, marker.values, query.marker));
   }
 
-  const rows =
+  const found =
     query.limit === 0
       ? []
       : await db
@@ -139,6 +206,7 @@ export async function listArtifacts(
           .limit(query.limit)
           .prepare('list_page')
           .execute();
+  const rows = found.map(toArtifact);
   if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length };
 
   const counting = db.select({ n: count() }).from(artifacts).where(scope);

@@ -5,8 +5,8 @@
 import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { GENERIC_FIELD_NAMES } from '../../artifacts/generic-fields.js';
 import type { FieldDef, FilterOp } from '../../artifacts/fields.js';
-import type { Filter, ScalarValue, SortKey } from '../../artifacts/filters.js';
-import type { Visibility } from '../../artifacts/policy.js';
+import type { Filter, ScalarValue, SortKey } from '../../artifacts/list-query.js';
+import type { Sight } from '../../artifacts/policy.js';
 import type { KeyRangeSet } from '../../artifacts/versions.js';
 import { artifactShares, artifacts } from '../schema/index.js';
 
@@ -62,11 +62,11 @@ function hasTerms(terms: readonly string[]): SQL {
  * and status it is restricted to join the same index scan as terms, so that one scan intersects
  * them all. Lists without such a filter get nothing here: the terms would only cost planning.
  */
-export function companionTermsWhere(q: { typeName?: string; visibleTo: Visibility; filters: readonly Filter[] }): SQL | undefined {
+export function companionTermsWhere(q: { typeName?: string; sight: Sight; filters: readonly Filter[] }): SQL | undefined {
   if (!q.filters.some(usesTerms)) return undefined;
   const terms: string[] = [];
   if (q.typeName) terms.push(filterTerm.type(q.typeName));
-  if (q.visibleTo.kind === 'public') terms.push(filterTerm.visibility('public'), filterTerm.status('active'));
+  if (q.sight.kind === 'public') terms.push(filterTerm.visibility('public'), filterTerm.status('active'));
   for (const f of q.filters) {
     if (f.kind !== 'compare' || f.op !== 'eq') continue;
     if (f.field.name === 'visibility') terms.push(filterTerm.visibility(String(f.values[0])));
@@ -196,7 +196,7 @@ export function filterWhere(filter: Filter): SQL {
 }
 
 /** The only SQL form of the visibility policy (artifacts/policy.ts). */
-export function visibleWhere(v: Visibility): SQL | undefined {
+export function visibleWhere(v: Sight): SQL | undefined {
   switch (v.kind) {
     case 'all':
       return undefined;

@@ -22,7 +22,7 @@ export const artifacts = pgTable(
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     owner: text('owner').notNull(),
     visibility: text('visibility', { enum: ['private', 'public'] }).notNull().default('private'),
-    status: text('status', { enum: ['drafted', 'active', 'deactivated', 'deleted'] }).notNull().default('drafted'),
+    status: text('status', { enum: ['drafted', 'active', 'deactivated'] }).notNull().default('drafted'),
     providedBy: jsonb('provided_by').$type<Record<string, string>>(),
     supportedBy: jsonb('supported_by').$type<Record<string, string>>(),
     license: text('license'),

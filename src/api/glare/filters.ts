@@ -11,39 +11,16 @@
  *   ?sort=key[:asc|desc],...   sortable fields only; default created_at:desc
  *   ?limit=n&marker=<id>       keyset paging after the artifact `marker`
  *
- * No SQL here: db/queries/predicates.ts is the only SQL form of these filters.
+ * The result is the domain's ListQuery (artifacts/list-query.ts); db/queries/predicates.ts is
+ * the only SQL form of it.
  */
-import type { ArtifactType } from './artifact-type.js';
-import { BadRequest } from '../errors.js';
-import { FILTER_OPS, elementKind, isDict, isList, isScalar, type FieldDef, type FilterOp } from './fields.js';
-import { GENERIC_FIELDS } from './generic-fields.js';
-import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey, type KeyRangeSet } from './versions.js';
-
-export type ScalarValue = string | number | boolean;
-
-export type Filter =
-  | { kind: 'compare'; field: FieldDef; op: FilterOp; values: ScalarValue[] }
-  | { kind: 'version'; op: FilterOp; keys: string[] }
-  | { kind: 'version_range'; sets: KeyRangeSet[] }
-  /** A list holds the value, or a dict has the key. */
-  | { kind: 'member'; field: FieldDef; op: 'eq' | 'neq' | 'in'; values: ScalarValue[] }
-  | { kind: 'dict_value'; field: FieldDef; key: string; op: FilterOp; values: ScalarValue[] }
-  | { kind: 'tags'; match: 'all' | 'any'; values: string[] };
-
-export interface SortKey {
-  field: FieldDef;
-  direction: 'asc' | 'desc';
-}
-
-export interface ListQuery {
-  filters: Filter[];
-  latest: boolean;
-  sort: SortKey[];
-  limit: number;
-  marker?: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import { FILTER_OPS, elementKind, isDict, isList, isScalar, type FieldDef, type FilterOp } from '../../artifacts/fields.js';
+import { GENERIC_FIELD_MAP } from '../../artifacts/generic-fields.js';
+import type { Filter, ListQuery, ScalarValue, SortKey } from '../../artifacts/list-query.js';
+import { ARTIFACT_ID as UUID } from '../../artifacts/names.js';
+import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey } from '../../artifacts/versions.js';
+import { BadRequest } from '../../errors.js';
 const MAX_IN_VALUES = 100;
 const MAX_FILTERS = 50;
 
@@ -53,7 +30,7 @@ export function parseListQuery(
   params: Array<[string, string]>,
   limits: { defaultLimit: number; maxLimit: number },
 ): ListQuery {
-  const fields = type ? type.fields : new Map(GENERIC_FIELDS.map((f) => [f.name, f]));
+  const fields = type ? type.fields : GENERIC_FIELD_MAP;
   const query: ListQuery = { filters: [], latest: false, sort: [], limit: limits.defaultLimit };
   let hasRange = false;
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);

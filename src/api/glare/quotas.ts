@@ -1,12 +1,53 @@
 /** @module /quotas and /project-quotas: Glare's quota API. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { QuotaInput, listAllQuotas, projectQuotas, removeProjectQuotas, setQuotas } from '../artifacts/quotas.js';
-import type { Deps } from '../deps.js';
-import { BadRequest } from '../errors.js';
-import type { AppEnv } from './env.js';
-import { describeZodError, errorResponses, onInvalidInput } from './errors.js';
-import { readJsonBody } from './json-body.js';
-import { ProjectParam, ProjectQuery, jsonResponse } from './params.js';
+import { PROJECT_ID, PROJECT_ID_RULE } from '../../artifacts/names.js';
+import {
+  QUOTA_NAMES,
+  listAllQuotas,
+  projectQuotas,
+  removeProjectQuotas,
+  setQuotas,
+  type ProjectQuotas as DomainProjectQuotas,
+  type QuotaName,
+} from '../../artifacts/quotas.js';
+import type { Deps } from '../../deps.js';
+import { BadRequest } from '../../errors.js';
+import { opContextOf, type AppEnv } from '../env.js';
+import { describeZodError, errorResponses, onInvalidInput } from '../errors.js';
+import { readJsonBody } from '../json-body.js';
+import { ProjectParam, ProjectQuery, jsonResponse } from '../params.js';
+
+/** Glare names a per-type limit `max_artifact_number:images`. */
+const QuotaNameText = z.string().min(1).max(255).regex(/^[^:]*:?[^:]*$/, 'may hold at most one ":"').transform((name, ctx) => {
+  const [quota = '', typeName] = name.split(':');
+  if (!(QUOTA_NAMES as readonly string[]).includes(quota) || typeName === '') {
+    ctx.addIssue({ code: 'custom', message: `unknown quota "${name}"; quotas are ${QUOTA_NAMES.join(', ')}, optionally followed by :<type>` });
+    return z.NEVER;
+  }
+  return { quota: quota as QuotaName, ...(typeName !== undefined ? { typeName } : {}) };
+});
+
+const QuotaInput = z
+  .array(
+    z
+      .object({
+        project_id: z.string().regex(PROJECT_ID, `a project id is ${PROJECT_ID_RULE}`),
+        project_quotas: z.array(z.object({ quota_name: QuotaNameText, quota_value: z.number().int().min(-1) }).strict()).max(100),
+      })
+      .strict(),
+  )
+  .max(1000);
+
+function renderQuotas(p: DomainProjectQuotas) {
+  return {
+    project_id: p.projectId,
+    project_quotas: p.limits.map((l) => ({
+      quota_name: l.typeName ? `${l.quota}:${l.typeName}` : l.quota,
+      quota_value: l.value,
+      ...(l.usage !== undefined ? { usage: l.usage } : {}),
+    })),
+  };
+}
 
 const ProjectQuotas = z
   .object({
@@ -52,20 +93,21 @@ export function quotasRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
 
-  router.openapi(listRoute, async (c) => c.json(await listAllQuotas(deps, c.var.caller), 200));
+  router.openapi(listRoute, async (c) => c.json({ quotas: (await listAllQuotas(opContextOf(deps, c))).map(renderQuotas) }, 200));
 
   router.openapi(setRoute, async (c) => {
     const parsed = QuotaInput.safeParse(await readJsonBody(c, { accept: ['application/json'], limitBytes }));
     if (!parsed.success) throw new BadRequest(`quota body: ${describeZodError(parsed.error)}`);
-    return c.json(await setQuotas(deps, c.var.caller, parsed.data, deps.clock()), 200);
+    const settings = parsed.data.map((p) => ({ projectId: p.project_id, limits: p.project_quotas.map((q) => ({ ...q.quota_name, value: q.quota_value })) }));
+    return c.json({ quotas: (await setQuotas(opContextOf(deps, c), settings)).map(renderQuotas) }, 200);
   });
 
   router.openapi(removeRoute, async (c) => {
-    await removeProjectQuotas(deps, c.var.caller, c.req.valid('param').project);
+    await removeProjectQuotas(opContextOf(deps, c), c.req.valid('param').project);
     return c.body(null, 204);
   });
 
-  router.openapi(projectRoute, async (c) => c.json(await projectQuotas(deps, c.var.caller, c.req.valid('query').project_id), 200));
+  router.openapi(projectRoute, async (c) => c.json(renderQuotas(await projectQuotas(opContextOf(deps, c), c.req.valid('query').project_id)), 200));
 
   return router;
 }

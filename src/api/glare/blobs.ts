@@ -8,20 +8,23 @@ import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { addExternalBlob, ExternalLocation, findBlobForDownload, removeBlob, uploadBlob } from '../artifacts/blobs.js';
-import type { ByteRange } from '../blobs/blob-store.js';
-import type { Deps } from '../deps.js';
-import { BadRequest, MethodNotAllowed } from '../errors.js';
-import type { AppEnv } from './env.js';
-import { errorResponses, onInvalidInput } from './errors.js';
-import { readJsonBody } from './json-body.js';
-import { ALL_TYPES, ArtifactView, IdParam, TypeParam } from './params.js';
+import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type ExternalLocation } from '../../artifacts/blobs.js';
+import { ALL_TYPES, FIELD_NAME } from '../../artifacts/names.js';
+import type { ByteRange } from '../../blobs/blob-store.js';
+import type { Deps } from '../../deps.js';
+import { BadRequest, MethodNotAllowed } from '../../errors.js';
+import { opContextOf, type AppEnv } from '../env.js';
+import { errorResponses, onInvalidInput } from '../errors.js';
+import { readJsonBody } from '../json-body.js';
+import { IdParam, TypeParam } from '../params.js';
+import { ArtifactView } from './artifacts.js';
+import { renderArtifact } from './render.js';
 
 export const EXTERNAL_LOCATION_TYPE = 'application/vnd+openstack.glare-custom-location+json';
 
 const FieldParam = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a blob field name is lower case letters, digits and _')
+  .regex(FIELD_NAME, 'a blob field name is lower case letters, digits and _')
   .openapi({ param: { name: 'blob', in: 'path' }, example: 'template' });
 const KeyParam = z.string().min(1).max(255).openapi({ param: { name: 'key', in: 'path' }, example: 'nested.yaml' });
 
@@ -71,6 +74,27 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
+const HEX = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
+
+/** The body of a custom-location upload. */
+export function parseExternalLocation(body: unknown): ExternalLocation {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('an external location is a JSON object with "url"');
+  const b = body as Record<string, unknown>;
+  const allowed = new Set(['url', 'md5', 'sha1', 'sha256', 'size', 'location_type']);
+  for (const k of Object.keys(b)) if (!allowed.has(k)) throw new BadRequest(`unknown key "${k.slice(0, 40)}" in the external location`);
+  if (b.location_type !== undefined && b.location_type !== 'external') throw new BadRequest('location_type must be "external"');
+  if (typeof b.url !== 'string' || !/^https?:\/\/[^\s]+$/i.test(b.url) || b.url.length > 2048) throw new BadRequest('url must be an http(s) URL of at most 2048 characters');
+  const digest = (name: string, len: number) => {
+    const v = b[name];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'string' || !HEX(len).test(v.toLowerCase())) throw new BadRequest(`${name} must be ${len} hex digits`);
+    return v.toLowerCase();
+  };
+  const size = b.size;
+  if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) throw new BadRequest('size must be a whole number of bytes');
+  return { url: b.url, md5: digest('md5', 32), sha1: digest('sha1', 40), sha256: digest('sha256', 64), size: typeof size === 'number' ? size : null };
+}
+
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header.split(',').some((t) => {
@@ -94,41 +118,48 @@ export function blobsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
   const typeOf = (name: string) => {
-    if (name === ALL_TYPES) throw new MethodNotAllowed('the "all" view has no blobs: use the artifact’s own type');
+    if (name === ALL_TYPES) throw new MethodNotAllowed(`the "${ALL_TYPES}" view has no blobs: use the artifact’s own type`);
     return deps.types.get(name);
   };
+  type BlobParams = { type: string; id: string; blob: string; key?: string };
+  const target = (p: BlobParams) => ({ type: typeOf(p.type), id: p.id, field: p.blob, key: p.key });
 
-  async function upload(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
-    const type = typeOf(p.type);
+  async function upload(c: Context<AppEnv>, p: BlobParams) {
+    const t = target(p);
+    const ctx = opContextOf(deps, c);
     const contentType = (c.req.header('content-type') ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
-    const target = { field: p.blob, key: p.key };
     if (contentType === EXTERNAL_LOCATION_TYPE) {
-      const location = ExternalLocation.parse(await readJsonBody(c, { accept: [EXTERNAL_LOCATION_TYPE], limitBytes }));
-      return c.json(await addExternalBlob(deps, c.var.caller, type, p.id, target, location), 200);
+      const location = parseExternalLocation(await readJsonBody(c, { accept: [EXTERNAL_LOCATION_TYPE], limitBytes }));
+      return c.json(renderArtifact(t.type, await setExternalBlob(ctx, { ...t, location })), 200);
     }
     const lengthHeader = c.req.header('content-length');
     if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader)) throw new BadRequest('Content-Length must be a whole number');
     const md5 = c.req.header('content-md5');
     if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new BadRequest('Content-MD5 must be the base64 of a 16-byte MD5 digest');
-    const body = requestBodyStream(c);
-    const artifact = await uploadBlob(deps, c.var.caller, type, p.id, target, body, {
-      contentType,
-      contentLength: lengthHeader === undefined ? undefined : Number(lengthHeader),
-      expectedMd5Base64: md5,
-      expectedSha256Hex: c.req.header('x-expected-sha256')?.toLowerCase(),
-      signal: c.req.raw.signal,
+    const sha256 = c.req.header('x-expected-sha256')?.toLowerCase();
+    if (sha256 !== undefined && !HEX(64).test(sha256)) throw new BadRequest('X-Expected-SHA256 must be 64 hex digits');
+    const artifact = await uploadBlob(ctx, {
+      ...t,
+      body: requestBodyStream(c),
+      meta: {
+        contentType,
+        contentLength: lengthHeader === undefined ? undefined : Number(lengthHeader),
+        expectedMd5Base64: md5,
+        expectedSha256Hex: sha256,
+        signal: c.req.raw.signal,
+      },
     });
-    return c.json(artifact, 200);
+    return c.json(renderArtifact(t.type, artifact), 200);
   }
 
-  async function download(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
-    const source = await findBlobForDownload(deps, c.var.caller, typeOf(p.type), p.id, { field: p.blob, key: p.key });
+  async function download(c: Context<AppEnv>, p: BlobParams) {
+    const source = await findBlobForDownload(opContextOf(deps, c), target(p));
     const digests: Record<string, string> = {};
     const { md5, sha1, sha256 } = source.blob;
     if (md5) digests['Content-MD5'] = Buffer.from(md5, 'hex').toString('base64');
     if (sha1) digests['X-Openstack-Glare-Content-SHA1'] = sha1;
     if (sha256) digests['X-Openstack-Glare-Content-SHA256'] = sha256;
-    if (source.kind === 'external') return c.body(null, 301, { ...digests, Location: source.blob.url! });
+    if (source.kind === 'external') return c.body(null, 301, { ...digests, Location: source.blob.url });
     const b = source.blob;
 
     const etag = `"${b.sha256}"`;
@@ -168,8 +199,8 @@ export function blobsRouter(deps: Deps) {
     return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
   }
 
-  async function remove(c: Context<AppEnv>, p: { type: string; id: string; blob: string; key?: string }) {
-    await removeBlob(deps, c.var.caller, typeOf(p.type), p.id, { field: p.blob, key: p.key });
+  async function remove(c: Context<AppEnv>, p: BlobParams) {
+    await removeBlob(opContextOf(deps, c), target(p));
     return c.body(null, 204);
   }
 

@@ -1,21 +1,30 @@
 /**
  * @module /artifacts: Glare v1's artifact resources (create, show, list, patch, delete) and the
- * share extension. Validation at the edge, then one domain call per route.
+ * share extension. The wire is parsed into a typed intent, one verb acts, the result is rendered.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { ArtifactType } from '../artifacts/artifact-type.js';
-import { createArtifact } from '../artifacts/create.js';
-import { parseListQuery } from '../artifacts/filters.js';
-import { listArtifacts, showArtifact } from '../artifacts/read.js';
-import { deleteArtifact } from '../artifacts/remove.js';
-import { addShare, listShares, removeShare } from '../artifacts/shares.js';
-import { updateArtifact } from '../artifacts/update.js';
-import type { Deps } from '../deps.js';
-import { MethodNotAllowed } from '../errors.js';
-import type { AppEnv } from './env.js';
-import { errorResponses, onInvalidInput } from './errors.js';
-import { readJsonBody, requireObject } from './json-body.js';
-import { ALL_TYPES, ArtifactView, IdParam, ProjectParam, TypeParam, jsonResponse } from './params.js';
+import type { Artifact } from '../../artifacts/artifact.js';
+import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import { createArtifact } from '../../artifacts/create.js';
+import { ALL_TYPES } from '../../artifacts/names.js';
+import { listArtifacts, showArtifact } from '../../artifacts/read.js';
+import { deleteArtifact } from '../../artifacts/remove.js';
+import { addShare, listShares, removeShare, type Share } from '../../artifacts/shares.js';
+import { updateArtifact } from '../../artifacts/update.js';
+import type { Deps } from '../../deps.js';
+import { MethodNotAllowed } from '../../errors.js';
+import { opContextOf, type AppEnv } from '../env.js';
+import { errorResponses, onInvalidInput } from '../errors.js';
+import { readJsonBody, requireObject } from '../json-body.js';
+import { IdParam, ProjectParam, TypeParam, jsonResponse } from '../params.js';
+import { parseListQuery } from './filters.js';
+import { patchToChanges } from './patch.js';
+import { renderArtifact, renderGeneric, type WireArtifact } from './render.js';
+import { valuesFromWire } from './values.js';
+
+export const ArtifactView = z.record(z.string(), z.unknown()).openapi('Artifact', {
+  description: 'An artifact: every generic and type-specific field, flat (see GET /schemas/{type})',
+});
 
 const ListBody = z
   .object({
@@ -133,10 +142,17 @@ export function artifactsRouter(deps: Deps) {
 
   /** A concrete type for writes; `all` is a read-only view. */
   const writableType = (name: string): ArtifactType => {
-    if (name === ALL_TYPES) throw new MethodNotAllowed('the "all" view is read-only: use a concrete artifact type');
+    if (name === ALL_TYPES) throw new MethodNotAllowed(`the "${ALL_TYPES}" view is read-only: use a concrete artifact type`);
     return deps.types.get(name);
   };
   const readableType = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
+  const render = (type: ArtifactType | undefined, artifact: Artifact): WireArtifact => {
+    if (type) return renderArtifact(type, artifact);
+    // Rows of a type whose plugin was removed still list under `all`, by their stored name.
+    const own = deps.types.has(artifact.typeName) ? deps.types.get(artifact.typeName).displayName : artifact.typeName;
+    return renderGeneric(artifact, own);
+  };
+  const renderShares = (shares: Share[]) => ({ shares: shares.map((s) => ({ project: s.project, created_at: s.createdAt.toISOString() })) });
 
   router.openapi(listRoute, async (c) => {
     const { type: typeName } = c.req.valid('param');
@@ -146,18 +162,18 @@ export function artifactsRouter(deps: Deps) {
       defaultLimit: deps.config.api.default_limit,
       maxLimit: deps.config.api.max_limit,
     });
-    const page = await listArtifacts(deps, c.var.caller, type, query);
+    const page = await listArtifacts(opContextOf(deps, c), { type, query, counts: deps.listCounts });
     const base = `/artifacts/${typeName}`;
     const rest = new URLSearchParams([...url.searchParams.entries()].filter(([k]) => k !== 'marker'));
     const body: z.infer<typeof ListBody> = {
-      artifacts: page.artifacts,
+      artifacts: page.artifacts.map((a) => render(type, a)),
       type_name: typeName,
       first: rest.size > 0 ? `${base}?${rest}` : base,
       schema: `/schemas/${typeName}`,
       total_count: page.total,
     };
-    if (page.lastId) {
-      rest.set('marker', page.lastId);
+    if (page.nextMarker) {
+      rest.set('marker', page.nextMarker);
       body.next = `${base}?${rest}`;
     }
     return c.json(body, 200);
@@ -166,42 +182,44 @@ export function artifactsRouter(deps: Deps) {
   router.openapi(createArtifactRoute, async (c) => {
     const type = writableType(c.req.valid('param').type);
     const body = requireObject(await readJsonBody(c, { accept: ['application/json'], limitBytes }), 'the artifact');
-    const created = await createArtifact(deps, c.var.caller, type, body);
-    c.header('Location', `/artifacts/${type.name}/${String(created.id)}`);
-    return c.json(created, 201);
+    const created = await createArtifact(opContextOf(deps, c), { type, values: valuesFromWire(type.fields, body) });
+    c.header('Location', `/artifacts/${type.name}/${created.id}`);
+    return c.json(renderArtifact(type, created), 201);
   });
 
   router.openapi(showRoute, async (c) => {
-    const { type, id } = c.req.valid('param');
-    return c.json(await showArtifact(deps, c.var.caller, readableType(type), id), 200);
+    const { type: typeName, id } = c.req.valid('param');
+    const type = readableType(typeName);
+    return c.json(render(type, await showArtifact(opContextOf(deps, c), { type, id })), 200);
   });
 
   router.openapi(patchRoute, async (c) => {
-    const { type, id } = c.req.valid('param');
-    const artifactType = writableType(type);
+    const { type: typeName, id } = c.req.valid('param');
+    const type = writableType(typeName);
     const ops = await readJsonBody(c, { accept: ['application/json-patch+json', 'application/json'], limitBytes });
-    return c.json(await updateArtifact(deps, c.var.caller, artifactType, id, ops), 200);
+    const updated = await updateArtifact(opContextOf(deps, c), { type, id, change: (current) => patchToChanges(type, current, ops) });
+    return c.json(renderArtifact(type, updated), 200);
   });
 
   router.openapi(deleteRoute, async (c) => {
     const { type, id } = c.req.valid('param');
-    await deleteArtifact(deps, c.var.caller, writableType(type), id);
+    await deleteArtifact(opContextOf(deps, c), { type: writableType(type), id });
     return c.body(null, 204);
   });
 
   router.openapi(listSharesRoute, async (c) => {
     const { type, id } = c.req.valid('param');
-    return c.json({ shares: await listShares(deps, c.var.caller, writableType(type), id) }, 200);
+    return c.json(renderShares(await listShares(opContextOf(deps, c), { type: writableType(type), id })), 200);
   });
 
   router.openapi(addShareRoute, async (c) => {
     const { type, id, project } = c.req.valid('param');
-    return c.json({ shares: await addShare(deps, c.var.caller, writableType(type), id, project) }, 200);
+    return c.json(renderShares(await addShare(opContextOf(deps, c), { type: writableType(type), id, project })), 200);
   });
 
   router.openapi(removeShareRoute, async (c) => {
     const { type, id, project } = c.req.valid('param');
-    await removeShare(deps, c.var.caller, writableType(type), id, project);
+    await removeShare(opContextOf(deps, c), { type: writableType(type), id, project });
     return c.body(null, 204);
   });
 

@@ -1,12 +1,11 @@
 /** @module /schemas: each enabled type's JSON schema, in Glare's shape. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { typeJsonSchema } from '../artifacts/artifact-type.js';
-import { GENERIC_FIELDS } from '../artifacts/generic-fields.js';
-import { fieldJsonSchema } from '../artifacts/fields.js';
-import type { Deps } from '../deps.js';
-import type { AppEnv } from './env.js';
-import { errorResponses, onInvalidInput } from './errors.js';
-import { ALL_TYPES, TypeParam } from './params.js';
+import { ALL_TYPES } from '../../artifacts/names.js';
+import type { Deps } from '../../deps.js';
+import type { AppEnv } from '../env.js';
+import { errorResponses, onInvalidInput } from '../errors.js';
+import { TypeParam } from '../params.js';
+import { allTypesJsonSchema, typeJsonSchema } from './json-schema.js';
 
 const Schemas = z.record(z.string(), z.record(z.string(), z.unknown())).openapi('TypeSchemas');
 
@@ -27,24 +26,16 @@ const showRoute = createRoute({
 
 export function schemasRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
-  const allSchema = () => ({
-    name: ALL_TYPES,
-    version: '1.0',
-    title: 'Read-only view over every artifact type (generic fields only)',
-    type: 'object',
-    properties: Object.fromEntries(GENERIC_FIELDS.map((f) => [f.name, fieldJsonSchema(f)])),
-    required: ['name'],
-  });
 
   router.openapi(listRoute, (c) => {
-    const body: Record<string, Record<string, unknown>> = { [ALL_TYPES]: allSchema() };
+    const body: Record<string, Record<string, unknown>> = { [ALL_TYPES]: allTypesJsonSchema() };
     for (const t of deps.types.list()) body[t.name] = typeJsonSchema(t);
     return c.json(body, 200);
   });
 
   router.openapi(showRoute, (c) => {
     const { type } = c.req.valid('param');
-    const schema = type === ALL_TYPES ? allSchema() : typeJsonSchema(deps.types.get(type));
+    const schema = type === ALL_TYPES ? allTypesJsonSchema() : typeJsonSchema(deps.types.get(type));
     return c.json({ [type]: schema }, 200);
   });
 

@@ -1,0 +1,87 @@
+/**
+ * @module Glare's update: a JSON patch (RFC 6902) over the artifact as Glare renders it. The
+ * patched document is compared with the original and each changed field becomes a typed change
+ * for the domain's update verb.
+ */
+import jsonpatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import { STATUSES, VISIBILITIES, type Artifact, type Status, type Visibility } from '../../artifacts/artifact.js';
+import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import type { ArtifactChanges } from '../../artifacts/update.js';
+import { BadRequest } from '../../errors.js';
+import { fromWire } from './values.js';
+import { renderArtifact, type WireArtifact } from './render.js';
+
+const MAX_OPERATIONS = 500;
+
+/** The changes a patch makes to `current`, for updateArtifact's `change`. */
+export function patchToChanges(type: ArtifactType, current: Artifact, ops: unknown): ArtifactChanges {
+  const before = renderArtifact(type, current);
+  const after = applyJsonPatch(before, ops);
+  const values: Record<string, unknown> = {};
+  const changes: ArtifactChanges = { values };
+  for (const name of changedFields(before, after)) {
+    const value = after[name];
+    if (name === 'status') changes.status = statusOf(value);
+    else if (name === 'visibility') changes.visibility = visibilityOf(value);
+    else {
+      const def = type.fields.get(name);
+      if (!def) throw new BadRequest(`type ${type.name} has no field "${name.slice(0, 60)}"`);
+      values[name] = fromWire(def, value);
+    }
+  }
+  return changes;
+}
+
+function statusOf(value: unknown): Status {
+  if (value === 'deleted') throw new BadRequest('delete an artifact with DELETE, not by setting its status');
+  if (!(STATUSES as readonly unknown[]).includes(value)) throw new BadRequest(`status must be one of ${STATUSES.join(', ')}`);
+  return value as Status;
+}
+
+function visibilityOf(value: unknown): Visibility {
+  if (!(VISIBILITIES as readonly unknown[]).includes(value)) throw new BadRequest(`visibility must be ${VISIBILITIES.join(' or ')}`);
+  return value as Visibility;
+}
+
+/** Returns a patched copy; `doc` is left as it was. */
+function applyJsonPatch(doc: WireArtifact, ops: unknown): WireArtifact {
+  if (!Array.isArray(ops)) throw new BadRequest('the body must be a JSON patch: a list of operations');
+  if (ops.length > MAX_OPERATIONS) throw new BadRequest(`a patch may hold at most ${MAX_OPERATIONS} operations`);
+  const copy = structuredClone(doc);
+  const problem = jsonpatch.validate(ops as Operation[], copy);
+  if (problem) throw new BadRequest(`invalid JSON patch: operation ${problem.index ?? 0}: ${describe(problem)}`);
+  try {
+    return jsonpatch.applyPatch(copy, ops as Operation[], false, true, true).newDocument;
+  } catch (err) {
+    throw new BadRequest(`JSON patch failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function describe(err: jsonpatch.JsonPatchError): string {
+  switch (err.name) {
+    case 'OPERATION_PATH_UNRESOLVABLE':
+      return `path ${String(err.operation?.path)} does not exist`;
+    case 'TEST_OPERATION_FAILED':
+      return `test of ${String(err.operation?.path)} failed`;
+    case 'OPERATION_VALUE_REQUIRED':
+      return `"${String(err.operation?.op)}" needs a value`;
+    default:
+      return err.message.split('\n')[0] ?? err.name;
+  }
+}
+
+/** Top-level fields whose value differs between the two. */
+function changedFields(before: WireArtifact, after: WireArtifact): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((n) => canonical(before[n]) !== canonical(after[n]));
+}
+
+/** JSON with object keys sorted, so that key order alone is no change. */
+function canonical(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    ) ?? 'undefined'
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * @module Glare's rendering of an artifact: one flat JSON object of every field by its API
+ * name, blobs as Glare's blob objects with the URL they download from.
+ */
+import { fieldValue, genericFieldValue, type Artifact, type BlobInfo } from '../../artifacts/artifact.js';
+import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
+
+export type WireArtifact = Record<string, unknown>;
+
+export interface WireBlob {
+  id: string;
+  url: string | null;
+  size: number | null;
+  md5: string | null;
+  sha1: string | null;
+  sha256: string | null;
+  external: boolean;
+  status: 'saving' | 'active';
+  content_type: string | null;
+}
+
+export function blobPath(typeName: string, artifactId: string, field: string, key: string): string {
+  return `/artifacts/${typeName}/${artifactId}/${field}${key ? `/${encodeURIComponent(key)}` : ''}`;
+}
+
+export function renderBlob(typeName: string, artifactId: string, b: BlobInfo): WireBlob {
+  return {
+    id: b.id,
+    url: b.external ? b.url : blobPath(typeName, artifactId, b.field, b.key),
+    size: b.size,
+    md5: b.md5,
+    sha1: b.sha1,
+    sha256: b.sha256,
+    external: b.external,
+    status: b.status,
+    content_type: b.contentType,
+  };
+}
+
+/** Every field of `type`, blobs included, plus what the type's output hook computes. */
+export function renderArtifact(type: ArtifactType, artifact: Artifact): WireArtifact {
+  const out: WireArtifact = {};
+  for (const def of type.fields.values()) {
+    const value = fieldValue(type, artifact, def.name);
+    if (def.kind === 'blob') out[def.name] = value ? renderBlob(type.name, artifact.id, value as BlobInfo) : null;
+    else if (def.kind === 'blob_dict') {
+      out[def.name] = Object.fromEntries(Object.entries(value as Record<string, BlobInfo>).map(([k, b]) => [k, renderBlob(type.name, artifact.id, b)]));
+    } else out[def.name] = value;
+  }
+  return type.hooks.output ? { ...out, ...type.hooks.output(artifact) } : out;
+}
+
+/** The `all` view: the generic fields only, whatever the type, and the type's name. */
+export function renderGeneric(artifact: Artifact, displayTypeName: string): WireArtifact {
+  const out: WireArtifact = {};
+  for (const def of GENERIC_FIELDS) {
+    out[def.name] = def.name === 'display_type_name' ? displayTypeName : genericFieldValue(artifact, def.name);
+  }
+  out.type_name = artifact.typeName;
+  return out;
+}

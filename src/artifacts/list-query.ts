@@ -1,0 +1,41 @@
+/**
+ * @module A list request in the domain's terms: typed filters, sort keys and paging. Dialects
+ * parse their query grammar into this (src/api/glare/filters.ts for Glare's); the SQL form of
+ * each filter is in db/queries/predicates.ts.
+ */
+import type { FieldDef, FilterOp } from './fields.js';
+import type { KeyRangeSet } from './versions.js';
+
+export type ScalarValue = string | number | boolean;
+
+export type Filter =
+  | { kind: 'compare'; field: FieldDef; op: FilterOp; values: ScalarValue[] }
+  /** Compares version keys (see versions.ts), so the order is semver precedence. */
+  | { kind: 'version'; op: FilterOp; keys: string[] }
+  | { kind: 'version_range'; sets: KeyRangeSet[] }
+  /** A list holds the value, or a dict has the key. */
+  | { kind: 'member'; field: FieldDef; op: 'eq' | 'neq' | 'in'; values: ScalarValue[] }
+  | { kind: 'dict_value'; field: FieldDef; key: string; op: FilterOp; values: ScalarValue[] }
+  | { kind: 'tags'; match: 'all' | 'any'; values: string[] };
+
+export interface SortKey {
+  field: FieldDef;
+  direction: 'asc' | 'desc';
+}
+
+export interface ListQuery {
+  filters: Filter[];
+  /** Keep only the newest version of each name among what the filters keep. */
+  latest: boolean;
+  sort: SortKey[];
+  limit: number;
+  /** Id of the last artifact of the previous page. */
+  marker?: string;
+}
+
+export interface ListPage<T> {
+  artifacts: T[];
+  total: number;
+  /** Set when the page is full: the marker of the next page. */
+  nextMarker?: string;
+}
