@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'drizzle-orm/logger';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
-import type { DatabaseHandle, Db } from '../src/db/client.js';
+import { MIGRATIONS_FOLDER, type DatabaseHandle } from '../src/db/client.js';
 import * as schema from '../src/db/schema/index.js';
 import { buildDeps, closeDeps } from '../src/deps.js';
 import { benchNodeConfig } from './node-config.js';
@@ -59,10 +60,12 @@ class PhaseRecorder implements Logger {
 
 function openRecordingDatabase(url: string, poolSize: number, recorder: PhaseRecorder): DatabaseHandle {
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
+  const db = drizzle(client, { schema, logger: recorder });
   return {
-    db: drizzle(client, { schema, logger: recorder }) as unknown as Db,
+    db,
     driver: 'postgres',
     describe: 'bench capture',
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     close: () => client.end({ timeout: 5 }),
   };
 }

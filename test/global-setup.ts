@@ -21,7 +21,7 @@ export default async function setup(project: TestProject) {
     await runMigrations(handle);
     await handle.close();
   } catch (err) {
-    throw new Error(`cannot prepare the test template database at ${ADMIN_URL} (is PostgreSQL running?): ${(err as Error).message}`);
+    throw new Error(`cannot prepare the test template database at ${ADMIN_URL} (is PostgreSQL running?): ${(err as Error).message}`, { cause: err });
   } finally {
     await admin.end();
   }

@@ -38,7 +38,7 @@ const TITLES: Partial<Record<number, string>> = {
 };
 
 /** Glare's fault body: `{title, code, explanation, error: {type, message}}`, plus our request id. */
-export function errorBody(status: number, type: string, message: string, requestId: string) {
+function errorBody(status: number, type: string, message: string, requestId: string) {
   return {
     title: TITLES[status] ?? 'Error',
     code: status,
@@ -48,7 +48,7 @@ export function errorBody(status: number, type: string, message: string, request
   };
 }
 
-export const ErrorBody = z
+const ErrorBody = z
   .object({
     title: z.string(),
     code: z.number().int(),

@@ -1,6 +1,6 @@
 /** @module Liveness, readiness, Prometheus metrics and the API version root. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { sql } from 'drizzle-orm';
+import { databaseReady } from '../artifacts/readiness.js';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from './env.js';
 
@@ -42,13 +42,9 @@ export function healthRouter(deps: Deps) {
   router.openapi(liveRoute, (c) => c.json({ status: 'ok' }, 200));
 
   router.openapi(readyRoute, async (c) => {
-    try {
-      await deps.db.execute(sql`select 1`);
-      return c.json({ status: 'ok', checks: { database: 'ok' } }, 200);
-    } catch (err) {
-      c.var.log.warn({ err }, 'readiness check failed');
-      return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
-    }
+    if (await databaseReady(deps)) return c.json({ status: 'ok', checks: { database: 'ok' } }, 200);
+    c.var.log.warn('readiness check failed: the database does not answer');
+    return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
   });
 
   router.get('/metrics', async (c) => {

@@ -12,7 +12,8 @@ export type PeerPermission = 'search' | 'pull' | 'submit';
 export type Actor =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; projectId: string; roles: readonly string[]; isAdmin: boolean }
-  | { kind: 'system'; purpose: string }
+  /** `projectId`: the project whose artifacts the node makes when it creates any (an importer's). */
+  | { kind: 'system'; purpose: string; projectId?: string }
   | { kind: 'peer'; nodeId: string; permissions: readonly PeerPermission[]; projectId?: string };
 
 export type UserActor = Extract<Actor, { kind: 'user' }>;
@@ -32,8 +33,8 @@ export function userActor(input: { userId: string; projectId: string; roles: rea
 }
 
 /** The node acting on its own behalf; `purpose` names the job or importer, for logs. */
-export function systemActor(purpose: string): SystemActor {
-  return { kind: 'system', purpose };
+export function systemActor(purpose: string, projectId?: string): SystemActor {
+  return { kind: 'system', purpose, ...(projectId ? { projectId } : {}) };
 }
 
 export function peerActor(input: { nodeId: string; permissions: readonly PeerPermission[]; projectId?: string }): PeerActor {
@@ -42,5 +43,5 @@ export function peerActor(input: { nodeId: string; permissions: readonly PeerPer
 
 /** The project an actor acts for, if any (for logs and ownership). */
 export function actorProject(actor: Actor): string | undefined {
-  return actor.kind === 'user' || actor.kind === 'peer' ? actor.projectId : undefined;
+  return actor.kind === 'anonymous' ? undefined : actor.projectId;
 }

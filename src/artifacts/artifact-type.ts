@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Actor } from './actor.js';
 import type { Artifact, BlobInfo } from './artifact.js';
-import { BLOB_KINDS, defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
+import { defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
 import { AUTHORSHIP_FIELDS, GENERIC_FIELDS, GENERIC_FIELD_NAMES } from './generic-fields.js';
 import { ALL_TYPES, FIELD_NAME, RESERVED_FIELD_NAMES, TYPE_NAME } from './names.js';
 
@@ -89,8 +89,4 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
     authorship: spec.authorship ?? false,
     hooks: spec.hooks ?? {},
   };
-}
-
-export function blobFields(type: ArtifactType): FieldDef[] {
-  return [...type.fields.values()].filter((f) => BLOB_KINDS.has(f.kind));
 }

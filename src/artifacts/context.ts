@@ -42,11 +42,6 @@ export function opContext(catalog: Catalog, actor: Actor): OpContext {
   return { catalog, actor, now: catalog.clock };
 }
 
-/** The same context acting as someone else (a job acting for a user, a check as the system). */
-export function asActor(ctx: OpContext, actor: Actor): OpContext {
-  return { ...ctx, actor };
-}
-
 /** The connection a query should use: the open transaction, or the pool. */
 export function conn(ctx: OpContext): Db | Tx {
   return ctx.tx ?? ctx.catalog.db;

@@ -97,7 +97,7 @@ function defaultFilterOps(kind: FieldKind): readonly FilterOp[] {
   }
 }
 
-export const DEFAULT_MAX_BLOB_SIZE = 10 * 1024 ** 3;
+const DEFAULT_MAX_BLOB_SIZE = 10 * 1024 ** 3;
 
 /** Builds a complete definition with Glare's defaults: immutable, not system, required on activate. */
 export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {}): FieldDef {

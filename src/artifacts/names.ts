@@ -22,7 +22,3 @@ export const DICT_KEY = /^[^\s/]{1,255}$/;
 /** Project (tenant) ids, as identity providers give them and routes accept them. */
 export const PROJECT_ID = /^[A-Za-z0-9_.@:-]{1,255}$/;
 export const PROJECT_ID_RULE = '1-255 characters of letters, digits and _.@:-';
-
-export function isArtifactId(value: string): boolean {
-  return ARTIFACT_ID.test(value);
-}

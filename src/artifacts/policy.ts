@@ -46,7 +46,8 @@ export function writingProject(actor: Actor, action: string): string {
       if (!actor.permissions.includes('submit') || !actor.projectId) throw new Forbidden(`peer node ${actor.nodeId} may not ${action}`);
       return actor.projectId;
     case 'system':
-      throw new Forbidden(`the node itself must act for a project to ${action}`);
+      if (!actor.projectId) throw new Forbidden(`the node itself must act for a project to ${action}`);
+      return actor.projectId;
   }
 }
 
@@ -79,7 +80,7 @@ export function assertCanDownload(actor: Actor, artifact: Pick<Artifact, 'status
 /** A project an actor may read quotas and usage of. */
 export function quotaProjectFor(actor: Actor, asked: string | undefined): string {
   if (actor.kind === 'anonymous') throw new Unauthenticated('sign in to read quotas');
-  const own = actor.kind === 'user' || actor.kind === 'peer' ? actor.projectId : undefined;
+  const own = actor.projectId;
   const target = asked ?? own;
   if (!target) throw new Forbidden('name the project whose quotas to read');
   if (target !== own && !hasAdminRights(actor)) throw new NotFound(`no quotas visible for project ${target}`);

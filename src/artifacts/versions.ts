@@ -82,7 +82,7 @@ export function versionKey(v: SemVer): string {
 }
 
 /** Every prerelease of major.minor.patch has a key strictly between these two. */
-export function prereleaseKeyBounds(v: SemVer): { above: string; below: string } {
+function prereleaseKeyBounds(v: SemVer): { above: string; below: string } {
   const core = encodeNumber(String(v.major)) + encodeNumber(String(v.minor)) + encodeNumber(String(v.patch));
   return { above: `${core}-`, below: `${core}-~` };
 }

@@ -183,7 +183,7 @@ export class SwiftBlobStore implements BlobStore {
       throw new BlobMissing(locator);
     }
     if (!res.ok || !res.body) throw new Error(`Swift GET ${locator} answered ${res.status}`);
-    return Readable.fromWeb(res.body as never);
+    return Readable.fromWeb(res.body);
   }
 
   async stat(locator: string): Promise<{ bytes: number } | undefined> {

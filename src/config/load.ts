@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'node-config/default.yaml';

@@ -5,8 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { fileURLToPath } from 'node:url';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
 
@@ -19,8 +22,12 @@ export interface DatabaseHandle {
   driver: 'postgres' | 'pglite';
   /** Where it is, for the start-up line (no password). */
   describe: string;
+  /** Applies the committed drizzle-kit migrations (src/db/migrations). */
+  migrate(): Promise<void>;
   close(): Promise<void>;
 }
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /**
  * Queries that call drizzle's `.prepare()` (the hot reads in db/queries) become named prepared
@@ -41,9 +48,11 @@ export function openPostgres(url: string, opts: { poolSize?: number; preparedSta
   });
   const shown = new URL(url);
   shown.password = '';
+  const db = drizzlePostgres(client, { schema });
   return {
-    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    db,
     driver: 'postgres',
+    migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     describe: `postgres ${shown.host}${shown.pathname}`,
     close: () => client.end({ timeout: 5 }),
   };
@@ -53,9 +62,11 @@ export async function openPglite(dataDir: string | undefined): Promise<DatabaseH
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   await client.waitReady;
+  const db = drizzlePglite(client, { schema });
   return {
-    db: drizzlePglite(client, { schema }) as unknown as Db,
+    db,
     driver: 'pglite',
+    migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     describe: dataDir ? `pglite ${dataDir}` : 'pglite (in memory)',
     close: () => client.close(),
   };

@@ -45,7 +45,7 @@ export interface BullmqWorker {
   close(): Promise<void>;
 }
 
-export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly JobHandler<any>[]; concurrency?: number }): BullmqWorker {
+export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly JobHandler<unknown>[]; concurrency?: number }): BullmqWorker {
   const handlers = new Map(opts.handlers.map((h) => [h.kind, h]));
   // Workers block on Redis: BullMQ requires maxRetriesPerRequest null here.
   const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { PermanentJobError, type EnqueueOptions, type JobHandler, type JobQueue } from './queue.js';
 
 export interface InlineQueueOptions {
-  handlers: readonly JobHandler<any>[];
+  handlers: readonly JobHandler<unknown>[];
   log: Logger;
   attempts?: number;
   backoffMs?: number;
@@ -21,7 +21,7 @@ export function createInlineQueue(opts: InlineQueueOptions): JobQueue & { idle()
   const timers = new Set<NodeJS.Timeout>();
   const abort = new AbortController();
 
-  async function execute(jobId: string, handler: JobHandler<any>, payload: unknown): Promise<void> {
+  async function execute(jobId: string, handler: JobHandler<unknown>, payload: unknown): Promise<void> {
     for (let attempt = 1; attempt <= attempts && !abort.signal.aborted; attempt++) {
       const log = opts.log.child({ jobId, kind: handler.kind, attempt });
       try {

@@ -39,8 +39,3 @@ export class PermanentJobError extends Error {
     this.name = 'PermanentJobError';
   }
 }
-
-/** BullMQ job ids may not contain ':' nor be all digits. */
-export function jobKey(...parts: string[]): string {
-  return `k_${parts.join('_').replace(/[^A-Za-z0-9_.-]/g, '-')}`;
-}

@@ -59,7 +59,7 @@ const FieldYaml = z
   })
   .strict();
 
-export const TypeYaml = z
+const TypeYaml = z
   .object({
     name: z.string().regex(TYPE_NAME, 'must be lower case letters, digits and _'),
     version: z.union([z.string(), z.number()]).transform(String),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { type Body } from '../support/json.js';
 
 let node: TestNode;
 let p1: Record<string, string>;
@@ -9,7 +10,7 @@ const VERSIONS = ['1.0.0', '2.1.0', '2.1.5', '3.0.0-rc.1', '3.0.0', '3.5.6', '3.
 async function list(query: string, as = p1) {
   const res = await node.request('GET', `/artifacts/images${query}`, { as });
   const body = await res.json();
-  return { status: res.status, body, names: (body.artifacts ?? []).map((a: any) => `${a.name}@${a.version}`) as string[] };
+  return { status: res.status, body, names: (body.artifacts ?? []).map((a: Body) => `${a.name}@${a.version}`) as string[] };
 }
 
 beforeAll(async () => {
@@ -98,7 +99,7 @@ describe('field, tag and metadata filters', () => {
 
   it('type-specific fields: compare integers numerically, dict keys', async () => {
     const res = await node.request('GET', '/artifacts/vnf_packages?vcpus=gt:9', { as: p1 });
-    expect((await res.json()).artifacts.map((a: any) => a.version)).toEqual(['2.0.0']);
+    expect((await res.json()).artifacts.map((a: Body) => a.version)).toEqual(['2.0.0']);
     expect((await node.request('GET', '/artifacts/vnf_packages?vcpus=gt:9a', { as: p1 })).status).toBe(400);
     expect((await list('?provided_by=region')).names).toEqual(['baz@0.1.0']);
     expect((await list('?provided_by.region=eu')).names).toEqual(['baz@0.1.0']);
@@ -112,7 +113,7 @@ describe('field, tag and metadata filters', () => {
     const res = await node.request('GET', '/artifacts/all?name=in:vnf,env&sort=name:asc,version:asc', { as: p1 });
     const body = await res.json();
     expect(body.total_count).toBe(3);
-    expect(body.artifacts.map((a: any) => a.display_type_name)).toEqual(['Heat environment', 'VNF package', 'VNF package']);
+    expect(body.artifacts.map((a: Body) => a.display_type_name)).toEqual(['Heat environment', 'VNF package', 'VNF package']);
     expect(body.artifacts[1]).not.toHaveProperty('vcpus');
   });
 
@@ -150,7 +151,7 @@ describe('sorting and paging', () => {
       const body = await res.json();
       expect(body.total_count).toBe(13);
       expect(body.first).toBe('/artifacts/images?sort=name%3Aasc%2Cversion%3Adesc&limit=4');
-      seen.push(...body.artifacts.map((a: any) => `${a.name}@${a.version}`));
+      seen.push(...body.artifacts.map((a: Body) => `${a.name}@${a.version}`));
       url = body.next;
       pages++;
     }
@@ -163,7 +164,7 @@ describe('sorting and paging', () => {
     let url: string | undefined = '/artifacts/images?sort=activated_at:desc&limit=3';
     while (url) {
       const body = await (await node.request('GET', url, { as: p1 })).json();
-      all.push(...body.artifacts.map((a: any) => a.id));
+      all.push(...body.artifacts.map((a: Body) => a.id));
       url = body.next;
     }
     expect(all).toHaveLength(13);
@@ -173,7 +174,7 @@ describe('sorting and paging', () => {
   it('defaults to newest created first and limit 25; limit=0 gives only the count', async () => {
     const { body } = await list('');
     expect(body.artifacts).toHaveLength(13);
-    const created = body.artifacts.map((a: any) => Date.parse(a.created_at));
+    const created = body.artifacts.map((a: Body) => Date.parse(a.created_at));
     expect([...created].sort((a, b) => b - a)).toEqual(created);
     const zero = await list('?limit=0');
     expect(zero.body.artifacts).toEqual([]);
@@ -182,6 +183,6 @@ describe('sorting and paging', () => {
 
   it('sorts by a sortable type-specific field', async () => {
     const res = await node.request('GET', '/artifacts/vnf_packages?sort=vcpus:desc', { as: p1 });
-    expect((await res.json()).artifacts.map((a: any) => a.vcpus)).toEqual([16, 8]);
+    expect((await res.json()).artifacts.map((a: Body) => a.vcpus)).toEqual([16, 8]);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { type Body } from '../support/json.js';
 
 let node: TestNode;
 let owner: Record<string, string>;
@@ -83,10 +84,10 @@ describe('lifecycle', () => {
 });
 
 describe('who sees what', () => {
-  let draft: Record<string, any>;
-  let privateActive: Record<string, any>;
-  let publicActive: Record<string, any>;
-  let deactivated: Record<string, any>;
+  let draft: Body;
+  let privateActive: Body;
+  let publicActive: Body;
+  let deactivated: Body;
 
   beforeAll(async () => {
     draft = await node.seed('tosca_templates', { name: 'draft' }, { as: owner });
@@ -112,7 +113,7 @@ describe('who sees what', () => {
         expect(res.status, key).toBe(expected[key as keyof typeof expected] ? 200 : 404);
       }
       const listed = await (await node.request('GET', '/artifacts/all?limit=100', { as: headers() })).json();
-      const ids = new Set(listed.artifacts.map((a: any) => a.id));
+      const ids = new Set(listed.artifacts.map((a: Body) => a.id));
       for (const [key, a] of Object.entries(artifacts)) expect(ids.has(a.id), `listed ${key}`).toBe(expected[key as keyof typeof expected]);
     });
   });
@@ -146,12 +147,12 @@ describe('shares', () => {
 
     const shared = await node.request('PUT', `/artifacts/images/${a.id}/shares/p2`, { as: owner });
     expect(shared.status).toBe(200);
-    expect((await shared.json()).shares.map((s: any) => s.project)).toEqual(['p2']);
+    expect((await shared.json()).shares.map((s: Body) => s.project)).toEqual(['p2']);
     expect((await node.request('PUT', `/artifacts/images/${a.id}/shares/p2`, { as: owner })).status).toBe(200);
 
     expect((await node.request('GET', `/artifacts/images/${a.id}`, { as: other })).status).toBe(200);
     const listed = await (await node.request('GET', '/artifacts/images?name=shared-one', { as: other })).json();
-    expect(listed.artifacts.map((x: any) => x.id)).toEqual([a.id]);
+    expect(listed.artifacts.map((x: Body) => x.id)).toEqual([a.id]);
     expect((await node.request('GET', `/artifacts/images/${a.id}`, { as: third })).status).toBe(404);
     expect((await node.request('GET', `/artifacts/images/${a.id}`, { as: anonymous })).status).toBe(404);
 

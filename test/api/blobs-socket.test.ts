@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { type Body, json } from '../support/json.js';
 
 let node: TestNode;
 let server: ServerType;
@@ -45,10 +46,10 @@ it('a client that disconnects mid-upload leaves no blob, no row and no temporary
     }, 300);
   });
   // the server notices the reset and cleans up
-  let shown: any;
+  let shown: Body;
   for (let i = 0; i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    shown = await (await fetch(`${base}/artifacts/images/${a.id}`, { headers: owner })).json();
+    shown = await json(await fetch(`${base}/artifacts/images/${a.id}`, { headers: owner }));
     const tmp = join(node.dataDir, 'blobs', 'tmp');
     if (shown.image === null && (!existsSync(tmp) || readdirSync(tmp).length === 0)) break;
   }
@@ -57,7 +58,7 @@ it('a client that disconnects mid-upload leaves no blob, no row and no temporary
   // and the blob can be uploaded afresh
   const retry = await fetch(`${base}/artifacts/images/${a.id}/image`, { method: 'PUT', headers: { ...owner, 'content-type': 'application/octet-stream' }, body: 'complete' });
   expect(retry.status).toBe(200);
-  expect((await retry.json()).image.size).toBe(8);
+  expect((await json(retry)).image.size).toBe(8);
 });
 
 // Past 8 MiB and not a whole number of MiB: md5 is hashed on the worker thread in 1 MiB batches,

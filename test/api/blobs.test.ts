@@ -3,6 +3,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { type Body } from '../support/json.js';
 
 let node: TestNode;
 let owner: Record<string, string>;
@@ -98,7 +99,7 @@ describe('upload and download', () => {
     const shown = await (await node.request('GET', `/artifacts/heat_environments/${b.id}`, { as: owner })).json();
     expect(shown.environment).toMatchObject({ size: 6, sha256: sha256('bb: 22'), status: 'active' });
     const listed = await (await node.request('GET', '/artifacts/heat_environments?name=in:listed-a,listed-b&sort=name:asc', { as: owner })).json();
-    expect(listed.artifacts.map((x: any) => [x.name, x.environment?.size, x.environment?.sha256])).toEqual([
+    expect(listed.artifacts.map((x: Body) => [x.name, x.environment?.size, x.environment?.sha256])).toEqual([
       ['listed-a', 4, sha256('a: 1')],
       ['listed-b', 6, sha256('bb: 22')],
     ]);
@@ -171,7 +172,7 @@ describe('integrity and limits', () => {
     expect(over.status).toBe(413);
     expect((await over.json()).explanation).toMatch(/max_uploaded_data/);
     const usage = await (await node.request('GET', '/project-quotas', { as: quotaProject })).json();
-    expect(usage.project_quotas.find((q: any) => q.quota_name === 'max_uploaded_data').usage).toBe(6);
+    expect(usage.project_quotas.find((q: Body) => q.quota_name === 'max_uploaded_data').usage).toBe(6);
   });
 });
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { type Body } from '../support/json.js';
 
 let node: TestNode;
 let dir: string;
@@ -31,14 +32,14 @@ describe('on PGlite', () => {
       await node.seed('images', { name: 'foo', version: v, tags: ['t'], metadata: { os: 'linux' } }, { as: p1, activate: true });
     }
     const latest = await node.request('GET', '/artifacts/images?name=foo&version=gt:2.1&version=lt:3.5.7&version=latest', { as: p1 });
-    expect((await latest.json()).artifacts.map((a: any) => a.version)).toEqual(['3.5.6']);
+    expect((await latest.json()).artifacts.map((a: Body) => a.version)).toEqual(['3.5.6']);
     const range = await node.request('GET', `/artifacts/images?version=${encodeURIComponent('>2.1.0 <3.5.7')}&metadata.os=linux&tags=t`, { as: p1 });
-    expect((await range.json()).artifacts.map((a: any) => a.version)).toEqual(['3.5.6', '2.1.5']);
+    expect((await range.json()).artifacts.map((a: Body) => a.version)).toEqual(['3.5.6', '2.1.5']);
     const sorted = await node.request('GET', '/artifacts/images?sort=version:desc&limit=2', { as: p1 });
     const page = await sorted.json();
-    expect(page.artifacts.map((a: any) => a.version)).toEqual(['10.0.0', '3.5.7']);
+    expect(page.artifacts.map((a: Body) => a.version)).toEqual(['10.0.0', '3.5.7']);
     const next = await (await node.request('GET', page.next, { as: p1 })).json();
-    expect(next.artifacts.map((a: any) => a.version)).toEqual(['3.5.6', '3.0.0-rc.1']);
+    expect(next.artifacts.map((a: Body) => a.version)).toEqual(['3.5.6', '3.0.0-rc.1']);
   });
 
   it('keeps visibility and shares', async () => {

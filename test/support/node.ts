@@ -12,6 +12,7 @@ import { configFrom } from '../../src/config/load.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { buildDeps, closeDeps, type Deps } from '../../src/deps.js';
 import { createTestDatabase } from './database.js';
+import type { Body, TestResponse } from './json.js';
 
 export interface Who {
   project: string;
@@ -28,9 +29,9 @@ export interface TestNode {
   admin: Record<string, string>;
   /** A bearer token signed by the node's configured issuer. */
   token(who: Who, claims?: Record<string, unknown>): Promise<string>;
-  request(method: string, path: string, init?: { as?: Record<string, string>; json?: unknown; patch?: unknown; headers?: Record<string, string>; body?: RequestInit['body'] }): Promise<Response>;
+  request(method: string, path: string, init?: { as?: Record<string, string>; json?: unknown; patch?: unknown; headers?: Record<string, string>; body?: RequestInit['body'] }): Promise<TestResponse>;
   /** Creates (and optionally activates / publishes) an artifact; returns its JSON. */
-  seed(type: string, body: Record<string, unknown>, opts?: { as?: Record<string, string>; activate?: boolean; publish?: boolean }): Promise<Record<string, any>>;
+  seed(type: string, body: Record<string, unknown>, opts?: { as?: Record<string, string>; activate?: boolean; publish?: boolean }): Promise<Body>;
   close(): Promise<void>;
 }
 
@@ -114,20 +115,20 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
         body = JSON.stringify(init.patch);
       }
       const streaming = body instanceof ReadableStream ? { duplex: 'half' } : {};
-      return Promise.resolve(app.request(path, { method, headers, body, ...streaming } as RequestInit));
+      return Promise.resolve(app.request(path, { method, headers, body, ...streaming } as RequestInit)) as Promise<TestResponse>;
     },
     async seed(type, body, opts = {}) {
       const who = opts.as ?? as({ project: 'p1' });
       let res = await node.request('POST', `/artifacts/${type}`, { as: who, json: body });
       if (res.status !== 201) throw new Error(`seed create failed: ${res.status} ${await res.text()}`);
-      let artifact = (await res.json()) as Record<string, any>;
+      let artifact: Body = await res.json();
       const ops: unknown[] = [];
       if (opts.activate || opts.publish) ops.push({ op: 'replace', path: '/status', value: 'active' });
       if (opts.publish) ops.push({ op: 'replace', path: '/visibility', value: 'public' });
       if (ops.length > 0) {
         res = await node.request('PATCH', `/artifacts/${type}/${artifact.id}`, { as: opts.publish ? node.admin : who, patch: ops });
         if (res.status !== 200) throw new Error(`seed patch failed: ${res.status} ${await res.text()}`);
-        artifact = (await res.json()) as Record<string, any>;
+        artifact = await res.json();
       }
       return artifact;
     },

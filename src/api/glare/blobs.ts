@@ -20,7 +20,7 @@ import { IdParam, TypeParam } from '../params.js';
 import { ArtifactView } from './artifacts.js';
 import { renderArtifact } from './render.js';
 
-export const EXTERNAL_LOCATION_TYPE = 'application/vnd+openstack.glare-custom-location+json';
+const EXTERNAL_LOCATION_TYPE = 'application/vnd+openstack.glare-custom-location+json';
 
 const FieldParam = z
   .string()
@@ -59,7 +59,7 @@ const routes = (withKey: boolean) => {
 };
 
 /** Parses a single `bytes=` range against the blob size; undefined when absent or ignorable. */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined; // malformed or multi-range: serve the whole blob (RFC 9110 allows it)
@@ -77,7 +77,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 const HEX = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
 
 /** The body of a custom-location upload. */
-export function parseExternalLocation(body: unknown): ExternalLocation {
+function parseExternalLocation(body: unknown): ExternalLocation {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('an external location is a JSON object with "url"');
   const b = body as Record<string, unknown>;
   const allowed = new Set(['url', 'md5', 'sha1', 'sha256', 'size', 'location_type']);
@@ -111,7 +111,7 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 function requestBodyStream(c: Context<AppEnv>): Readable {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming && !incoming.readableDidRead) return incoming;
-  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
+  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body) : Readable.from([]);
 }
 
 export function blobsRouter(deps: Deps) {
@@ -206,9 +206,9 @@ export function blobsRouter(deps: Deps) {
 
   for (const withKey of [false, true]) {
     const r = routes(withKey);
-    router.openapi(r.upload, (c) => upload(c, c.req.valid('param')) as never);
-    router.openapi(r.download, (c) => download(c, c.req.valid('param')) as never);
-    router.openapi(r.remove, (c) => remove(c, c.req.valid('param')) as never);
+    router.openapi(r.upload, (c) => upload(c, c.req.valid('param')));
+    router.openapi(r.download, (c) => download(c, c.req.valid('param')));
+    router.openapi(r.remove, (c) => remove(c, c.req.valid('param')));
   }
   return router;
 }

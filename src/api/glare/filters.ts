@@ -104,7 +104,7 @@ function splitIn(op: FilterOp, value: string): string[] {
   return values;
 }
 
-export function parseVersionFilter(raw: string): Filter | 'latest' {
+function parseVersionFilter(raw: string): Filter | 'latest' {
   if (raw === 'latest') return 'latest';
   const { op, value, explicit } = splitOp(raw);
   if (explicit || isVersionLike(value)) {

@@ -67,7 +67,7 @@ function elementSchema(kind: FieldKind, v: FieldValidators): Record<string, unkn
 }
 
 /** The field as Glare describes it in GET /schemas. */
-export function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
+function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
   const base = elementKind(def.kind);
   let schema: Record<string, unknown>;
   if (isList(def.kind)) {

@@ -8,7 +8,7 @@ import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
 
 export type WireArtifact = Record<string, unknown>;
 
-export interface WireBlob {
+interface WireBlob {
   id: string;
   url: string | null;
   size: number | null;
@@ -20,11 +20,11 @@ export interface WireBlob {
   content_type: string | null;
 }
 
-export function blobPath(typeName: string, artifactId: string, field: string, key: string): string {
+function blobPath(typeName: string, artifactId: string, field: string, key: string): string {
   return `/artifacts/${typeName}/${artifactId}/${field}${key ? `/${encodeURIComponent(key)}` : ''}`;
 }
 
-export function renderBlob(typeName: string, artifactId: string, b: BlobInfo): WireBlob {
+function renderBlob(typeName: string, artifactId: string, b: BlobInfo): WireBlob {
   return {
     id: b.id,
     url: b.external ? b.url : blobPath(typeName, artifactId, b.field, b.key),

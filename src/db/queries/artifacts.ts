@@ -21,7 +21,7 @@ type ArtifactWithBlobs = ArtifactRow & { blobs: BlobRow[] };
 /** The properties of an artifact that its row stores (everything but id, blobs and creation). */
 export type ArtifactRecord = Omit<Artifact, 'id' | 'blobs'>;
 
-export function toBlobInfo(b: BlobRow): BlobInfo {
+function toBlobInfo(b: BlobRow): BlobInfo {
   return {
     id: b.id,
     field: b.field,
@@ -224,17 +224,6 @@ export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: st
     .from(artifacts)
     .where(and(eq(artifacts.owner, owner), typeName ? eq(artifacts.typeName, typeName) : undefined));
   return Number(row?.n ?? 0);
-}
-
-export async function findBlobsOf(db: Conn, artifactIds: readonly string[]): Promise<BlobRow[]> {
-  if (artifactIds.length === 0) return [];
-  // One array parameter: the same statement text for any number of artifacts, so it prepares once.
-  return db
-    .select()
-    .from(artifactBlobs)
-    .where(sql`${artifactBlobs.artifactId} = any(${sql.param([...artifactIds])}::uuid[])`)
-    .prepare('blobs_of')
-    .execute();
 }
 
 export async function insertShare(db: Conn, artifactId: string, project: string): Promise<void> {

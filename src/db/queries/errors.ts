@@ -12,7 +12,7 @@ function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
-export function isUniqueViolation(err: unknown): boolean {
+function isUniqueViolation(err: unknown): boolean {
   return sqlState(err) === '23505';
 }
 

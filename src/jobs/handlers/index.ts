@@ -3,6 +3,6 @@ import type { Deps } from '../../deps.js';
 import type { JobHandler } from '../queue.js';
 import { scrubBlobsHandler } from './scrub-blobs.js';
 
-export function jobHandlers(deps: Omit<Deps, 'queue'>): JobHandler<any>[] {
+export function jobHandlers(deps: Omit<Deps, 'queue'>): JobHandler<unknown>[] {
   return [scrubBlobsHandler(deps)];
 }
