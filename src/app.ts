@@ -12,17 +12,21 @@ import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
 import { healthRouter } from './api/health.js';
 import { requestContext } from './api/observability.js';
+import { apiSecurityHeaders } from './api/security-headers.js';
 import { authenticate } from './auth/middleware.js';
 import type { Deps } from './deps.js';
 import { NotFound } from './errors.js';
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+/** HTML pages, which need scripts and styles the API's policy forbids. */
+const PAGES: ReadonlySet<string> = new Set(['/docs']);
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   const auth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
 
   app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
+  app.use('*', apiSecurityHeaders(PAGES));
   app.use('*', async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : auth(c, next)));
 
   app.route('/', healthRouter(deps));

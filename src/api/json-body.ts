@@ -1,6 +1,10 @@
-/** @module Reading a JSON request body: content type, size limit and syntax checked at the edge. */
+/**
+ * @module Reading a JSON request body: content type, size limit, syntax, nesting depth and
+ * storable text checked at the edge.
+ */
 import type { Context } from 'hono';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
+import { assertStorableJson } from './text.js';
 
 export async function readJsonBody(c: Context, opts: { accept: readonly string[]; limitBytes: number }): Promise<unknown> {
   const contentType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -11,11 +15,15 @@ export async function readJsonBody(c: Context, opts: { accept: readonly string[]
   if (declared > opts.limitBytes) throw new PayloadTooLarge(`the JSON body may be at most ${opts.limitBytes} bytes`);
   const text = await readLimited(c.req.raw, opts.limitBytes);
   if (text.trim() === '') throw new BadRequest('the request body is empty; send JSON');
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (err) {
+    // A RangeError here is nesting too deep for the parser itself.
     throw new BadRequest(`the body is not valid JSON: ${(err as Error).message}`);
   }
+  assertStorableJson(body, 'the body');
+  return body;
 }
 
 async function readLimited(req: Request, limit: number): Promise<string> {

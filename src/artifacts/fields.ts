@@ -55,6 +55,8 @@ export interface FieldDef {
   validators: FieldValidators;
   /** For blob kinds: the largest upload accepted, in bytes. */
   maxBlobSize?: number;
+  /** For link kinds: the artifact type an internal link must point at (any type when absent). */
+  linkType?: string;
 }
 
 export type FieldSpec = Partial<Omit<FieldDef, 'name' | 'kind'>>;
@@ -114,7 +116,9 @@ export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {})
     filterOps: spec.filterOps ?? defaultFilterOps(kind),
     validators: spec.validators ?? {},
     ...(BLOB_KINDS.has(kind) ? { maxBlobSize: spec.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE } : {}),
+    ...(spec.linkType !== undefined ? { linkType: spec.linkType } : {}),
   };
+  if (def.linkType !== undefined && !LINK_KINDS.has(kind)) throw new Error(`field ${name}: only link fields name a link type`);
   if (def.sortable && !isScalar(kind)) throw new Error(`field ${name}: only string, integer, float, boolean and datetime fields can be sortable`);
   return def;
 }
@@ -187,6 +191,10 @@ function validateElement(def: FieldDef, kind: FieldKind, value: unknown, label: 
     case 'link': {
       if (typeof value !== 'string' || value.length > 2048 || !(INTERNAL_LINK.test(value) || EXTERNAL_LINK.test(value))) {
         throw new BadRequest(`field "${label}" must be a link: /artifacts/<type>/<id> or an http(s) URL`);
+      }
+      const target = parseInternalLink(value);
+      if (target && def.linkType !== undefined && target.type !== def.linkType) {
+        throw new BadRequest(`field "${label}" links to a ${target.type} artifact; it takes ${def.linkType} artifacts only`);
       }
       return value;
     }

@@ -17,6 +17,11 @@ export function createTypeRegistry(types: readonly ArtifactType[]): TypeRegistry
     if (byName.has(t.name)) throw new Error(`artifact type "${t.name}" is defined twice`);
     byName.set(t.name, t);
   }
+  for (const t of types) {
+    for (const f of t.fields.values()) {
+      if (f.linkType !== undefined && !byName.has(f.linkType)) throw new Error(`type ${t.name}: field ${f.name} links to unknown artifact type "${f.linkType}"`);
+    }
+  }
   const sorted = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   return {
     get(name) {

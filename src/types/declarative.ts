@@ -56,6 +56,8 @@ const FieldYaml = z
     filter_ops: z.array(z.enum(FILTER_OPS)).optional(),
     validators: Validators.optional(),
     max_blob_size: z.number().int().min(1).optional(),
+    /** For link fields: the type internal links must point at. */
+    link_type: z.string().regex(TYPE_NAME).optional(),
   })
   .strict();
 
@@ -109,6 +111,7 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
             default: f.default,
             filterOps: f.filter_ops,
             maxBlobSize: f.max_blob_size,
+            linkType: f.link_type,
             validators: f.validators && {
               minLength: f.validators.min_length,
               maxLength: f.validators.max_length,

@@ -10,7 +10,7 @@ export const heatTemplates = defineArtifactType({
   fields: {
     template: { kind: 'blob', description: 'The template body.', maxBlobSize: 10 * 1024 * 1024 },
     nested_templates: { kind: 'blob_dict', requiredOnActivate: false, description: 'Nested templates by file name.', maxBlobSize: 10 * 1024 * 1024, validators: { maxSize: 255 } },
-    environments: { kind: 'link_dict', requiredOnActivate: false, mutable: true, description: 'Links to heat_environments artifacts, by name.', validators: { maxSize: 255 } },
+    environments: { kind: 'link_dict', linkType: 'heat_environments', requiredOnActivate: false, mutable: true, description: 'Links to heat_environments artifacts, by name.', validators: { maxSize: 255 } },
     default_envs: { kind: 'string_dict', requiredOnActivate: false, mutable: true, description: 'Default environment parameters.', validators: { maxSize: 255 } },
   },
 });

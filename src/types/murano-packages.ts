@@ -18,7 +18,7 @@ export const muranoPackages = defineArtifactType({
     class_definitions: { kind: 'string_list', ...optional, description: 'MuranoPL classes the package defines.', validators: { maxItems: 255, uniqueItems: true, maxLength: 255 } },
     inherits: { kind: 'string_dict', ...optional, description: 'Parent classes of the defined classes.' },
     keywords: { kind: 'string_list', ...optional, mutable: true, description: 'Search keywords.', validators: { maxItems: 255, maxLength: 255 } },
-    dependencies: { kind: 'link_list', ...optional, description: 'Other murano packages this one requires.', validators: { maxItems: 255, uniqueItems: true } },
+    dependencies: { kind: 'link_list', linkType: 'murano_packages', ...optional, description: 'Other murano packages this one requires.', validators: { maxItems: 255, uniqueItems: true } },
   },
   hooks: {
     beforeActivate(artifact) {

@@ -16,6 +16,8 @@ import { BadRequest, MethodNotAllowed } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
+import { API_SECURITY_HEADERS } from '../security-headers.js';
+import { isStorableText } from '../text.js';
 import { IdParam, TypeParam } from '../params.js';
 import { ArtifactView } from './artifacts.js';
 import { renderArtifact } from './render.js';
@@ -26,7 +28,7 @@ const FieldParam = z
   .string()
   .regex(FIELD_NAME, 'a blob field name is lower case letters, digits and _')
   .openapi({ param: { name: 'blob', in: 'path' }, example: 'template' });
-const KeyParam = z.string().min(1).max(255).openapi({ param: { name: 'key', in: 'path' }, example: 'nested.yaml' });
+const KeyParam = z.string().min(1).max(255).refine(isStorableText, 'a blob key may not hold NUL characters or unpaired surrogates').openapi({ param: { name: 'key', in: 'path' }, example: 'nested.yaml' });
 
 const uploadDoc = {
   summary: 'Upload bytes into a blob field (or register an external location)',
@@ -69,10 +71,14 @@ function parseRange(header: string | undefined, size: number): ByteRange | 'unsa
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
+  // A last position before the first makes the range invalid, and an invalid Range is ignored (RFC 9110 14.1.1).
+  if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
+
+/** Content a browser would run or render as a page: served as a download, never inline. */
+const ACTIVE_CONTENT = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/xsl|application\/[\w.+-]*\+xml|[\w.+-]+\/[\w.+-]*(javascript|ecmascript)|multipart\/x-mixed-replace)$/;
 
 const HEX = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
 
@@ -171,10 +177,12 @@ export function blobsRouter(deps: Deps) {
     }
     const range = parseRange(c.req.header('range'), b.size);
     if (range === 'unsatisfiable') return c.body(null, 416, { 'Content-Range': `bytes */${b.size}` });
+    const contentType = b.contentType ?? 'application/octet-stream';
     const headers: Record<string, string> = {
       ...common,
       ...(range ? {} : digests),
-      'Content-Type': b.contentType ?? 'application/octet-stream',
+      ...(ACTIVE_CONTENT.test(contentType) ? { 'Content-Disposition': `attachment; filename="${(b.key || b.field).replace(/[^\w.-]/g, '_')}"` } : {}),
+      'Content-Type': contentType,
       'Content-Length': String(range ? range.end - range.start + 1 : b.size),
       ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${b.size}` } : {}),
     };
@@ -188,7 +196,7 @@ export function blobsRouter(deps: Deps) {
       const send = store.openSender
         ? await store.openSender(b.locator, { range })
         : await store.read(b.locator, { range, signal: c.req.raw.signal }).then((stream) => (out: ServerResponse) => pipeline(stream, out));
-      outgoing.writeHead(status, { ...headers, 'X-Request-Id': c.var.requestId });
+      outgoing.writeHead(status, { ...headers, ...API_SECURITY_HEADERS, 'X-Request-Id': c.var.requestId });
       send(outgoing).catch((err: unknown) => {
         outgoing.destroy();
         c.var.log.warn({ err, locator: b.locator }, 'blob download ended early');

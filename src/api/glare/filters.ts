@@ -21,6 +21,7 @@ import type { Filter, ListQuery, ScalarValue, SortKey } from '../../artifacts/li
 import { ARTIFACT_ID as UUID } from '../../artifacts/names.js';
 import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey } from '../../artifacts/versions.js';
 import { BadRequest } from '../../errors.js';
+import { assertStorableText } from '../text.js';
 const MAX_IN_VALUES = 100;
 const MAX_FILTERS = 50;
 
@@ -36,6 +37,8 @@ export function parseListQuery(
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
 
   for (const [name, raw] of params) {
+    assertStorableText(name, 'a query parameter name');
+    assertStorableText(raw, `query parameter "${name.slice(0, 60)}"`);
     if (name === 'limit') query.limit = parseLimit(raw, limits.maxLimit);
     else if (name === 'marker') {
       if (!UUID.test(raw)) throw new BadRequest(`marker "${raw.slice(0, 60)}" is not an artifact id`);

@@ -44,17 +44,63 @@ function visibilityOf(value: unknown): Visibility {
   return value as Visibility;
 }
 
-/** Returns a patched copy; `doc` is left as it was. */
+/** Most bytes a patch may add to an artifact's rendering (copies included). */
+const MAX_PATCH_GROWTH_BYTES = 1024 * 1024;
+const OPS = ['add', 'remove', 'replace', 'move', 'copy', 'test'];
+// Paths into prototypes would reach Object's internals, not a field.
+const FORBIDDEN_SEGMENT = /(^|\/)(__proto__|constructor|prototype)(\/|$)/;
+
+/**
+ * Returns a patched copy; `doc` is left as it was. Operations are checked and applied one at a
+ * time, counting what each adds: a patch that copies a value into itself over and over fails
+ * as soon as it has grown the document past MAX_PATCH_GROWTH_BYTES, before it can take the
+ * node's memory and time.
+ */
 function applyJsonPatch(doc: WireArtifact, ops: unknown): WireArtifact {
   if (!Array.isArray(ops)) throw new BadRequest('the body must be a JSON patch: a list of operations');
   if (ops.length > MAX_OPERATIONS) throw new BadRequest(`a patch may hold at most ${MAX_OPERATIONS} operations`);
-  const copy = structuredClone(doc);
-  const problem = jsonpatch.validate(ops as Operation[], copy);
-  if (problem) throw new BadRequest(`invalid JSON patch: operation ${problem.index ?? 0}: ${describe(problem)}`);
-  try {
-    return jsonpatch.applyPatch(copy, ops as Operation[], false, true, true).newDocument;
-  } catch (err) {
-    throw new BadRequest(`JSON patch failed: ${(err as Error).message.split('\n')[0]}`);
+  const patched = structuredClone(doc);
+  let grown = 0;
+  ops.forEach((raw: unknown, index) => {
+    const op = checkOperation(raw, index);
+    if (op.op === 'add' || op.op === 'replace') grown += JSON.stringify(op.value).length;
+    if (op.op === 'copy') grown += JSON.stringify(jsonpatch.getValueByPointer(patched, op.from) ?? null).length;
+    if (grown > MAX_PATCH_GROWTH_BYTES) throw new BadRequest(`invalid JSON patch: operation ${index}: the patch would add more than ${MAX_PATCH_GROWTH_BYTES} bytes to the artifact`);
+    try {
+      jsonpatch.applyOperation(patched, op, true, true, true, index);
+    } catch (err) {
+      if (err instanceof jsonpatch.JsonPatchError) throw new BadRequest(`invalid JSON patch: operation ${index}: ${describe(err)}`);
+      throw new BadRequest(`invalid JSON patch: operation ${index}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  });
+  return patched;
+}
+
+function checkOperation(raw: unknown, index: number): Operation {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BadRequest(`invalid JSON patch: operation ${index} is not an object`);
+  const op = raw as Record<string, unknown>;
+  const pointer = (key: 'path' | 'from'): string => {
+    const value = op[key];
+    if (typeof value !== 'string') throw new BadRequest(`invalid JSON patch: operation ${index}: "${key}" must be a JSON pointer string`);
+    if (FORBIDDEN_SEGMENT.test(value)) throw new BadRequest(`invalid JSON patch: operation ${index}: "${key}" ${value.slice(0, 80)} names no field`);
+    return value;
+  };
+  const value = (): unknown => {
+    if (!('value' in op)) throw new BadRequest(`invalid JSON patch: operation ${index}: "${op.op}" needs a value`);
+    return op.value;
+  };
+  switch (op.op) {
+    case 'add':
+    case 'replace':
+    case 'test':
+      return { op: op.op, path: pointer('path'), value: value() };
+    case 'remove':
+      return { op: 'remove', path: pointer('path') };
+    case 'move':
+    case 'copy':
+      return { op: op.op, path: pointer('path'), from: pointer('from') };
+    default:
+      throw new BadRequest(`invalid JSON patch: operation ${index}: "op" must be one of ${OPS.join(', ')}`);
   }
 }
 

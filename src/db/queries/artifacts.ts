@@ -122,8 +122,13 @@ export async function findArtifact(
   db: Conn,
   q: { id: string; typeName?: string; sight: Sight; forUpdate?: boolean },
 ): Promise<Artifact | undefined> {
-  const query = db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1);
-  const [row] = await (q.forUpdate ? query.for('update', { of: artifacts }) : query.prepare('show_artifact_with_blobs').execute());
+  if (q.forUpdate) {
+    const [locked] = await db.select({ id: artifacts.id }).from(artifacts).where(visibleArtifactWhere(q)).limit(1).for('update', { of: artifacts });
+    if (!locked) return undefined;
+    // A second statement, so its snapshot is taken once the lock is held: a statement that
+    // waited for the lock would still read the blob rows as they were before it waited.
+  }
+  const [row] = await db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1).prepare('show_artifact_with_blobs').execute();
   return row && toArtifact(row);
 }
 
