@@ -17,7 +17,7 @@ import { jobHandlers } from './jobs/handlers/index.js';
 import { createInlineQueue } from './jobs/inline-runner.js';
 import type { JobQueue } from './jobs/queue.js';
 import { BUILTIN_TYPES } from './types/builtin.js';
-import { loadDeclarativeTypes } from './types/declarative.js';
+import { loadTypePlugins } from './types/load.js';
 
 export interface Deps {
   config: Config;
@@ -48,7 +48,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const log = opts.log ?? pino({ level: config.log.level, base: { node: config.node.name } });
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
-  const types = createTypeRegistry([...BUILTIN_TYPES, ...loadDeclarativeTypes(config.types_dir)]);
+  const types = createTypeRegistry([...BUILTIN_TYPES, ...(await loadTypePlugins(config.types_dir))]);
   for (const typeName of Object.keys(config.blobs.type_stores)) {
     if (!types.has(typeName)) throw new Error(`blobs.type_stores names unknown artifact type "${typeName}"`);
   }

@@ -14,6 +14,8 @@ export interface HookContext {
   actor: Actor;
   now: Date;
   log: Logger;
+  /** Refuses the operation: the caller gets a 400 with this message, naming the type. */
+  refuse(message: string): never;
 }
 
 /** The blob an upload is about to write: hooks may refuse it before any byte is read. */

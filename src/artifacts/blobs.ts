@@ -30,9 +30,8 @@ import { BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge } from '../e
 import type { Artifact, BlobInfo } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
-import type { FieldDef } from './fields.js';
+import { assertDictKey, type FieldDef } from './fields.js';
 import { blobWritable } from './lifecycle.js';
-import { DICT_KEY } from './names.js';
 import { assertCanDownload, assertCanModify, sightOf } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
 import { showArtifact } from './read.js';
@@ -54,7 +53,7 @@ function blobSlot(type: ArtifactType, field: string, key: string | undefined): {
   if (def.kind === 'blob' && key !== undefined) throw new BadRequest(`"${field}" is a single blob: it has no keys`);
   if (def.kind === 'blob_dict') {
     if (key === undefined) throw new BadRequest(`"${field}" is a blob dict: name the key, ${field}/<key>`);
-    if (!DICT_KEY.test(key)) throw new BadRequest('a blob key is 1-255 characters without spaces or "/"');
+    assertDictKey(def, key);
   }
   return { def, key: key ?? '' };
 }
@@ -72,12 +71,19 @@ function assertBlobWritable(artifact: Artifact, def: FieldDef): void {
   if (!blobWritable(artifact, def.mutable)) throw new Forbidden(`blob "${def.name}" cannot change: the artifact is ${artifact.status}`);
 }
 
-/** A blob dict holds at most `maxSize` keys (validators.maxSize). */
-function assertRoomForKey(artifact: Artifact, def: FieldDef, key: string): void {
-  const max = def.validators.maxSize;
-  if (def.kind !== 'blob_dict' || max === undefined) return;
-  const keys = artifact.blobs.filter((b) => b.field === def.name);
-  if (!keys.some((b) => b.key === key) && keys.length >= max) throw new BadRequest(`blob dict "${def.name}" may hold at most ${max} keys`);
+/**
+ * A blob dict holds at most `maxSize` keys, and at most `maxTotalSize` bytes over all of them
+ * (`adding` more bytes into `key`, which replaces what that key held).
+ */
+function assertRoomForKey(artifact: Artifact, def: FieldDef, key: string, adding = 0): void {
+  if (def.kind !== 'blob_dict') return;
+  const others = artifact.blobs.filter((b) => b.field === def.name && b.key !== key);
+  const { maxSize, maxTotalSize } = def.validators;
+  if (maxSize !== undefined && others.length >= maxSize) throw new BadRequest(`blob dict "${def.name}" may hold at most ${maxSize} keys`);
+  const held = others.reduce((sum, b) => sum + (b.external ? 0 : (b.size ?? 0)), 0);
+  if (maxTotalSize !== undefined && held + adding > maxTotalSize) {
+    throw new PayloadTooLarge(`blob dict "${def.name}" may hold at most ${maxTotalSize} bytes over all its keys; it holds ${held}`);
+  }
 }
 
 export interface UploadMeta {
@@ -103,8 +109,8 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     const artifact = await lockedArtifact(tx, type, id);
     assertCanModify(tx.actor, artifact, 'upload blobs to this artifact');
     assertBlobWritable(artifact, def);
-    assertRoomForKey(artifact, def, key);
-    await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx));
+    assertRoomForKey(artifact, def, key, meta.contentLength ?? 0);
+    await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx, type));
     await assertWithinQuota(tx, { owner: artifact.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: meta.contentLength ?? 0 });
     const slot: BlobSlot = { artifactId: artifact.id, field: def.name, key };
     const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now() });
@@ -138,11 +144,12 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
       const current = await findArtifact(conn(tx), { id: artifact.id, typeName: type.name, sight: { kind: 'all' }, forUpdate: true });
       if (!current) throw new Conflict('the artifact was deleted during the upload');
       if (!blobWritable(current, def.mutable)) throw new Conflict(`the artifact became ${current.status} during the upload: blob "${def.name}" cannot change now`);
+      assertRoomForKey(current, def, key, written.bytes);
       await assertWithinQuota(tx, { owner: current.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: written.bytes });
       const done = await activateBlob(conn(tx), reserved.id, { locator: written.locator, size: written.bytes, md5: written.md5, sha1: written.sha1, sha256: written.sha256, now: tx.now() });
       if (!done) throw new Conflict('the blob was removed during the upload');
       const after = (await findArtifact(conn(tx), { id: current.id, sight: { kind: 'all' } }))!;
-      await type.hooks.afterUpload?.(after, after.blobs.find((b) => b.id === reserved.id)!, hookContext(tx));
+      await type.hooks.afterUpload?.(after, after.blobs.find((b) => b.id === reserved.id)!, hookContext(tx, type));
       emit(tx, { kind: 'blob.changed', id: after.id, ref: refFor(tx, after), field: def.name, key });
       return after;
     });

@@ -10,7 +10,8 @@ import type { Config } from '../config/schema.js';
 import type { Db, Tx } from '../db/client.js';
 import type { Actor } from './actor.js';
 import { artifactRef, type Artifact, type ArtifactRef } from './artifact.js';
-import type { HookContext } from './artifact-type.js';
+import type { ArtifactType, HookContext } from './artifact-type.js';
+import { BadRequest } from '../errors.js';
 import type { CatalogEvent, CatalogEvents } from './events.js';
 import type { TypeRegistry } from './registry.js';
 
@@ -61,9 +62,16 @@ export function emit(ctx: OpContext, event: CatalogEvent): void {
   else ctx.catalog.events.emit(event);
 }
 
-/** What type hooks are told about the operation. */
-export function hookContext(ctx: OpContext): HookContext {
-  return { actor: ctx.actor, now: ctx.now(), log: ctx.catalog.log };
+/** What `type`'s hooks are told about the operation. */
+export function hookContext(ctx: OpContext, type: Pick<ArtifactType, 'name'>): HookContext {
+  return {
+    actor: ctx.actor,
+    now: ctx.now(),
+    log: ctx.catalog.log,
+    refuse(message) {
+      throw new BadRequest(`${type.name}: ${message}`);
+    },
+  };
 }
 
 /** The reference events and other nodes know an artifact by (this node is its origin). */

@@ -24,11 +24,11 @@ export async function createArtifact(ctx: OpContext, { type, values }: CreateInt
   const draft = withValues(type, blankArtifact(type, owner, now), valid);
   return withTransaction(ctx, async (tx) => {
     await assertLinksResolve(conn(tx), tx.actor, type, valid, Object.keys(valid));
-    await type.hooks.beforeCreate?.(draft, hookContext(tx));
+    await type.hooks.beforeCreate?.(draft, hookContext(tx, type));
     await assertWithinQuota(tx, { owner, typeName: type.name, quotaName: 'max_artifact_number', adding: 1 });
     const { id: _id, blobs: _blobs, ...record } = draft;
     const created = await insertArtifact(conn(tx), record);
-    await type.hooks.afterCreate?.(created, hookContext(tx));
+    await type.hooks.afterCreate?.(created, hookContext(tx, type));
     emit(tx, { kind: 'artifact.created', id: created.id, ref: refFor(tx, created) });
     return created;
   });

@@ -37,6 +37,16 @@ export interface FieldValidators {
   uniqueItems?: boolean;
   /** Most keys a dict may hold. */
   maxSize?: number;
+  /** Dicts: the only keys allowed (Glare's AllowedDictKeys). */
+  allowedKeys?: string[];
+  /** Dicts: keys that must be present whenever the dict is set (RequiredDictKeys). */
+  requiredKeys?: string[];
+  /** Dicts: the longest key, in characters (MaxDictKeyLen). */
+  maxKeyLength?: number;
+  /** Strings (and string elements): characters that may not appear (ForbiddenChars). */
+  forbiddenChars?: string[];
+  /** Blob dicts: the most bytes all keys together may hold. */
+  maxTotalSize?: number;
 }
 
 export interface FieldDef {
@@ -57,9 +67,13 @@ export interface FieldDef {
   maxBlobSize?: number;
   /** For link kinds: the artifact type an internal link must point at (any type when absent). */
   linkType?: string;
+  /** Free-form facts about the field for clients (a UI hint, a unit), shown with its schema. */
+  metadata: Readonly<Record<string, string>>;
 }
 
 export type FieldSpec = Partial<Omit<FieldDef, 'name' | 'kind'>>;
+
+const DICT_VALIDATORS = ['allowedKeys', 'requiredKeys', 'maxKeyLength'] as const;
 
 const SCALAR_KINDS: ReadonlySet<FieldKind> = new Set(['string', 'integer', 'float', 'boolean', 'datetime']);
 export const BLOB_KINDS: ReadonlySet<FieldKind> = new Set(['blob', 'blob_dict']);
@@ -112,12 +126,16 @@ export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {})
     sortable: spec.sortable ?? false,
     requiredOnActivate: spec.requiredOnActivate ?? true,
     nullable: spec.nullable ?? true,
-    default: spec.default ?? (isList(kind) ? [] : isDict(kind) ? {} : null),
+    // An explicit null default stays null (a dict that is unset until someone sets it).
+    default: spec.default !== undefined ? spec.default : isList(kind) ? [] : isDict(kind) && kind !== 'blob_dict' ? {} : null,
     filterOps: spec.filterOps ?? defaultFilterOps(kind),
     validators: spec.validators ?? {},
     ...(BLOB_KINDS.has(kind) ? { maxBlobSize: spec.maxBlobSize ?? DEFAULT_MAX_BLOB_SIZE } : {}),
     ...(spec.linkType !== undefined ? { linkType: spec.linkType } : {}),
+    metadata: spec.metadata ?? {},
   };
+  for (const v of DICT_VALIDATORS) if (def.validators[v] !== undefined && !isDict(kind)) throw new Error(`field ${name}: ${v} applies to dict fields only`);
+  if (def.validators.maxTotalSize !== undefined && kind !== 'blob_dict') throw new Error(`field ${name}: maxTotalSize applies to blob dicts only`);
   if (def.linkType !== undefined && !LINK_KINDS.has(kind)) throw new Error(`field ${name}: only link fields name a link type`);
   if (def.sortable && !isScalar(kind)) throw new Error(`field ${name}: only string, integer, float, boolean and datetime fields can be sortable`);
   return def;
@@ -147,16 +165,26 @@ export function validateFieldValue(def: FieldDef, value: unknown): unknown {
   if (isDict(kind)) {
     if (typeof value !== 'object' || Array.isArray(value)) throw new BadRequest(`field "${def.name}" must be an object`);
     const entries = Object.entries(value as Record<string, unknown>);
-    const { maxSize } = def.validators;
+    const { maxSize, requiredKeys } = def.validators;
     if (maxSize !== undefined && entries.length > maxSize) throw new BadRequest(`field "${def.name}" may hold at most ${maxSize} keys`);
     const out: Record<string, unknown> = {};
     for (const [key, item] of entries) {
-      if (!DICT_KEY.test(key)) throw new BadRequest(`field "${def.name}": key "${key.slice(0, 60)}" must be 1-255 characters without spaces or "/"`);
+      assertDictKey(def, key);
       out[key] = validateElement(def, elementKind(kind), item, `${def.name}.${key}`);
     }
+    const missing = (requiredKeys ?? []).filter((k) => !(k in out));
+    if (missing.length > 0) throw new BadRequest(`field "${def.name}" must have the keys ${missing.join(', ')}`);
     return out;
   }
   return validateElement(def, kind, value, def.name);
+}
+
+/** A key of a dict field (or a blob dict) as the field's validators allow it. */
+export function assertDictKey(def: FieldDef, key: string): void {
+  if (!DICT_KEY.test(key)) throw new BadRequest(`field "${def.name}": key "${key.slice(0, 60)}" must be 1-255 characters without spaces or "/"`);
+  const { allowedKeys, maxKeyLength } = def.validators;
+  if (maxKeyLength !== undefined && key.length > maxKeyLength) throw new BadRequest(`field "${def.name}": key "${key.slice(0, 60)}" is longer than ${maxKeyLength} characters`);
+  if (allowedKeys !== undefined && !allowedKeys.includes(key)) throw new BadRequest(`field "${def.name}": key "${key.slice(0, 60)}" is not allowed; allowed keys: ${allowedKeys.join(', ')}`);
 }
 
 function validateElement(def: FieldDef, kind: FieldKind, value: unknown, label: string): unknown {
@@ -167,6 +195,8 @@ function validateElement(def: FieldDef, kind: FieldKind, value: unknown, label: 
       if (v.minLength !== undefined && value.length < v.minLength) throw new BadRequest(`field "${label}" must have at least ${v.minLength} characters`);
       if (v.maxLength !== undefined && value.length > v.maxLength) throw new BadRequest(`field "${label}" may have at most ${v.maxLength} characters`);
       if (v.pattern !== undefined && !new RegExp(v.pattern).test(value)) throw new BadRequest(`field "${label}" must match ${v.pattern}`);
+      const forbidden = v.forbiddenChars?.find((c) => value.includes(c));
+      if (forbidden !== undefined) throw new BadRequest(`field "${label}" may not contain "${forbidden}"`);
       checkAllowed(v, value, label);
       return value;
     }

@@ -53,7 +53,7 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
 
     const now = tx.now();
     const after: Artifact = { ...withValues(type, current, valid), updatedAt: now };
-    const hooks = hookContext(tx);
+    const hooks = hookContext(tx, type);
     if (statusChanges) {
       assertTransition(tx.actor, current.status, changes.status!);
       after.status = changes.status!;

@@ -1,5 +1,6 @@
 /**
- * @module Artifact types an operator declares in YAML (node-config/types/*.yaml), no code needed.
+ * @module Artifact types an operator declares in YAML (node-config/types/*.yaml), no code needed;
+ * a type module (types/modules.ts) uses the same description and adds hooks.
  *
  * ```yaml
  * name: vnf_packages
@@ -11,11 +12,9 @@
  *   package: { kind: blob, max_blob_size: 104857600 }
  * ```
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { defineArtifactType, type ArtifactType } from '../artifacts/artifact-type.js';
+import { defineArtifactType, type ArtifactType, type TypeHooks } from '../artifacts/artifact-type.js';
 import { FIELD_KINDS, FILTER_OPS } from '../artifacts/fields.js';
 import { TYPE_NAME } from '../artifacts/names.js';
 
@@ -40,6 +39,11 @@ const Validators = z
     max_items: z.number().int().min(0).optional(),
     unique_items: z.boolean().optional(),
     max_size: z.number().int().min(0).optional(),
+    allowed_keys: z.array(z.string().min(1)).min(1).optional(),
+    required_keys: z.array(z.string().min(1)).min(1).optional(),
+    max_key_length: z.number().int().min(1).max(255).optional(),
+    forbidden_chars: z.array(z.string().length(1)).min(1).optional(),
+    max_total_size: z.number().int().min(1).optional(),
   })
   .strict();
 
@@ -58,6 +62,8 @@ const FieldYaml = z
     max_blob_size: z.number().int().min(1).optional(),
     /** For link fields: the type internal links must point at. */
     link_type: z.string().regex(TYPE_NAME).optional(),
+    /** Free-form facts for clients, shown with the field's schema. */
+    metadata: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 
@@ -87,6 +93,11 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
   } catch (err) {
     throw new TypeFileError(file, [`not valid YAML: ${(err as Error).message}`]);
   }
+  return typeFromDocument(file, doc);
+}
+
+/** A type from its declarative description (YAML's snake_case keys), with a module's hooks if any. */
+export function typeFromDocument(file: string, doc: unknown, hooks?: TypeHooks): ArtifactType {
   const parsed = TypeYaml.safeParse(doc);
   if (!parsed.success) throw new TypeFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
   const t = parsed.data;
@@ -97,6 +108,7 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
       displayName: t.display_name,
       description: t.description,
       authorship: t.authorship,
+      ...(hooks ? { hooks } : {}),
       fields: Object.fromEntries(
         Object.entries(t.fields).map(([name, f]) => [
           name,
@@ -112,6 +124,7 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
             filterOps: f.filter_ops,
             maxBlobSize: f.max_blob_size,
             linkType: f.link_type,
+            metadata: f.metadata,
             validators: f.validators && {
               minLength: f.validators.min_length,
               maxLength: f.validators.max_length,
@@ -122,6 +135,11 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
               maxItems: f.validators.max_items,
               uniqueItems: f.validators.unique_items,
               maxSize: f.validators.max_size,
+              allowedKeys: f.validators.allowed_keys,
+              requiredKeys: f.validators.required_keys,
+              maxKeyLength: f.validators.max_key_length,
+              forbiddenChars: f.validators.forbidden_chars,
+              maxTotalSize: f.validators.max_total_size,
             },
           },
         ]),
@@ -130,13 +148,4 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
   } catch (err) {
     throw new TypeFileError(file, [(err as Error).message]);
   }
-}
-
-/** Every *.yaml / *.yml file in `dir` (a missing folder holds no types). */
-export function loadDeclarativeTypes(dir: string): ArtifactType[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => typeFromYaml(join(dir, f), readFileSync(join(dir, f), 'utf8')));
 }

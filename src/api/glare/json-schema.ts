@@ -78,10 +78,13 @@ function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
       ...(def.validators.uniqueItems ? { uniqueItems: true } : {}),
     };
   } else if (isDict(def.kind)) {
+    const { maxSize, allowedKeys, requiredKeys } = def.validators;
     schema = {
       type: 'object',
-      additionalProperties: elementSchema(base, def.validators),
-      ...(def.validators.maxSize !== undefined ? { maxProperties: def.validators.maxSize } : {}),
+      additionalProperties: allowedKeys ? false : elementSchema(base, def.validators),
+      ...(allowedKeys ? { properties: Object.fromEntries(allowedKeys.map((k) => [k, elementSchema(base, def.validators)])) } : {}),
+      ...(requiredKeys ? { required: requiredKeys } : {}),
+      ...(maxSize !== undefined ? { maxProperties: maxSize } : {}),
     };
   } else {
     schema = elementSchema(base, def.validators);
@@ -98,6 +101,7 @@ function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
     ...(def.sortable ? { sortable: true } : {}),
     ...(def.default !== null ? { default: def.default } : {}),
     ...(def.maxBlobSize !== undefined ? { maxSize: def.maxBlobSize } : {}),
+    ...(Object.keys(def.metadata).length > 0 ? { metadata: def.metadata } : {}),
   };
 }
 
