@@ -10,7 +10,7 @@ import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
-import { artifactBlobs, artifactColumns, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
+import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
 import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
 
@@ -104,12 +104,22 @@ function visibleArtifactWhere(q: { id: string; typeName?: string | undefined; si
   return and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.sight));
 }
 
-const duplicateMessage = (a: Pick<ArtifactRecord, 'typeName' | 'name' | 'version' | 'owner'>) =>
-  `an artifact of type ${a.typeName} named "${a.name}" with version ${a.version} already exists in project ${a.owner}`;
+type Identity = Pick<ArtifactRecord, 'typeName' | 'name' | 'version' | 'owner'>;
+
+const duplicateMessage = (a: Identity) => `an artifact of type ${a.typeName} named "${a.name}" with version ${a.version} already exists in project ${a.owner}`;
+
+/** Which unique index a duplicate broke decides the message: the owner's own, or a public twin's. */
+const duplicateMessages = (a: Identity) => ({
+  [PUBLIC_TWIN_INDEX]: `a public ${a.typeName} named "${a.name}" with version ${a.version} already exists`,
+});
 
 export async function insertArtifact(db: Conn, record: ArtifactRecord): Promise<Artifact> {
   const row = toRow(record) as NewArtifactRow;
-  const [inserted] = await conflictOnDuplicate(() => db.insert(artifacts).values(row).returning(artifactColumns), duplicateMessage(record));
+  const [inserted] = await conflictOnDuplicate(
+    () => db.insert(artifacts).values(row).returning(artifactColumns),
+    duplicateMessage(record),
+    duplicateMessages(record),
+  );
   return toArtifact(inserted!);
 }
 
@@ -131,6 +141,7 @@ export async function updateArtifactRecord(db: Conn, current: Artifact, changes:
   const [row] = await conflictOnDuplicate(
     () => db.update(artifacts).set(toRow(changes)).where(eq(artifacts.id, current.id)).returning(artifactWithBlobsColumns),
     duplicateMessage({ ...current, ...changes }),
+    duplicateMessages({ ...current, ...changes }),
   );
   return toArtifact(row!);
 }
@@ -139,7 +150,10 @@ export async function deleteArtifact(db: Conn, id: string): Promise<void> {
   await db.delete(artifacts).where(eq(artifacts.id, id));
 }
 
-/** Whether another public artifact already has this type, name and version. */
+/**
+ * Whether another public artifact already has this type, name and version: an early, friendly
+ * answer. The unique index PUBLIC_TWIN_INDEX is what holds when publishes race.
+ */
 export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typeName' | 'name' | 'version'>): Promise<boolean> {
   const [found] = await db
     .select({ id: artifacts.id })
