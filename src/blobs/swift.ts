@@ -6,7 +6,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobMissing, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+import { BlobMissing, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
 
 export interface SwiftStoreSettings {
   authUrl: string;
@@ -243,6 +243,7 @@ export class SwiftBlobStore implements BlobStore {
       const modifiedAt = new Date(`${s.last_modified}Z`);
       orphans.set(prefix, {
         locator: `${SEGMENTS_MARK}${prefix}`,
+        writer: manifestKey as BlobKey,
         bytes: (seen?.bytes ?? 0) + s.bytes,
         modifiedAt: seen && seen.modifiedAt > modifiedAt ? seen.modifiedAt : modifiedAt,
       });

@@ -88,13 +88,20 @@ function toRow(record: Partial<ArtifactRecord>): Partial<NewArtifactRow> {
 const blobsOfRow = sql<BlobRow[]>`coalesce((select json_agg(json_build_object(
   'id', b.id, 'artifactId', b.artifact_id, 'field', b.field, 'key', b.key, 'status', b.status, 'external', b.external,
   'url', b.url, 'size', b.size, 'md5', b.md5, 'sha1', b.sha1, 'sha256', b.sha256, 'contentType', b.content_type,
-  'store', b.store, 'locator', b.locator, 'createdAt', b.created_at, 'updatedAt', b.updated_at))
-  from ${artifactBlobs} b where b.artifact_id = ${sql.raw('"artifacts"."id"')}), '[]'::json)`.mapWith(parseBlobRows);
+  'store', b.store, 'locator', b.locator, 'leaseExpiresAt', b.lease_expires_at, 'createdAt', b.created_at, 'updatedAt', b.updated_at))
+  from ${artifactBlobs} b where b.artifact_id = ${sql.raw('"artifacts"."id"')}
+  -- liveBlob (queries/blobs.ts), on the alias: an abandoned upload is no blob
+  and not coalesce(b.status = 'saving' and b.lease_expires_at < now(), false)), '[]'::json)`.mapWith(parseBlobRows);
 
 function parseBlobRows(value: unknown): BlobRow[] {
   // postgres.js parses json; a driver that does not hands over the text.
-  const items = (typeof value === 'string' ? JSON.parse(value) : value) as Array<BlobRow & { createdAt: string; updatedAt: string }>;
-  return items.map((b) => ({ ...b, createdAt: new Date(b.createdAt), updatedAt: new Date(b.updatedAt) }));
+  const items = (typeof value === 'string' ? JSON.parse(value) : value) as Array<BlobRow & { leaseExpiresAt: string | null; createdAt: string; updatedAt: string }>;
+  return items.map((b) => ({
+    ...b,
+    leaseExpiresAt: b.leaseExpiresAt === null ? null : new Date(b.leaseExpiresAt),
+    createdAt: new Date(b.createdAt),
+    updatedAt: new Date(b.updatedAt),
+  }));
 }
 
 const artifactWithBlobsColumns = { ...artifactColumns, blobs: blobsOfRow };
