@@ -85,7 +85,7 @@ afterAll(async () => {
 });
 
 describe('a node killed with -9 mid-upload', () => {
-  it('frees the blob soon after it restarts, and the scrub removes the dead upload’s temporary file', async () => {
+  it('frees the blob (delete, upload, activation) soon after it restarts, and the scrub removes the dead upload’s temporary file', async () => {
     node = await startNode();
     const created = await fetch(url('/artifacts/heat_environments'), {
       method: 'POST',
@@ -113,16 +113,25 @@ describe('a node killed with -9 mid-upload', () => {
 
     node = await startNode();
     const restartedAt = Date.now();
+    // Until the dead upload's lease runs out, its blob reads as being uploaded (409); then as not set.
     let status = 0;
     while (Date.now() - restartedAt < UPLOAD_LEASE_MS + 15_000) {
-      const res = await fetch(url(blobPath), { method: 'PUT', headers: { ...owner, 'content-type': 'text/plain' }, body: 'uploaded again' });
+      const res = await fetch(url(blobPath), { method: 'DELETE', headers: owner });
       status = res.status;
       await res.body?.cancel();
       if (status !== 409) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(status).toBe(200);
+    expect(status).toBe(404);
+    const again = await fetch(url(blobPath), { method: 'PUT', headers: { ...owner, 'content-type': 'text/plain' }, body: 'uploaded again' });
+    expect(again.status).toBe(200);
     expect(await (await fetch(url(blobPath), { headers: owner })).text()).toBe('uploaded again');
+    const activated = await fetch(url(`/artifacts/heat_environments/${id}`), {
+      method: 'PATCH',
+      headers: { ...owner, 'content-type': 'application/json-patch+json' },
+      body: JSON.stringify([{ op: 'replace', path: '/status', value: 'active' }]),
+    });
+    expect(activated.status).toBe(200);
 
     // The scrub (as the restarted node runs it) takes the dead upload's temporary file at once,
     // without waiting for the grace period: no running upload holds it any more.
