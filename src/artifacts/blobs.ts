@@ -14,7 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { NamedStore } from '../blobs/routing.js';
-import { uploadKey } from '../blobs/blob-store.js';
+import { StoreFull, uploadKey } from '../blobs/blob-store.js';
 import { BlobTooLarge, ChecksumMismatch, writeHashed } from '../blobs/digest.js';
 import { holdLease, UPLOAD_LEASE_MS } from '../blobs/upload-lease.js';
 import { findArtifact } from '../db/queries/artifacts.js';
@@ -29,7 +29,7 @@ import {
   setSavingDigest,
   type BlobSlot,
 } from '../db/queries/blobs.js';
-import { BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge } from '../errors.js';
+import { BadRequest, Conflict, Forbidden, InsufficientStorage, NotFound, PayloadTooLarge } from '../errors.js';
 import type { Artifact, BlobInfo } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
@@ -136,6 +136,7 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     await deleteBlobRow(ctx.catalog.db, reserved.id);
     if (err instanceof BlobTooLarge) throw new PayloadTooLarge(`blob "${def.name}" may be at most ${maxBytes} bytes`);
     if (err instanceof ChecksumMismatch) throw new BadRequest(`the uploaded bytes do not match: ${err.message}`);
+    if (err instanceof StoreFull) throw new InsufficientStorage(`no room to store blob "${def.name}": ${err.message}; nothing was kept`);
     throw err;
   }
 

@@ -74,6 +74,14 @@ export interface BlobStore {
   close?(): Promise<void>;
 }
 
+/** Raised by `write` when the store has no room for the bytes (disk full, quota reached); nothing was kept. */
+export class StoreFull extends Error {
+  constructor(readonly detail: string) {
+    super(`the blob store is full: ${detail}`);
+    this.name = 'StoreFull';
+  }
+}
+
 /** Raised by `read` when the object does not exist. */
 export class BlobMissing extends Error {
   constructor(readonly locator: string) {

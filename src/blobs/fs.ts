@@ -9,7 +9,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobMissing, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+import { BlobMissing, StoreFull, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
 
 const SEND_CHUNK = 1024 * 1024;
 
@@ -79,6 +79,8 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       await handle.close().catch(() => {});
       await rm(tmpPath, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreFull(`no space left under ${this.root} (${code})`);
       throw err;
     }
   }
