@@ -56,6 +56,25 @@ describe('prepared statements', () => {
   });
 });
 
+describe('filters whose values travel as one array', () => {
+  it('answer in:, eq and neq on JSON lists, integers, ids and dates as before', async () => {
+    const a = await node.seed('vnf_packages', { name: 'vnf-a', vendor: 'v', vcpus: 8, ports: ['mgmt', 'data'] }, { as: p1 });
+    const b = await node.seed('vnf_packages', { name: 'vnf-b', vendor: 'v', vcpus: 16, ports: ['data-2'] }, { as: p1 });
+    const names = async (query: string) => {
+      const res = await node.request('GET', `/artifacts/vnf_packages?${query}&sort=name:asc`, { as: p1 });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { artifacts: Array<{ name: string }> }).artifacts.map((x) => x.name);
+    };
+    expect(await names('ports=in:data,data-2')).toEqual(['vnf-a', 'vnf-b']);
+    expect(await names('ports=in:mgmt,nothing')).toEqual(['vnf-a']);
+    expect(await names('ports=data-2')).toEqual(['vnf-b']);
+    expect(await names('ports=neq:data-2')).toEqual(['vnf-a']);
+    expect(await names('vcpus=in:16,32')).toEqual(['vnf-b']);
+    expect(await names(`id=in:${a.id},${b.id}`)).toEqual(['vnf-a', 'vnf-b']);
+    expect(await names(`created_at=in:${a.created_at},2001-01-01T00:00:00Z`)).toEqual(['vnf-a']);
+  });
+});
+
 describe('PreparedStatementBudget', () => {
   it('keeps the most recently used texts and admits at most capacity new ones per window', () => {
     let now = 0;
