@@ -25,10 +25,10 @@ const slotWhere = (s: BlobSlot) => and(eq(artifactBlobs.artifactId, s.artifactId
 const leaseFrom = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
 /** A `saving` row no live process holds: its lease ran out. */
-export const abandonedUpload: SQL = and(eq(artifactBlobs.status, 'saving'), lt(artifactBlobs.leaseExpiresAt, sql`now()`))!;
+const abandonedUpload: SQL = and(eq(artifactBlobs.status, 'saving'), lt(artifactBlobs.leaseExpiresAt, sql`now()`))!;
 
 /** The rows reads show: every blob but abandoned uploads (rows from before leases count as held). */
-export const liveBlob: SQL = sql`not coalesce(${abandonedUpload}, false)`;
+const liveBlob: SQL = sql`not coalesce(${abandonedUpload}, false)`;
 
 export async function findBlob(db: Conn, slot: BlobSlot): Promise<BlobRow | undefined> {
   const [row] = await db.select().from(artifactBlobs).where(and(slotWhere(slot), liveBlob)).limit(1);
