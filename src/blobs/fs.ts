@@ -80,7 +80,7 @@ export class FsBlobStore implements BlobStore {
       await handle.close().catch(() => {});
       await rm(tmpPath, { force: true });
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreFull(`no space left under ${this.root} (${code})`);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreFull(`no space left on its filesystem (${code})`); // the path stays out of answers
       throw err;
     }
   }
