@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'quota_exceeded'
-  | 'unavailable';
+  | 'unavailable'
+  | 'insufficient_storage';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -54,4 +55,8 @@ export class QuotaExceeded extends AppError {
 }
 export class Unavailable extends AppError {
   readonly code = 'unavailable';
+}
+/** The node has no room left to store what the request sends (a blob store is full). */
+export class InsufficientStorage extends AppError {
+  readonly code = 'insufficient_storage';
 }

@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   quota_exceeded: 413,
   unavailable: 503,
+  insufficient_storage: 507,
 };
 
 const TITLES: Partial<Record<number, string>> = {
@@ -35,6 +36,7 @@ const TITLES: Partial<Record<number, string>> = {
   416: 'Range Not Satisfiable',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /** Glare's fault body: `{title, code, explanation, error: {type, message}}`, plus our request id. */

@@ -14,7 +14,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { NamedStore } from '../blobs/routing.js';
+import { StoreFull, uploadKey } from '../blobs/blob-store.js';
 import { BlobTooLarge, ChecksumMismatch, writeHashed } from '../blobs/digest.js';
+import { holdLease, UPLOAD_LEASE_MS } from '../blobs/upload-lease.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import {
   activateBlob,
@@ -22,11 +24,12 @@ import {
   deleteBlobRow,
   insertExternalBlob,
   lockBytes,
+  renewUploadLease,
   reserveBlob,
   setSavingDigest,
   type BlobSlot,
 } from '../db/queries/blobs.js';
-import { BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge } from '../errors.js';
+import { BadRequest, Conflict, Forbidden, InsufficientStorage, NotFound, PayloadTooLarge } from '../errors.js';
 import type { Artifact, BlobInfo } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
@@ -113,14 +116,16 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx, type));
     await assertWithinQuota(tx, { owner: artifact.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: meta.contentLength ?? 0 });
     const slot: BlobSlot = { artifactId: artifact.id, field: def.name, key };
-    const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now() });
+    const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now(), leaseMs: UPLOAD_LEASE_MS });
     return { artifact, reserved };
   });
+  // Until the upload ends, one way or the other, its row says a live process holds it.
+  const lease = holdLease({ ttlMs: UPLOAD_LEASE_MS, renew: () => renewUploadLease(ctx.catalog.db, reserved.id, UPLOAD_LEASE_MS), log: ctx.catalog.log });
 
   let written: Awaited<ReturnType<typeof writeHashed>>;
   try {
     written = await writeHashed(named.store, body, {
-      key: `${type.name}/${artifact.id}/${reserved.id}` as never,
+      key: uploadKey(type.name, artifact.id, reserved.id),
       signal: meta.signal,
       maxBytes,
       contentType: meta.contentType,
@@ -133,9 +138,11 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
         }),
     });
   } catch (err) {
+    lease.stop();
     await deleteBlobRow(ctx.catalog.db, reserved.id);
     if (err instanceof BlobTooLarge) throw new PayloadTooLarge(`blob "${def.name}" may be at most ${maxBytes} bytes`);
     if (err instanceof ChecksumMismatch) throw new BadRequest(`the uploaded bytes do not match: ${err.message}`);
+    if (err instanceof StoreFull) throw new InsufficientStorage(`no room to store blob "${def.name}": ${err.message}; nothing was kept`);
     throw err;
   }
 
@@ -157,6 +164,8 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     await deleteBlobRow(ctx.catalog.db, reserved.id);
     await releaseBytes(ctx.catalog, named, { locator: written.locator, sha256: written.sha256 });
     throw err;
+  } finally {
+    lease.stop();
   }
 }
 

@@ -9,6 +9,11 @@ import type { Readable, Writable } from 'node:stream';
 /** Where we would like an object to live: built by us (`<type>/<artifactId>/<blobId>`), never from input. */
 export type BlobKey = string & { readonly __brand: 'BlobKey' };
 
+/** The key an upload of a blob row writes under. */
+export function uploadKey(typeName: string, artifactId: string, blobId: string): BlobKey {
+  return `${typeName}/${artifactId}/${blobId}` as BlobKey;
+}
+
 /** An inclusive byte range, as in HTTP Range. */
 export interface ByteRange {
   start: number;
@@ -36,6 +41,11 @@ export interface StoredObject {
 
 export interface ListedObject extends StoredObject {
   modifiedAt: Date;
+  /**
+   * For what a write leaves while it runs (a temporary file, segments without their manifest):
+   * the key that write was given, so the scrub can tell a running upload's bytes from leftovers.
+   */
+  writer?: BlobKey;
 }
 
 export interface BlobStore {
@@ -62,6 +72,14 @@ export interface BlobStore {
   directUrl?(locator: string, ttlSeconds: number): Promise<URL>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
+}
+
+/** Raised by `write` when the store has no room for the bytes (disk full, quota reached); nothing was kept. */
+export class StoreFull extends Error {
+  constructor(readonly detail: string) {
+    super(`the blob store is full: ${detail}`);
+    this.name = 'StoreFull';
+  }
 }
 
 /** Raised by `read` when the object does not exist. */

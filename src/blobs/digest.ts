@@ -7,7 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { pipeline } from 'node:stream/promises';
-import type { BlobKey, BlobStore } from './blob-store.js';
+import { StoreFull, type BlobKey, type BlobStore } from './blob-store.js';
 
 export class BlobTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -224,6 +224,8 @@ export async function writeHashed(store: BlobStore, body: Readable, opts: WriteH
   });
   // Wait for both sides, so that a failed store has finished cleaning up before we answer.
   const [stored, piped] = await Promise.allSettled([writing, pipeline(body, hasher, { signal: opts.signal })]);
+  // A full store cut the pipeline short: its error, not the pipeline's, says what happened.
+  if (stored.status === 'rejected' && stored.reason instanceof StoreFull) throw stored.reason;
   if (piped.status === 'rejected') throw piped.reason;
   if (stored.status === 'rejected') throw stored.reason;
   const digests = await hasher.digests;

@@ -9,7 +9,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobMissing, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+import { BlobMissing, StoreFull, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
 
 const SEND_CHUNK = 1024 * 1024;
 
@@ -28,7 +28,19 @@ function drained(out: Writable): Promise<void> {
 }
 
 const LOCATOR = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
-const TMP_LOCATOR = /^tmp\/[0-9a-f-]{36}$/;
+/** `tmp/<base64url of the writer's key>.<uuid>`; files from before writers were named lack the key. */
+const TMP_LOCATOR = /^tmp\/(?:([A-Za-z0-9_-]{1,200})\.)?[0-9a-f-]{36}$/;
+
+/** A temporary file's name says which write it belongs to (when the key is short enough). */
+function tmpLocatorFor(key: BlobKey): string {
+  const writer = Buffer.from(key).toString('base64url');
+  return writer.length <= 200 ? `tmp/${writer}.${randomUUID()}` : `tmp/${randomUUID()}`;
+}
+
+function writerOf(locator: string): BlobKey | undefined {
+  const encoded = TMP_LOCATOR.exec(locator)?.[1];
+  return encoded === undefined ? undefined : (Buffer.from(encoded, 'base64url').toString() as BlobKey);
+}
 
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs' as const;
@@ -42,7 +54,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async write(body: Readable, opts: WriteOptions): Promise<StoredObject> {
-    const tmpLocator = `tmp/${randomUUID()}`;
+    const tmpLocator = tmpLocatorFor(opts.key);
     const tmpPath = this.path(tmpLocator);
     await mkdir(join(this.root, 'tmp'), { recursive: true });
     // Open before streaming, so that cleaning up after a failure never races the file's creation.
@@ -67,6 +79,8 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       await handle.close().catch(() => {});
       await rm(tmpPath, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new StoreFull(`no space left on its filesystem (${code})`); // the path stays out of answers
       throw err;
     }
   }
@@ -155,7 +169,10 @@ export class FsBlobStore implements BlobStore {
       if (entry.isDirectory()) yield* this.walk(path);
       else if (entry.isFile()) {
         const info = await stat(path).catch(() => undefined);
-        if (info) yield { locator: relative(this.root, path).split('\\').join('/'), bytes: info.size, modifiedAt: info.mtime };
+        if (!info) continue;
+        const locator = relative(this.root, path).split('\\').join('/');
+        const writer = writerOf(locator);
+        yield { locator, bytes: info.size, modifiedAt: info.mtime, ...(writer ? { writer } : {}) };
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobMissing, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+import { BlobMissing, StoreFull, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
 
 export interface SwiftStoreSettings {
   authUrl: string;
@@ -25,6 +25,12 @@ interface Session {
 }
 
 const SEGMENTS_MARK = '_segments/';
+
+/** Swift answers 507 when its disks are full. */
+function putFailed(what: string, status: number, detail = ''): Error {
+  if (status === 507) return new StoreFull(`Swift answered 507 to ${what}`);
+  return new Error(`Swift ${what} answered ${status}${detail ? `: ${detail.slice(0, 200)}` : ''}`);
+}
 
 export class SwiftBlobStore implements BlobStore {
   readonly kind = 'swift' as const;
@@ -102,7 +108,7 @@ export class SwiftBlobStore implements BlobStore {
         signal: opts.signal,
       });
       await res.body?.cancel();
-      if (res.status !== 201) throw new Error(`Swift PUT ${key} answered ${res.status}`);
+      if (res.status !== 201) throw putFailed(`PUT ${key}`, res.status);
       return { locator: key, bytes: head.bytes.length };
     }
     return this.writeSegmented(key, head.bytes, source, opts);
@@ -144,7 +150,7 @@ export class SwiftBlobStore implements BlobStore {
         }
         const res = await this.request('PUT', objectPath(this.segmentsContainer, name), { body: Readable.from(segmentBody()), signal: opts.signal, retry: false });
         await res.body?.cancel();
-        if (res.status !== 201) throw new Error(`Swift PUT segment ${name} answered ${res.status}`);
+        if (res.status !== 201) throw putFailed(`PUT segment ${name}`, res.status);
         if (size === 0) {
           await this.request('DELETE', objectPath(this.segmentsContainer, name)).then((r) => r.body?.cancel());
           break;
@@ -165,7 +171,7 @@ export class SwiftBlobStore implements BlobStore {
         signal: opts.signal,
       });
       const detail = await manifest.text();
-      if (manifest.status !== 201) throw new Error(`Swift manifest PUT ${key} answered ${manifest.status}: ${detail.slice(0, 200)}`);
+      if (manifest.status !== 201) throw putFailed(`manifest PUT ${key}`, manifest.status, detail);
       return { locator: key, bytes: total };
     } catch (err) {
       await this.removeSegments(prefix).catch(() => {});
@@ -243,6 +249,7 @@ export class SwiftBlobStore implements BlobStore {
       const modifiedAt = new Date(`${s.last_modified}Z`);
       orphans.set(prefix, {
         locator: `${SEGMENTS_MARK}${prefix}`,
+        writer: manifestKey as BlobKey,
         bytes: (seen?.bytes ?? 0) + s.bytes,
         modifiedAt: seen && seen.modifiedAt > modifiedAt ? seen.modifiedAt : modifiedAt,
       });

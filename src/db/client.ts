@@ -11,6 +11,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { boundPreparedStatements, PreparedStatementBudget } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -34,18 +35,23 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
  * statements, cached per connection by their text: postgres.js then skips the describe round trip
  * an unnamed statement with parameters needs. Each execution is still planned for its actual
  * parameters (force_custom_plan), so one skewed filter value never locks in a plan that is bad for
- * another. Connections are recycled every 15 minutes, which bounds how many statement shapes a
- * connection can accumulate. `preparedStatements: false` makes every statement unnamed (PgBouncer).
+ * another. How many texts get a name is bounded (prepared-statements.ts); connections are
+ * recycled every 15 minutes. `preparedStatements: false` makes every statement unnamed (PgBouncer).
  */
-export function openPostgres(url: string, opts: { poolSize?: number; preparedStatements?: boolean } = {}): DatabaseHandle {
+export function openPostgres(url: string, opts: { poolSize?: number; preparedStatements?: boolean; preparedStatementLimit?: number } = {}): DatabaseHandle {
   const prepare = opts.preparedStatements ?? true;
-  const client = postgres(url, {
-    max: opts.poolSize ?? 10,
-    onnotice: () => {},
-    prepare,
-    max_lifetime: 15 * 60,
-    ...(prepare ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
-  });
+  const maxLifetimeSeconds = 15 * 60;
+  const budget = new PreparedStatementBudget({ capacity: opts.preparedStatementLimit ?? 100, windowMs: maxLifetimeSeconds * 1000 });
+  const client = boundPreparedStatements(
+    postgres(url, {
+      max: opts.poolSize ?? 10,
+      onnotice: () => {},
+      prepare,
+      max_lifetime: maxLifetimeSeconds,
+      ...(prepare ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
+    }),
+    budget,
+  );
   const shown = new URL(url);
   shown.password = '';
   const db = drizzlePostgres(client, { schema });

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobKey } from '../../src/blobs/blob-store.js';
 import { writeHashed } from '../../src/blobs/digest.js';
+import { sql } from 'drizzle-orm';
 import { findBlob, reserveBlob } from '../../src/db/queries/blobs.js';
 import { createBullmqQueue, startBullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import { scrubBlobsHandler } from '../../src/jobs/handlers/scrub-blobs.js';
@@ -44,12 +45,16 @@ describe('scrub-blobs', () => {
     const kept = await node.seed('heat_environments', { name: 'kept' }, { as: owner });
     await node.request('PUT', `/artifacts/heat_environments/${kept.id}/environment`, { as: owner, body: 'in use', headers: { 'content-type': 'text/plain' } });
     const lost = await orphan('nobody uses me');
+    // An upload whose lease ran out (its node was killed), and one from before leases, old.
     const dead = await node.seed('heat_environments', { name: 'dead-upload' }, { as: owner });
-    await reserveBlob(node.deps.db, { artifactId: dead.id, field: 'environment', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(Date.now() - 48 * 3_600_000) });
+    await reserveBlob(node.deps.db, { artifactId: dead.id, field: 'environment', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(), leaseMs: -1000 });
+    const old = await node.seed('heat_environments', { name: 'old-upload' }, { as: owner });
+    const unleased = await reserveBlob(node.deps.db, { artifactId: old.id, field: 'environment', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(Date.now() - 48 * 3_600_000), leaseMs: 1000 });
+    await node.deps.db.execute(sql`update artifact_blobs set lease_expires_at = null where id = ${unleased.id}`);
 
     const now = scrubBlobsHandler({ ...node.deps, clock: () => new Date() });
     const ctx = { jobId: 't', attempt: 1, log, signal: new AbortController().signal };
-    expect(await now.run({}, ctx)).toMatchObject({ staleUploads: 1, removed: 0 });
+    expect(await now.run({}, ctx)).toMatchObject({ staleUploads: 2, removed: 0 });
     expect(await locators()).toContain(lost); // younger than the grace period
 
     const later = scrubBlobsHandler({ ...node.deps, clock: () => new Date(Date.now() + 2 * 3_600_000) });
@@ -57,6 +62,37 @@ describe('scrub-blobs', () => {
     expect(await locators()).not.toContain(lost);
     expect(await (await node.request('GET', `/artifacts/heat_environments/${kept.id}/environment`, { as: owner })).text()).toBe('in use');
     expect(await findBlob(node.deps.db, { artifactId: dead.id, field: 'environment', key: '' })).toBeUndefined();
+    expect(await findBlob(node.deps.db, { artifactId: old.id, field: 'environment', key: '' })).toBeUndefined();
+  });
+
+  it('never removes the temporary file of a running upload, however long it has been paused', async () => {
+    const owner = node.as({ project: 'p1' });
+    const artifact = await node.seed('heat_environments', { name: 'paused-upload' }, { as: owner });
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (step++ === 0) return controller.enqueue(Buffer.from('first half, '));
+        await resumed;
+        controller.enqueue(Buffer.from('second half'));
+        controller.close();
+      },
+    });
+    const upload = node.request('PUT', `/artifacts/heat_environments/${artifact.id}/environment`, { as: owner, body, headers: { 'content-type': 'text/plain' } });
+    const tmpFiles = async () => (await locators()).filter((l) => l.startsWith('tmp/'));
+    for (let i = 0; i < 100 && (await tmpFiles()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const held = await tmpFiles();
+    expect(held).toHaveLength(1);
+
+    // Hours later (past the grace period and the leftover age), the upload still running.
+    const later = scrubBlobsHandler({ ...node.deps, clock: () => new Date(Date.now() + 3 * 3_600_000) });
+    expect(await later.run({}, { jobId: 't', attempt: 1, log, signal: new AbortController().signal })).toMatchObject({ staleUploads: 0 });
+    expect(await tmpFiles()).toEqual(held);
+
+    resume();
+    expect((await upload).status).toBe(200);
+    expect(await (await node.request('GET', `/artifacts/heat_environments/${artifact.id}/environment`, { as: owner })).text()).toBe('first half, second half');
   });
 
   it('runs in-process, de-duplicating by key', async () => {

@@ -10,7 +10,7 @@ import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
-import { artifactBlobs, artifactColumns, artifactShares, artifacts, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
+import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
 import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
 
@@ -88,13 +88,20 @@ function toRow(record: Partial<ArtifactRecord>): Partial<NewArtifactRow> {
 const blobsOfRow = sql<BlobRow[]>`coalesce((select json_agg(json_build_object(
   'id', b.id, 'artifactId', b.artifact_id, 'field', b.field, 'key', b.key, 'status', b.status, 'external', b.external,
   'url', b.url, 'size', b.size, 'md5', b.md5, 'sha1', b.sha1, 'sha256', b.sha256, 'contentType', b.content_type,
-  'store', b.store, 'locator', b.locator, 'createdAt', b.created_at, 'updatedAt', b.updated_at))
-  from ${artifactBlobs} b where b.artifact_id = ${sql.raw('"artifacts"."id"')}), '[]'::json)`.mapWith(parseBlobRows);
+  'store', b.store, 'locator', b.locator, 'leaseExpiresAt', b.lease_expires_at, 'createdAt', b.created_at, 'updatedAt', b.updated_at))
+  from ${artifactBlobs} b where b.artifact_id = ${sql.raw('"artifacts"."id"')}
+  -- liveBlob (queries/blobs.ts), on the alias: an abandoned upload is no blob
+  and not coalesce(b.status = 'saving' and b.lease_expires_at < now(), false)), '[]'::json)`.mapWith(parseBlobRows);
 
 function parseBlobRows(value: unknown): BlobRow[] {
   // postgres.js parses json; a driver that does not hands over the text.
-  const items = (typeof value === 'string' ? JSON.parse(value) : value) as Array<BlobRow & { createdAt: string; updatedAt: string }>;
-  return items.map((b) => ({ ...b, createdAt: new Date(b.createdAt), updatedAt: new Date(b.updatedAt) }));
+  const items = (typeof value === 'string' ? JSON.parse(value) : value) as Array<BlobRow & { leaseExpiresAt: string | null; createdAt: string; updatedAt: string }>;
+  return items.map((b) => ({
+    ...b,
+    leaseExpiresAt: b.leaseExpiresAt === null ? null : new Date(b.leaseExpiresAt),
+    createdAt: new Date(b.createdAt),
+    updatedAt: new Date(b.updatedAt),
+  }));
 }
 
 const artifactWithBlobsColumns = { ...artifactColumns, blobs: blobsOfRow };
@@ -104,12 +111,22 @@ function visibleArtifactWhere(q: { id: string; typeName?: string | undefined; si
   return and(eq(artifacts.id, q.id), q.typeName ? eq(artifacts.typeName, q.typeName) : undefined, visibleWhere(q.sight));
 }
 
-const duplicateMessage = (a: Pick<ArtifactRecord, 'typeName' | 'name' | 'version' | 'owner'>) =>
-  `an artifact of type ${a.typeName} named "${a.name}" with version ${a.version} already exists in project ${a.owner}`;
+type Identity = Pick<ArtifactRecord, 'typeName' | 'name' | 'version' | 'owner'>;
+
+const duplicateMessage = (a: Identity) => `an artifact of type ${a.typeName} named "${a.name}" with version ${a.version} already exists in project ${a.owner}`;
+
+/** Which unique index a duplicate broke decides the message: the owner's own, or a public twin's. */
+const duplicateMessages = (a: Identity) => ({
+  [PUBLIC_TWIN_INDEX]: `a public ${a.typeName} named "${a.name}" with version ${a.version} already exists`,
+});
 
 export async function insertArtifact(db: Conn, record: ArtifactRecord): Promise<Artifact> {
   const row = toRow(record) as NewArtifactRow;
-  const [inserted] = await conflictOnDuplicate(() => db.insert(artifacts).values(row).returning(artifactColumns), duplicateMessage(record));
+  const [inserted] = await conflictOnDuplicate(
+    () => db.insert(artifacts).values(row).returning(artifactColumns),
+    duplicateMessage(record),
+    duplicateMessages(record),
+  );
   return toArtifact(inserted!);
 }
 
@@ -136,6 +153,7 @@ export async function updateArtifactRecord(db: Conn, current: Artifact, changes:
   const [row] = await conflictOnDuplicate(
     () => db.update(artifacts).set(toRow(changes)).where(eq(artifacts.id, current.id)).returning(artifactWithBlobsColumns),
     duplicateMessage({ ...current, ...changes }),
+    duplicateMessages({ ...current, ...changes }),
   );
   return toArtifact(row!);
 }
@@ -144,7 +162,10 @@ export async function deleteArtifact(db: Conn, id: string): Promise<void> {
   await db.delete(artifacts).where(eq(artifacts.id, id));
 }
 
-/** Whether another public artifact already has this type, name and version. */
+/**
+ * Whether another public artifact already has this type, name and version: an early, friendly
+ * answer. The unique index PUBLIC_TWIN_INDEX is what holds when publishes race.
+ */
 export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typeName' | 'name' | 'version'>): Promise<boolean> {
   const [found] = await db
     .select({ id: artifacts.id })

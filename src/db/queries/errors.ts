@@ -1,27 +1,31 @@
 /** @module Turns driver errors the domain cares about into AppErrors, in one place. */
 import { Conflict } from '../../errors.js';
 
-function sqlState(err: unknown): string | undefined {
+/** The driver error itself: drizzle wraps it, the SQLSTATE sits on the cause. */
+function driverError(err: unknown): { code: string; constraint?: string } | undefined {
   let e: unknown = err;
-  // drizzle wraps driver errors; the SQLSTATE sits on the cause.
   for (let depth = 0; depth < 3 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    const found = e as { code?: unknown; constraint_name?: unknown; constraint?: unknown };
+    if (typeof found.code === 'string' && /^[0-9A-Z]{5}$/.test(found.code)) {
+      // postgres.js names it constraint_name, PGlite constraint.
+      const constraint = found.constraint_name ?? found.constraint;
+      return { code: found.code, ...(typeof constraint === 'string' ? { constraint } : {}) };
+    }
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return sqlState(err) === '23505';
-}
-
-/** Runs `work`; a unique violation becomes Conflict(message). */
-export async function conflictOnDuplicate<T>(work: () => Promise<T>, message: string): Promise<T> {
+/**
+ * Runs `work`; a unique violation becomes Conflict: with the message `byConstraint` gives for the
+ * violated index, or `message`.
+ */
+export async function conflictOnDuplicate<T>(work: () => Promise<T>, message: string, byConstraint: Record<string, string> = {}): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict(message);
+    const found = driverError(err);
+    if (found?.code === '23505') throw new Conflict((found.constraint && byConstraint[found.constraint]) || message);
     throw err;
   }
 }

@@ -110,7 +110,19 @@ function isArrayColumn(field: FieldDef): boolean {
   return field.name === 'tags' || field.name === 'release';
 }
 
-function compare(expr: SQL, op: FilterOp, values: readonly unknown[]): SQL {
+/** The SQL type of a scalar field's values, for `in` lists passed as one text[] parameter. */
+function sqlType(field: FieldDef): string {
+  if (field.name === 'id') return 'uuid';
+  return CASTS[field.kind] ?? 'text';
+}
+
+/**
+ * `in` takes its values as one array parameter (`= any($1)`), so the statement text is the same
+ * whatever their number: every distinct text becomes a prepared statement on each pooled
+ * connection. The array travels as text[] and is cast here, so no driver has to serialise
+ * arrays of dates or numbers.
+ */
+function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: string): SQL {
   const [v] = values;
   switch (op) {
     case 'eq':
@@ -126,12 +138,13 @@ function compare(expr: SQL, op: FilterOp, values: readonly unknown[]): SQL {
     case 'gte':
       return sql`${expr} >= ${v}`;
     case 'in':
-      return sql`${expr} in (${sql.join(values.map((x) => sql`${x}`), sql`, `)})`;
+      return type === 'text' ? sql`${expr} = any(${textArray(values)})` : sql`${expr} = any(${textArray(values)}::${sql.raw(type)}[])`;
   }
 }
 
+/** Values as one text[] parameter: one placeholder whatever their number. */
 function textArray(values: readonly ScalarValue[]): SQL {
-  return sql`array[${sql.join(values.map((v) => sql`${String(v)}`), sql`, `)}]::text[]`;
+  return sql`${sql.param(values.map(String))}::text[]`;
 }
 
 function keyComparison(op: string, key: string): SQL {
@@ -160,11 +173,11 @@ function rangeSetWhere(set: KeyRangeSet): SQL {
 export function filterWhere(filter: Filter): SQL {
   switch (filter.kind) {
     case 'version':
-      return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys);
+      return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys, 'text');
     case 'version_range':
       return or(...filter.sets.map(rangeSetWhere))!;
     case 'compare':
-      return compare(fieldExpr(filter.field), filter.op, filter.values);
+      return compare(fieldExpr(filter.field), filter.op, filter.values, sqlType(filter.field));
     case 'tags': {
       const terms = textArray(filter.values.map(filterTerm.tag));
       return filter.match === 'all' ? sql`${artifacts.filterTerms} @> ${terms}` : sql`${artifacts.filterTerms} && ${terms}`;
@@ -177,8 +190,9 @@ export function filterWhere(filter: Filter): SQL {
       } else if (filter.field.kind.endsWith('_dict')) {
         has = filter.op === 'in' ? sql`${expr} ?| ${textArray(filter.values)}` : sql`${expr} ? ${String(filter.values[0])}`;
       } else {
-        const anyOf = filter.values.map((v) => sql`${expr} @> ${JSON.stringify([v])}::jsonb`);
-        has = filter.op === 'in' ? or(...anyOf)! : anyOf[0]!;
+        // Each value as a one-element JSON array, all in one text[] parameter.
+        const wanted = textArray(filter.values.map((v) => JSON.stringify([v])));
+        has = sql`exists (select 1 from unnest(${wanted}) as wanted(j) where ${expr} @> wanted.j::jsonb)`;
       }
       return filter.op === 'neq' ? sql`not coalesce(${has}, false)` : has;
     }
@@ -188,9 +202,9 @@ export function filterWhere(filter: Filter): SQL {
       if (filter.op === 'eq' && filter.field.kind === 'string_dict') {
         return sql`${container} @> ${JSON.stringify({ [filter.key]: filter.values[0] })}::jsonb`;
       }
-      const cast = filter.field.kind === 'integer_dict' ? '::bigint' : '';
-      const value = sql`(${container} ->> ${filter.key})${sql.raw(cast)}`;
-      return compare(value, filter.op, filter.values);
+      const type = filter.field.kind === 'integer_dict' ? 'bigint' : 'text';
+      const value = type === 'text' ? sql`(${container} ->> ${filter.key})` : sql`(${container} ->> ${filter.key})::${sql.raw(type)}`;
+      return compare(value, filter.op, filter.values, type);
     }
   }
 }

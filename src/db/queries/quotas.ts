@@ -20,10 +20,18 @@ export async function listQuotaRows(db: Conn, projectIds?: readonly string[]): P
     .orderBy(quotas.projectId, quotas.quotaName, quotas.typeName);
 }
 
+/**
+ * Rows per INSERT: each row takes 6 bind parameters and PostgreSQL accepts at most 65535 in one
+ * statement, so a large request is inserted in batches (in the caller's transaction).
+ */
+const QUOTA_INSERT_BATCH = 1000;
+
 /** Replaces every override of each listed project with the given ones, atomically. */
 export async function replaceProjectQuotas(tx: Tx, rows: readonly QuotaRow[], projectIds: readonly string[], now: Date): Promise<void> {
-  await tx.delete(quotas).where(inArray(quotas.projectId, [...projectIds]));
-  if (rows.length > 0) await tx.insert(quotas).values(rows.map((r) => ({ ...r, createdAt: now, updatedAt: now })));
+  await tx.delete(quotas).where(sql`${quotas.projectId} = any(${sql.param([...projectIds])}::text[])`);
+  for (let start = 0; start < rows.length; start += QUOTA_INSERT_BATCH) {
+    await tx.insert(quotas).values(rows.slice(start, start + QUOTA_INSERT_BATCH).map((r) => ({ ...r, createdAt: now, updatedAt: now })));
+  }
 }
 
 export async function deleteProjectQuotas(db: Conn, projectId: string): Promise<number> {

@@ -3,6 +3,8 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { byteOrderedText, lifecycleDates } from './columns.js';
 
+export const PUBLIC_TWIN_INDEX = 'artifacts_public_type_name_version_unique';
+
 export const artifacts = pgTable(
   'artifacts',
   {
@@ -43,6 +45,8 @@ export const artifacts = pgTable(
   },
   (t) => [
     uniqueIndex('artifacts_owner_name_version_unique').on(t.typeName, t.owner, t.name, t.version),
+    /** At most one public artifact per type, name and version, whoever publishes at once. */
+    uniqueIndex(PUBLIC_TWIN_INDEX).on(t.typeName, t.name, t.version).where(sql`visibility = 'public'`),
     index('artifacts_type_name_version_idx').on(t.typeName, t.name, t.versionKey),
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
     index('artifacts_name_version_idx').on(t.name, t.versionKey),

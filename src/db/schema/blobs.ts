@@ -1,5 +1,6 @@
 /** @module Blob records: one row per blob field (or blob-dict key) of an artifact. */
-import { bigint, boolean, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { artifacts } from './artifacts.js';
 import { lifecycleDates } from './columns.js';
 
@@ -25,11 +26,18 @@ export const artifactBlobs = pgTable(
     /** Which configured blob store holds the bytes, and where in it. */
     store: text('store'),
     locator: text('locator'),
+    /**
+     * While `saving`: until when the upload counts as running. The process writing the bytes
+     * moves it forward (a heartbeat); once it has passed, no live process holds the upload and
+     * the row may be reclaimed. Null once active.
+     */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
     ...lifecycleDates,
   },
   (t) => [
     uniqueIndex('artifact_blobs_slot_unique').on(t.artifactId, t.field, t.key),
     index('artifact_blobs_locator_idx').on(t.store, t.locator),
+    index('artifact_blobs_saving_lease_idx').on(t.leaseExpiresAt).where(sql`status = 'saving'`),
   ],
 );
 

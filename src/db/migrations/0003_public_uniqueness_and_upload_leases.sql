@@ -1,0 +1,3 @@
+ALTER TABLE "artifact_blobs" ADD COLUMN "lease_expires_at" timestamp with time zone;--> statement-breakpoint
+CREATE UNIQUE INDEX "artifacts_public_type_name_version_unique" ON "artifacts" USING btree ("type_name","name","version") WHERE visibility = 'public';--> statement-breakpoint
+CREATE INDEX "artifact_blobs_saving_lease_idx" ON "artifact_blobs" USING btree ("lease_expires_at") WHERE status = 'saving';

@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/db/client.js';
+import { PreparedStatementBudget } from '../../src/db/prepared-statements.js';
+import { createTestDatabase } from '../support/database.js';
+import { createTestNode, type TestNode } from '../support/node.js';
+
+const LIMIT = 40;
+let node: TestNode;
+let p1: Record<string, string>;
+
+/** Named statements on the pool's one connection, as PostgreSQL counts them. */
+async function preparedOnServer(): Promise<number> {
+  const rows = (await node.deps.db.execute(sql`select count(*)::int as n from pg_prepared_statements`)) as unknown as Array<{ n: number }>;
+  return rows[0]!.n;
+}
+
+async function list(query: string): Promise<unknown[]> {
+  const res = await node.request('GET', `/artifacts/images?${query}`, { as: p1 });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { artifacts: unknown[] }).artifacts;
+}
+
+beforeAll(async () => {
+  const created = await createTestDatabase();
+  // One connection, so that pg_prepared_statements (per session) sees every statement the node names.
+  const single = openPostgres(created.url, { poolSize: 1, preparedStatementLimit: LIMIT });
+  node = await createTestNode({}, { ...single, drop: async () => { await single.close(); await created.drop(); } });
+  p1 = node.as({ project: 'p1' });
+  for (const [i, name] of ['a0', 'a1', 'a2'].entries()) {
+    await node.seed('images', { name, version: `1.${i}.0`, tags: [`t${i}`], metadata: { k: `v${i}` } }, { as: p1, activate: true });
+  }
+});
+afterAll(() => node.close());
+
+describe('prepared statements', () => {
+  it('any number of in: values or tags is one statement shape', async () => {
+    const before = await preparedOnServer();
+    for (let n = 1; n <= 60; n++) {
+      const names = Array.from({ length: n }, (_, i) => `a${i}`);
+      expect(await list(`name=in:${names.join(',')}`)).toHaveLength(Math.min(n, 3));
+      expect(await list(`tags-any=${Array.from({ length: n }, (_, i) => `t${i}`).join(',')}`)).toHaveLength(Math.min(n, 3));
+      expect(await list(`version=in:${Array.from({ length: n }, (_, i) => `1.${i}.0`).join(',')}`)).toHaveLength(Math.min(n, 3));
+    }
+    // A handful of shapes (page, count per filter kind), not 180.
+    expect((await preparedOnServer()) - before).toBeLessThanOrEqual(12);
+  });
+
+  it('shapes that cannot be folded (ranges of n sets, m conditions) stay under the limit, and still answer right', async () => {
+    for (let n = 0; n < 3 * LIMIT; n++) {
+      const range = ['1.0.0', '1.2.0', ...Array.from({ length: n % 20 }, (_, i) => `9.${i}.0`)].join(' || ');
+      const excluded = Array.from({ length: Math.floor(n / 20) + 1 }, (_, i) => `name=neq:x${i}`).join('&');
+      expect(await list(`version=${encodeURIComponent(range)}&${excluded}`)).toHaveLength(2);
+    }
+    expect(await preparedOnServer()).toBeLessThanOrEqual(2 * LIMIT);
+  });
+});
+
+describe('filters whose values travel as one array', () => {
+  it('answer in:, eq and neq on JSON lists, integers, ids and dates as before', async () => {
+    const a = await node.seed('vnf_packages', { name: 'vnf-a', vendor: 'v', vcpus: 8, ports: ['mgmt', 'data'] }, { as: p1 });
+    const b = await node.seed('vnf_packages', { name: 'vnf-b', vendor: 'v', vcpus: 16, ports: ['data-2'] }, { as: p1 });
+    const names = async (query: string) => {
+      const res = await node.request('GET', `/artifacts/vnf_packages?${query}&sort=name:asc`, { as: p1 });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { artifacts: Array<{ name: string }> }).artifacts.map((x) => x.name);
+    };
+    expect(await names('ports=in:data,data-2')).toEqual(['vnf-a', 'vnf-b']);
+    expect(await names('ports=in:mgmt,nothing')).toEqual(['vnf-a']);
+    expect(await names('ports=data-2')).toEqual(['vnf-b']);
+    expect(await names('ports=neq:data-2')).toEqual(['vnf-a']);
+    expect(await names('vcpus=in:16,32')).toEqual(['vnf-b']);
+    expect(await names(`id=in:${a.id},${b.id}`)).toEqual(['vnf-a', 'vnf-b']);
+    expect(await names(`created_at=in:${a.created_at},2001-01-01T00:00:00Z`)).toEqual(['vnf-a']);
+  });
+});
+
+describe('PreparedStatementBudget', () => {
+  it('keeps the most recently used texts and admits at most capacity new ones per window', () => {
+    let now = 0;
+    const budget = new PreparedStatementBudget({ capacity: 2, windowMs: 1000, now: () => now });
+    expect(budget.admit('a')).toBe(true);
+    expect(budget.admit('b')).toBe(true);
+    expect(budget.admit('c')).toBe(false); // window full
+    expect(budget.admit('a')).toBe(true); // still named
+    now = 1000;
+    expect(budget.admit('c')).toBe(true); // evicts b, the least recently used
+    expect(budget.admit('a')).toBe(true);
+    expect(budget.admit('d')).toBe(true);
+    expect(budget.admit('b')).toBe(false);
+  });
+});
