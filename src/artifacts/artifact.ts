@@ -116,3 +116,27 @@ const GENERIC_VALUE: Readonly<Record<string, (a: Artifact) => unknown>> = {
   license_url: (a) => a.licenseUrl,
   release: (a) => a.release,
 };
+
+/**
+ * Sets a generic (or authorship) field from its validated value; false when `name` is none of
+ * them (a type's own field). Unset lists and dicts become empty, as their columns hold them.
+ */
+export function setGenericField(artifact: Artifact, name: string, value: unknown): boolean {
+  const set = GENERIC_SETTERS[name];
+  if (!set) return false;
+  set(artifact, value);
+  return true;
+}
+
+const GENERIC_SETTERS: Readonly<Record<string, (a: Artifact, v: unknown) => void>> = {
+  name: (a, v) => (a.name = v as string),
+  version: (a, v) => (a.version = v as string),
+  description: (a, v) => (a.description = (v as string | null) ?? ''),
+  tags: (a, v) => (a.tags = (v as string[] | null) ?? []),
+  metadata: (a, v) => (a.metadata = (v as StringDict | null) ?? {}),
+  provided_by: (a, v) => (a.providedBy = v as StringDict | null),
+  supported_by: (a, v) => (a.supportedBy = v as StringDict | null),
+  license: (a, v) => (a.license = v as string | null),
+  license_url: (a, v) => (a.licenseUrl = v as string | null),
+  release: (a, v) => (a.release = (v as string[] | null) ?? []),
+};

@@ -6,7 +6,7 @@ import type { Db, Tx } from '../db/client.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import { BadRequest } from '../errors.js';
 import type { Actor } from './actor.js';
-import type { Artifact, StringDict } from './artifact.js';
+import { setGenericField, type Artifact } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
 import { BLOB_KINDS, LINK_KINDS, parseInternalLink, validateFieldValue, type FieldDef } from './fields.js';
 import { sightOf } from './policy.js';
@@ -38,42 +38,10 @@ export function withValues(type: ArtifactType, artifact: Artifact, values: Reado
   const next: Artifact = { ...artifact, fields: { ...artifact.fields } };
   const fields = next.fields as Record<string, unknown>;
   for (const [name, value] of Object.entries(values)) {
-    switch (name) {
-      case 'name':
-        next.name = value as string;
-        break;
-      case 'version':
-        next.version = value as string;
-        break;
-      case 'description':
-        next.description = (value as string | null) ?? '';
-        break;
-      case 'tags':
-        next.tags = (value as string[] | null) ?? [];
-        break;
-      case 'metadata':
-        next.metadata = (value as StringDict | null) ?? {};
-        break;
-      case 'provided_by':
-        next.providedBy = value as StringDict | null;
-        break;
-      case 'supported_by':
-        next.supportedBy = value as StringDict | null;
-        break;
-      case 'license':
-        next.license = value as string | null;
-        break;
-      case 'license_url':
-        next.licenseUrl = value as string | null;
-        break;
-      case 'release':
-        next.release = (value as string[] | null) ?? [];
-        break;
-      default:
-        if (!type.fields.has(name)) throw new BadRequest(`type ${type.name} has no field "${name.slice(0, 60)}"`);
-        if (value === null || value === undefined) delete fields[name];
-        else fields[name] = value;
-    }
+    if (setGenericField(next, name, value)) continue;
+    if (!type.fields.has(name)) throw new BadRequest(`type ${type.name} has no field "${name.slice(0, 60)}"`);
+    if (value === null || value === undefined) delete fields[name];
+    else fields[name] = value;
   }
   return next;
 }

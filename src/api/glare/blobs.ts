@@ -45,7 +45,7 @@ const downloadDoc = {
 };
 
 const responses = {
-  upload: { 200: { description: 'The artifact with the blob', content: { 'application/json': { schema: ArtifactView } } }, ...errorResponses, 409: { description: 'Already set or being uploaded' }, 413: { description: 'Too large' } },
+  upload: { 200: { description: 'The artifact with the blob', content: { 'application/json': { schema: ArtifactView } } }, ...errorResponses, 409: { description: 'Already set or being uploaded' }, 413: { description: 'Too large' }, 507: { description: 'The blob store is full; nothing was kept' } },
   download: { 200: { description: 'The bytes' }, 206: { description: 'The requested range' }, 301: { description: 'External blob' }, 302: { description: 'Direct store URL' }, 304: { description: 'Not modified' }, ...errorResponses },
   remove: { 204: { description: 'Removed' }, ...errorResponses },
 };
