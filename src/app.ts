@@ -14,6 +14,7 @@ import { healthRouter } from './api/health.js';
 import { requestContext } from './api/observability.js';
 import { apiSecurityHeaders } from './api/security-headers.js';
 import { authenticate } from './auth/middleware.js';
+import { unavailableError } from './db/client.js';
 import type { Deps } from './deps.js';
 import { NotFound } from './errors.js';
 
@@ -48,7 +49,7 @@ export function createApp(deps: Deps) {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
-  const onError = errorHandler(deps.log);
+  const onError = errorHandler(deps.log, { classify: unavailableError });
   app.notFound((c) => onError(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError(onError);
   return app;

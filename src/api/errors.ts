@@ -77,13 +77,38 @@ export function onInvalidInput(result: { success: boolean; error?: unknown }, _c
   if (!result.success && result.error instanceof z.ZodError) throw new BadRequest(describeZodError(result.error));
 }
 
+/** Status counted (and logged) for a request whose client went away before it was answered (nginx's 499). */
+export const CLIENT_CLOSED_REQUEST = 499;
+/** Seconds a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 5;
+
+export interface ErrorHandlerOptions {
+  /**
+   * Turns an error of a lower layer into the domain error it stands for (a database outage into
+   * Unavailable), or undefined. Injected by app.ts so this module knows no driver.
+   */
+  classify?: (err: unknown) => AppError | undefined;
+}
+
 /** app.onError: `rootLog` is used when the error came before the request logger was set. */
-export const errorHandler = (rootLog: Logger) =>
-  function handleError(err: Error, c: Context<AppEnv>): Response {
+export const errorHandler = (rootLog: Logger, options: ErrorHandlerOptions = {}) =>
+  function handleError(thrown: Error, c: Context<AppEnv>): Response {
   const requestId = c.get('requestId') ?? 'unknown';
+  const log = c.get('log') ?? rootLog;
+  // The client hung up (the server aborts the request's signal): whatever failed after that is
+  // the consequence, not a fault of the node. Nobody reads this answer; it is counted as 499.
+  if (c.req.raw.signal.aborted) {
+    log.info({ requestId, error: thrown.message }, 'client closed the connection before the answer');
+    return c.body(null, CLIENT_CLOSED_REQUEST as ContentfulStatusCode);
+  }
+  const err = thrown instanceof AppError ? thrown : (options.classify?.(thrown) ?? thrown);
   if (err instanceof AppError) {
     const status = STATUS[err.code];
     if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    if (status === 503) {
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      log.warn({ err: thrown, requestId }, 'unavailable');
+    }
     return c.json(errorBody(status, err.name, err.message, requestId), status);
   }
   if (err instanceof HTTPException) {
@@ -91,6 +116,6 @@ export const errorHandler = (rootLog: Logger) =>
     const message = err.message || TITLES[status] || 'request refused';
     return c.json(errorBody(status, 'HTTPException', message, requestId), status);
   }
-  (c.get('log') ?? rootLog).error({ err, requestId }, 'unhandled error');
+  log.error({ err, requestId }, 'unhandled error');
   return c.json(errorBody(500, 'InternalError', `internal error; quote request id ${requestId} to the operator`, requestId), 500);
   };

@@ -41,9 +41,19 @@ export function healthRouter(deps: Deps) {
 
   router.openapi(liveRoute, (c) => c.json({ status: 'ok' }, 200));
 
+  // A load balancer's probe gives up after a second or so: during an outage answer 503 within
+  // the readiness timeout, not after the driver's connect timeout.
+  const readyWithinMs = deps.config.server.readiness_timeout_ms;
   router.openapi(readyRoute, async (c) => {
-    if (await databaseReady(deps)) return c.json({ status: 'ok', checks: { database: 'ok' } }, 200);
-    c.var.log.warn('readiness check failed: the database does not answer');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), readyWithinMs);
+    });
+    const ready = await Promise.race([databaseReady(deps), timedOut]);
+    clearTimeout(timer);
+    if (ready) return c.json({ status: 'ok', checks: { database: 'ok' } }, 200);
+    c.var.log.warn({ withinMs: readyWithinMs }, 'readiness check failed: the database does not answer');
+    c.header('Retry-After', '5');
     return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
   });
 

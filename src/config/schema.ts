@@ -45,9 +45,23 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65535).default(9494),
         /** Largest JSON request body accepted, in KiB. */
         json_body_limit_kib: z.number().int().min(1).max(65536).default(1024),
+        /**
+         * A connection on which nothing moves (no byte read or written) this long is closed.
+         * There is no whole-request time limit: a large blob may take hours to transfer.
+         */
+        idle_timeout_seconds: z.number().int().min(1).max(86400).default(120),
+        /** After SIGTERM, requests in flight get this long to finish before their connections are cut. */
+        shutdown_grace_seconds: z.number().min(0).max(3600).default(30),
+        /** How long /readyz waits for the database before answering 503. */
+        readiness_timeout_ms: z.number().int().min(10).max(60_000).default(500),
+        /**
+         * HTTP worker processes sharing the port (node:cluster), with PostgreSQL only (PGlite is
+         * one process's). 0: one per CPU core.
+         */
+        processes: z.number().int().min(0).max(256).default(0),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 9494, json_body_limit_kib: 1024 }),
+      .default({ host: '127.0.0.1', port: 9494, json_body_limit_kib: 1024, idle_timeout_seconds: 120, shutdown_grace_seconds: 30, readiness_timeout_ms: 500, processes: 0 }),
     database: z
       .object({
         url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
@@ -57,16 +71,22 @@ export const ConfigSchema = z
          * their actual parameters. Turn off behind a pooler in transaction mode (PgBouncer).
          */
         prepared_statements: z.boolean().default(true),
+        /** Opening a connection that takes longer fails the query waiting for it (then 503). */
+        connect_timeout_seconds: z.number().int().min(1).max(300).default(5),
+        /** PostgreSQL's statement_timeout: a statement running longer is cancelled (then 503). 0: none. */
+        statement_timeout_seconds: z.number().min(0).max(86400).default(30),
       })
       .strict()
-      .default({ pool_size: 10, prepared_statements: true }),
+      .default({ pool_size: 10, prepared_statements: true, connect_timeout_seconds: 5, statement_timeout_seconds: 30 }),
     queue: z
       .object({
         redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
         prefix: z.string().min(1).default('catalog'),
+        /** After SIGTERM, a worker's running jobs get this long to finish; the rest go back to the queue. */
+        shutdown_grace_seconds: z.number().min(0).max(3600).default(30),
       })
       .strict()
-      .default({ prefix: 'catalog' }),
+      .default({ prefix: 'catalog', shutdown_grace_seconds: 30 }),
     data_dir: z.string().min(1).default('./data'),
     types_dir: z.string().min(1).default('node-config/types'),
     auth: z

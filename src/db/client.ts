@@ -11,6 +11,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { Unavailable } from '../errors.js';
 import { boundPreparedStatements, PreparedStatementBudget } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
@@ -38,9 +39,26 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
  * another. How many texts get a name is bounded (prepared-statements.ts); connections are
  * recycled every 15 minutes. `preparedStatements: false` makes every statement unnamed (PgBouncer).
  */
-export function openPostgres(url: string, opts: { poolSize?: number; preparedStatements?: boolean; preparedStatementLimit?: number } = {}): DatabaseHandle {
+export interface PostgresOptions {
+  poolSize?: number;
+  preparedStatements?: boolean;
+  preparedStatementLimit?: number;
+  /** How long opening a connection may take before the query waiting for it fails (default 5). */
+  connectTimeoutSeconds?: number;
+  /** PostgreSQL's statement_timeout for every statement of this pool, in ms (default 0: none; main.ts passes the config's). */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * During an outage a query fails at the latest after the connect timeout (the server or the
+ * network is gone) or the statement timeout (the server is there but does not finish): requests
+ * then answer 503 (see `unavailableError`) instead of hanging, and the pool reconnects by itself
+ * on the next query once PostgreSQL answers again.
+ */
+export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseHandle {
   const prepare = opts.preparedStatements ?? true;
   const maxLifetimeSeconds = 15 * 60;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
   const budget = new PreparedStatementBudget({ capacity: opts.preparedStatementLimit ?? 100, windowMs: maxLifetimeSeconds * 1000 });
   const client = boundPreparedStatements(
     postgres(url, {
@@ -48,7 +66,11 @@ export function openPostgres(url: string, opts: { poolSize?: number; preparedSta
       onnotice: () => {},
       prepare,
       max_lifetime: maxLifetimeSeconds,
-      ...(prepare ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
+      connect_timeout: opts.connectTimeoutSeconds ?? 5,
+      connection: {
+        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+        ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}),
+      },
     }),
     budget,
   );
@@ -76,4 +98,41 @@ export async function openPglite(dataDir: string | undefined): Promise<DatabaseH
     describe: dataDir ? `pglite ${dataDir}` : 'pglite (in memory)',
     close: () => client.close(),
   };
+}
+
+/** Errors of the driver or the network that mean "PostgreSQL cannot answer now", not "this query is wrong". */
+const UNREACHABLE_CODES = new Set([
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/** SQLSTATEs of a server that is shutting down, starting, out of connections, or timed a statement out. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+
+/**
+ * The domain's Unavailable for an error that says the database cannot answer now (drizzle wraps
+ * the driver's error as its cause), undefined for any other error. api/errors.ts is handed this
+ * (by app.ts), so the HTTP layer maps outages to 503 without knowing the driver.
+ */
+export function unavailableError(err: unknown): Unavailable | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNREACHABLE_CODES.has(code)) return new Unavailable('the database does not answer; retry shortly');
+      if (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) {
+        return new Unavailable(code === '57014' ? 'the database took too long to answer; retry shortly' : 'the database cannot serve requests now; retry shortly');
+      }
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
