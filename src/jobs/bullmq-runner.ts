@@ -2,7 +2,7 @@
  * @module Jobs on Redis through BullMQ: `createBullmqQueue` produces (API processes),
  * `startBullmqWorker` consumes (the `worker` command). One queue carries every job kind.
  */
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
@@ -25,6 +25,25 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
   });
   queue.on('error', (err) => opts.log.warn({ err }, 'queue error'));
+
+  // Redis keeps job schedulers in memory only (a restart without persistence forgets them), so
+  // every schedule this process made is asserted again whenever its connection is (re)established.
+  const schedules = new Map<string, { everyMs: number; payload: unknown }>();
+  const assertSchedule = (kind: string, everyMs: number, payload: unknown) =>
+    queue.upsertJobScheduler(`every_${kind}`, { every: everyMs }, { name: kind, data: payload });
+  let connectedOnce = false;
+  connection.on('ready', () => {
+    if (!connectedOnce) {
+      connectedOnce = true;
+      return;
+    }
+    for (const [kind, s] of schedules) {
+      assertSchedule(kind, s.everyMs, s.payload).then(
+        () => opts.log.info({ kind }, 'redis reconnected: job schedule asserted again'),
+        (err: unknown) => opts.log.warn({ err, kind }, 'redis reconnected but the job schedule could not be asserted'),
+      );
+    }
+  });
   return {
     kind: 'bullmq',
     async enqueue(kind, payload, enqueueOpts = {}) {
@@ -32,7 +51,8 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
       return { jobId: job.id ?? enqueueOpts.key ?? 'unknown' };
     },
     async schedule(kind, payload, everyMs) {
-      await queue.upsertJobScheduler(`every_${kind}`, { every: everyMs }, { name: kind, data: payload });
+      schedules.set(kind, { everyMs, payload });
+      await assertSchedule(kind, everyMs, payload);
     },
     async close() {
       await queue.close();
@@ -42,7 +62,11 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
 }
 
 export interface BullmqWorker {
-  close(): Promise<void>;
+  /**
+   * Takes no new jobs, gives the running ones `graceMs` to finish, then aborts them (their signal)
+   * and puts them back in the queue for another worker, without counting that as a failed attempt.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly JobHandler<unknown>[]; concurrency?: number }): BullmqWorker {
@@ -52,7 +76,7 @@ export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly Job
   const abort = new AbortController();
   const worker = new Worker(
     QUEUE_NAME,
-    async (job) => {
+    async (job, token) => {
       const log = opts.log.child({ jobId: job.id, kind: job.name, attempt: job.attemptsMade + 1 });
       const handler = handlers.get(job.name);
       if (!handler) throw new UnrecoverableError(`no handler for job kind "${job.name}"`);
@@ -64,6 +88,12 @@ export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly Job
         return result;
       } catch (err) {
         if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+        if (abort.signal.aborted) {
+          // Stopped by close(), not failed: back to the queue, attempts untouched.
+          await job.moveToWait(token);
+          log.info('job returned to the queue: the worker is stopping');
+          throw new WaitingError();
+        }
         throw err;
       }
     },
@@ -72,9 +102,16 @@ export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly Job
   worker.on('error', (err) => opts.log.warn({ err }, 'worker error'));
   worker.on('failed', (job, err) => opts.log.error({ err, jobId: job?.id, kind: job?.name }, 'job failed'));
   return {
-    async close() {
-      abort.abort();
-      await worker.close();
+    async close(graceMs = 0) {
+      const closing = worker.close();
+      const timers = [
+        setTimeout(() => abort.abort(), graceMs),
+        // A handler that ignores its signal must not hold the process forever: its lock then
+        // expires and BullMQ's stalled-job check returns the job to the queue.
+        setTimeout(() => void worker.close(true), graceMs + 10_000),
+      ];
+      await closing;
+      for (const t of timers) clearTimeout(t);
       connection.disconnect();
     },
   };

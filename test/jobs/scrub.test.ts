@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,14 +124,31 @@ describe('on BullMQ (Redis)', () => {
     const scrub = scrubBlobsHandler({ ...node.deps, clock: () => new Date(Date.now() + 2 * 3_600_000) });
     const producer = createBullmqQueue({ redisUrl: REDIS_URL, prefix, log });
     const worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix, log, handlers: [scrub, failing] });
+    // The queue's own events say when a job is finally failed (a job to be retried is not).
+    const events = new QueueEvents('catalog-jobs', { connection: { url: REDIS_URL }, prefix });
+    const inspect = new Queue('catalog-jobs', { connection: { url: REDIS_URL }, prefix });
     try {
-      await producer.enqueue('always-fails', {});
-      await producer.enqueue('scrub-blobs', {}, { key: 'scrub_once' });
-      for (let i = 0; i < 100 && (await locators()).includes(lost); i++) await new Promise((r) => setTimeout(r, 100));
+      await events.waitUntilReady();
+      const finallyFailed = new Map<string, string>();
+      const failedSeen = new Promise<void>((resolve) => {
+        events.on('failed', ({ jobId, failedReason }) => {
+          finallyFailed.set(jobId, failedReason);
+          resolve();
+        });
+      });
+      const { jobId: failingId } = await producer.enqueue('always-fails', {});
+      const { jobId: scrubId } = await producer.enqueue('scrub-blobs', {}, { key: 'scrub_once' });
+      await (await inspect.getJob(scrubId))!.waitUntilFinished(events, 10_000);
       expect(await locators()).not.toContain(lost);
-      await new Promise((r) => setTimeout(r, 1500));
+      await failedSeen;
+      expect(finallyFailed.get(failingId)).toMatch(/cannot ever work/);
+      const failed = (await inspect.getJob(failingId))!;
+      expect(await failed.getState()).toBe('failed');
+      expect(failed.attemptsMade).toBe(1);
       expect(attempts.fail).toBe(1);
     } finally {
+      await events.close();
+      await inspect.close();
       await worker.close();
       await producer.close();
       const redis = new Redis(REDIS_URL);

@@ -1,8 +1,8 @@
 /**
  * A TCP proxy on 127.0.0.1 in front of a real service (PostgreSQL, Redis), so a test can take the
  * service away and bring it back: `cut()` resets every open connection and from then on swallows
- * new ones (they connect, nothing ever answers: the worst case of a network partition);
- * `restore()` forwards again.
+ * new ones (they connect, nothing ever answers: the worst case of a network partition), or with
+ * `cut('reset')` resets them (a restarting server); `restore()` forwards again.
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 
@@ -10,7 +10,7 @@ export interface TcpProxy {
   port: number;
   /** `postgres://...@127.0.0.1:5432/db` with the proxy's host and port instead. */
   rewrite(url: string): string;
-  cut(): void;
+  cut(mode?: 'swallow' | 'reset'): void;
   restore(): void;
   /** Connections currently forwarded. */
   open(): number;
@@ -21,8 +21,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const forwarded = new Set<Socket>();
   const swallowed = new Set<Socket>();
   let up = true;
+  let swallow = true;
   const server = createServer((client) => {
     client.on('error', () => {});
+    if (!up && !swallow) return void client.resetAndDestroy();
     if (!up) {
       swallowed.add(client);
       client.on('close', () => swallowed.delete(client));
@@ -52,8 +54,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       u.host = `127.0.0.1:${port}`;
       return u.href;
     },
-    cut() {
+    cut(mode = 'swallow') {
       up = false;
+      swallow = mode === 'swallow';
       for (const s of forwarded) s.resetAndDestroy();
       forwarded.clear();
     },

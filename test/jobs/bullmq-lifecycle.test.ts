@@ -1,0 +1,121 @@
+/**
+ * BullMQ through restarts: a Redis restart (which forgets job schedulers: no persistence) has the
+ * schedule asserted again on reconnect; a stopping worker lets running jobs finish within its grace
+ * period and returns the others to the queue without spending an attempt.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createBullmqQueue, startBullmqWorker } from '../../src/jobs/bullmq-runner.js';
+import type { JobHandler } from '../../src/jobs/queue.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+
+const log = pino({ level: 'silent' });
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUEUE_NAME = 'catalog-jobs';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function newPrefix(): string {
+  const prefix = `test-${randomBytes(4).toString('hex')}`;
+  cleanups.push(async () => {
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+  return prefix;
+}
+
+function inspect(prefix: string): Queue {
+  const queue = new Queue(QUEUE_NAME, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+  cleanups.push(() => queue.close());
+  return queue;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('BullMQ through restarts', () => {
+  it('asserts job schedules again when Redis comes back without them', async () => {
+    const prefix = newPrefix();
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    cleanups.push(() => proxy.close());
+    const producer = createBullmqQueue({ redisUrl: proxy.rewrite(REDIS_URL), prefix, log });
+    cleanups.push(() => producer.close());
+    const direct = inspect(prefix);
+
+    await producer.schedule('scrub-blobs', {}, 3_600_000);
+    expect(await direct.getJobScheduler('every_scrub-blobs')).toBeTruthy();
+
+    // A restart of a Redis without persistence: connections reset, the data gone.
+    proxy.cut('reset');
+    await direct.removeJobScheduler('every_scrub-blobs');
+    expect(await direct.getJobScheduler('every_scrub-blobs')).toBeFalsy();
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.restore();
+
+    await until('the schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_scrub-blobs')));
+  });
+
+  it('a stopping worker finishes short jobs and returns long ones to the queue without spending an attempt', async () => {
+    const prefix = newPrefix();
+    let longStarted = false;
+    const long: JobHandler<Record<string, never>> = {
+      kind: 'long',
+      payload: z.object({}),
+      run: (_p, ctx) =>
+        new Promise((_resolve, reject) => {
+          longStarted = true;
+          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    };
+    let shortStarted = false;
+    const short: JobHandler<Record<string, never>> = {
+      kind: 'short',
+      payload: z.object({}),
+      run: async () => {
+        shortStarted = true;
+        await new Promise((r) => setTimeout(r, 300));
+        return 'done';
+      },
+    };
+    const producer = createBullmqQueue({ redisUrl: REDIS_URL, prefix, log });
+    cleanups.push(() => producer.close());
+    const worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix, log, handlers: [long, short] });
+    const { jobId: longId } = await producer.enqueue('long', {});
+    const { jobId: shortId } = await producer.enqueue('short', {});
+    await until('both jobs to run', async () => longStarted && shortStarted);
+
+    await worker.close(1000);
+
+    const queue = inspect(prefix);
+    const shortJob = (await queue.getJob(shortId))!;
+    expect(await shortJob.getState()).toBe('completed');
+    const longJob = (await queue.getJob(longId))!;
+    expect(await longJob.getState()).toBe('waiting');
+    expect(longJob.attemptsMade).toBe(0);
+
+    // Another worker takes it up.
+    let rerun = false;
+    const again = startBullmqWorker({
+      redisUrl: REDIS_URL,
+      prefix,
+      log,
+      handlers: [{ ...long, run: async () => void (rerun = true) }, short],
+    });
+    cleanups.push(() => again.close());
+    await until('the returned job to be run again', async () => rerun && (await (await queue.getJob(longId))!.getState()) === 'completed');
+  });
+});
