@@ -5,7 +5,7 @@
 import { pino, type Logger } from 'pino';
 import { Registry as PromRegistry, collectDefaultMetrics, type Registry } from 'prom-client';
 import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
-import { createListCounts, type ListCounts } from './artifacts/list-counts.js';
+import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
@@ -39,6 +39,8 @@ export interface BuildDepsOptions {
   database: DatabaseHandle;
   log?: Logger;
   clock?: () => Date;
+  /** When the node serves from several processes: how forgetting list counts reaches the others. */
+  listCountsChannel?: InvalidationChannel;
   /** Which job runner this process uses to enqueue (default: BullMQ when REDIS_URL is set). */
   queue?: (deps: Omit<Deps, 'queue'>) => JobQueue;
 }
@@ -60,7 +62,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     })),
     { defaultStore: config.blobs.default_store, typeStores: config.blobs.type_stores },
   );
-  const listCounts = createListCounts({ ttlMs: config.api.list_count_ttl_seconds * 1000, maxEntries: config.api.list_count_entries });
+  const listCounts = createListCounts({ ttlMs: config.api.list_count_ttl_seconds * 1000, maxEntries: config.api.list_count_entries, channel: opts.listCountsChannel });
   const events = createCatalogEvents(log);
   events.on((event) => {
     if (changesListings(event)) listCounts.invalidate();

@@ -1,19 +1,22 @@
 /**
  * @module The composition root: `catalog-node serve | migrate`. Reads config, opens the database
- * (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise), migrates, serves; stops cleanly
- * on SIGTERM/SIGINT.
+ * (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise), migrates, serves (on PostgreSQL
+ * from `server.processes` worker processes, src/cluster.ts); stops cleanly on SIGTERM/SIGINT
+ * (src/http-server.ts).
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
+import { clusterNoticeChannel, clusterSlot, isClusterPrimary, runPrimary } from './cluster.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { buildDeps, closeDeps } from './deps.js';
+import { startHttpServer } from './http-server.js';
 import { startBullmqWorker } from './jobs/bullmq-runner.js';
 import { jobHandlers } from './jobs/handlers/index.js';
-import type { Logger } from 'pino';
 
 const USAGE = [
   'usage: catalog-node <serve|worker|migrate>',
@@ -22,10 +25,34 @@ const USAGE = [
   '  migrate  apply database migrations and exit',
 ].join('\n');
 
-async function openDatabase(config: Config): Promise<DatabaseHandle> {
-  return config.database.url
-    ? openPostgres(config.database.url, { poolSize: config.database.pool_size, preparedStatements: config.database.prepared_statements })
+function openDatabase(config: Config): Promise<DatabaseHandle> {
+  const db = config.database;
+  return db.url
+    ? Promise.resolve(
+        openPostgres(db.url, {
+          poolSize: db.pool_size,
+          preparedStatements: db.prepared_statements,
+          connectTimeoutSeconds: db.connect_timeout_seconds,
+          statementTimeoutMs: db.statement_timeout_seconds * 1000,
+        }),
+      )
     : openPglite(join(config.data_dir, 'pglite'));
+}
+
+/** Migrations may build indexes over millions of rows: they run without the statement timeout. */
+async function migratePostgres(url: string, connectTimeoutSeconds: number): Promise<void> {
+  const unlimited = openPostgres(url, { poolSize: 1, connectTimeoutSeconds });
+  try {
+    await runMigrations(unlimited);
+  } finally {
+    await unlimited.close();
+  }
+}
+
+/** HTTP processes `serve` runs: several only on PostgreSQL (an embedded PGlite belongs to one process). */
+function serveProcesses(config: Config): number {
+  if (!config.database.url) return 1;
+  return config.server.processes === 0 ? availableParallelism() : config.server.processes;
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -49,9 +76,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     throw err;
   }
+  const log = pino({ level: config.log.level, base: { node: config.node.name } });
+
+  const databaseUrl = config.database.url;
+  if (command === 'serve' && databaseUrl && isClusterPrimary() && serveProcesses(config) > 1) {
+    // The primary migrates once, then only forks, relays and supervises: the workers serve.
+    await migratePostgres(databaseUrl, config.database.connect_timeout_seconds);
+    return runPrimary({ processes: serveProcesses(config), log, stopTimeoutMs: config.server.shutdown_grace_seconds * 1000 + 15_000 });
+  }
 
   const database = await openDatabase(config);
-  await runMigrations(database);
+  // A cluster's workers start after their primary migrated.
+  if (isClusterPrimary()) await (databaseUrl ? migratePostgres(databaseUrl, config.database.connect_timeout_seconds) : runMigrations(database));
   if (command === 'migrate') {
     process.stdout.write(`migrations applied to ${database.describe}\n`);
     await database.close();
@@ -64,50 +100,57 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 2;
   }
 
-  const deps = await buildDeps(config, { database });
+  const slot = clusterSlot(env);
+  const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts') });
   const scrubEvery = config.blobs.scrub.every_minutes * 60_000;
   if (command === 'worker') {
     const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps) });
     await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
     deps.log.info({ redis: config.queue.prefix, database: database.describe }, 'catalog worker running');
-    await untilSignal(deps.log);
-    await worker.close();
+    await untilStopped(deps.log);
+    await worker.close(config.queue.shutdown_grace_seconds * 1000);
     await closeDeps(deps);
     await database.close();
     return 0;
   }
 
-  if (deps.queue.kind === 'inline') await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
+  // One process of a cluster runs the node's schedules.
+  if (deps.queue.kind === 'inline' && (slot ?? 0) === 0) await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, (info) => {
-    deps.log.info(
-      {
-        url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
-        database: database.describe,
-        queue: deps.queue.kind,
-        blobStores: deps.blobs.all().map((s) => `${s.name} (${s.store.kind})`),
-        types: deps.types.list().map((t) => t.name),
-      },
-      'catalog node listening',
-    );
-  });
+  const http = await startHttpServer({ fetch: app.fetch, host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idle_timeout_seconds });
+  const { address, port } = http.address;
+  const announce = slot === undefined || slot === 0 ? 'info' : 'debug';
+  deps.log[announce](
+    {
+      url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+      database: database.describe,
+      processes: serveProcesses(config),
+      queue: deps.queue.kind,
+      blobStores: deps.blobs.all().map((s) => `${s.name} (${s.store.kind})`),
+      types: deps.types.list().map((t) => t.name),
+    },
+    'catalog node listening',
+  );
 
-  await untilSignal(deps.log);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await untilStopped(deps.log);
+  const { cut } = await http.shutdown(config.server.shutdown_grace_seconds * 1000);
+  if (cut > 0) deps.log.warn({ cut, graceSeconds: config.server.shutdown_grace_seconds }, 'requests still running after the grace period were cut');
   await closeDeps(deps);
   await database.close();
   deps.log.info('stopped');
   return 0;
 }
 
-function untilSignal(log: Logger): Promise<void> {
+/** SIGTERM or SIGINT; in a cluster worker also the primary going away. */
+function untilStopped(log: Logger): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping: finishing work in flight');
+    const stop = (why: string) => {
+      log.info({ why }, 'stopping: no new connections, finishing work in flight');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    if (!isClusterPrimary()) process.once('disconnect', () => stop('the primary process went away'));
   });
 }
 

@@ -8,23 +8,36 @@
  * by the exact count statement (filters and the caller's visibility are part of it).
  *
  * Every successful write through this node forgets all counts (a middleware in app.ts), so a single
- * node always answers exact counts. Writes made by another node sharing the database show up in
- * counts after at most `ttlMs`; the rows of the page are never cached.
+ * node always answers exact counts. A node serving from several processes passes a `channel`:
+ * `invalidate()` then also reaches every other process of the node (src/cluster.ts relays it).
+ * Writes made by another node sharing the database show up in counts after at most `ttlMs`; the
+ * rows of the page are never cached.
  */
 import { createHash } from 'node:crypto';
 
 export interface ListCounts {
   /** The remembered count for this statement (text and parameters), or `compute()`'s (then remembered). */
   count(statement: string, compute: () => Promise<number>): Promise<number>;
-  /** Forgets every count: called after any write that may change what a list holds. */
+  /** Forgets every count, in every process of this node: called after any write that may change what a list holds. */
   invalidate(): void;
 }
 
-export function createListCounts(opts: { ttlMs: number; maxEntries: number; now?: () => number }): ListCounts {
+/** How `invalidate()` reaches the node's other processes. */
+export interface InvalidationChannel {
+  publish(): void;
+  subscribe(onInvalidate: () => void): void;
+}
+
+export function createListCounts(opts: { ttlMs: number; maxEntries: number; now?: () => number; channel?: InvalidationChannel | undefined }): ListCounts {
   const now = opts.now ?? (() => performance.now());
   // Map iteration order is insertion order: the first key is the oldest entry.
   const entries = new Map<string, { value: number; expires: number }>();
   let generation = 0;
+  const forget = () => {
+    generation++;
+    entries.clear();
+  };
+  opts.channel?.subscribe(forget);
 
   return {
     async count(statement, compute) {
@@ -44,8 +57,8 @@ export function createListCounts(opts: { ttlMs: number; maxEntries: number; now?
       return value;
     },
     invalidate() {
-      generation++;
-      entries.clear();
+      forget();
+      opts.channel?.publish();
     },
   };
 }
