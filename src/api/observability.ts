@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { actorProject } from '../artifacts/actor.js';
 import type { AppEnv } from './env.js';
+import { CLIENT_CLOSED_REQUEST } from './errors.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
@@ -50,7 +51,7 @@ export function requestContext(options: { log: Logger; metrics: Registry }): Mid
         status,
         ms: Math.round(seconds * 10000) / 10,
         project: actor ? actorProject(actor) : undefined,
-        outcome: status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
+        outcome: status === CLIENT_CLOSED_REQUEST ? 'aborted' : status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok',
       },
       'request',
     );
