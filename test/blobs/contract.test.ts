@@ -70,6 +70,8 @@ interface Backend {
   cleanup?(): void;
   /** Exercises the backend's own large-object path. */
   largeSize: number;
+  /** Served by the Swift on 127.0.0.1:8080. */
+  onSwift?: boolean;
 }
 
 let fsRoot: string;
@@ -94,6 +96,7 @@ const backends: Backend[] = [
         partSizeBytes: 5 * MiB,
       }),
     largeSize: 12 * MiB + 7, // three multipart parts
+    onSwift: true,
   },
   {
     name: 'swift',
@@ -108,20 +111,22 @@ const backends: Backend[] = [
         tempUrlKey: `contract-temp-url-key-${run}`,
       }),
     largeSize: 3.5 * MiB, // four segments and a manifest
+    onSwift: true,
   },
 ];
 
-beforeAll(async () => {
-  const res = await fetch(`${SWIFT}/healthcheck`).catch(() => undefined);
-  if (!res?.ok) throw new Error(`Swift does not answer on ${SWIFT}; start it with: bash .ci/services/swift/start.sh`);
-});
-
 describe.each(backends)('$name store', (backend) => {
   let store: BlobStore;
-  beforeAll(() => {
+  beforeAll(async () => {
+    // Only the backends on Swift need it: without Swift their tests fail, the others still run.
+    if (backend.onSwift) {
+      const res = await fetch(`${SWIFT}/healthcheck`).catch(() => undefined);
+      if (!res?.ok) throw new Error(`Swift does not answer on ${SWIFT}; start it with: bash .ci/services/swift/start.sh`);
+    }
     store = backend.make();
   });
   afterAll(async () => {
+    if (!store) return;
     for (const locator of await listed(store)) await store.remove(locator);
     await store.close?.();
     backend.cleanup?.();
