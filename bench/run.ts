@@ -175,7 +175,8 @@ async function printEnvironment(opts: RunOptions): Promise<void> {
   }
 }
 
-async function prepareDatabase(opts: RunOptions, size: number): Promise<string> {
+/** `bench_<size>` ready to measure: reused when asked and complete, generated otherwise. */
+export async function prepareDatabase(opts: Pick<RunOptions, 'adminUrl' | 'reuse' | 'seed'>, size: number): Promise<string> {
   const name = benchDatabaseName(size);
   const url = databaseUrl(opts.adminUrl, name);
   if (opts.reuse && (await databaseExists(opts.adminUrl, name))) {

@@ -16,7 +16,7 @@ function yamlFile(text: string): string {
 describe('loadConfig', () => {
   it('fills defaults for an empty file', () => {
     const config = loadConfig({ path: yamlFile('') });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 9494, json_body_limit_kib: 1024 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 9494, json_body_limit_kib: 1024, idle_timeout_seconds: 120, shutdown_grace_seconds: 30, readiness_timeout_ms: 500, processes: 0 });
     expect(config.auth.modes).toEqual(['anonymous', 'jwt']);
     expect(config.database.url).toBeUndefined();
     expect(config.blobs.stores).toEqual({ local: { kind: 'fs', root: 'blobs' } });

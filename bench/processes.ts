@@ -1,0 +1,178 @@
+/**
+ * One node process against N (`server.processes`, node:cluster): latest-in-range with 8 requests
+ * in flight, through a real `catalog-node serve` on a loopback port. Prints one table.
+ *
+ *   npx tsx bench/processes.ts [--size 1000000] [--processes 2] [--duration 10] [--reuse] [--keep]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parsePositive, runIfEntryPoint } from './cli.js';
+import { benchDatabaseName, DEFAULT_ADMIN_URL, dropDatabase } from './databases.js';
+import { waitForQuietHost } from './host.js';
+import { captureWorkloadRuns, describeMeasurement, measureNode, type Measurement } from './measure.js';
+import type { NodeProcess } from './node-process.js';
+import { TARGETS } from './report.js';
+import { prepareDatabase } from './run.js';
+import { fixed, markdownTable, thousands } from './table.js';
+import { WORKLOADS } from './workloads.js';
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU time (user + system) of a process and all its descendants, in microseconds, from /proc. */
+function treeCpuMicros(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+/** A real `catalog-node serve` with `processes` HTTP processes. */
+async function startServe(databaseUrl: string, processes: number, poolSize: number): Promise<NodeProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'catalog-bench-processes-'));
+  const port = await freePort();
+  const configPath = join(dir, 'node.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      server: { host: '127.0.0.1', port, processes },
+      database: { url: databaseUrl, pool_size: poolSize },
+      auth: { modes: ['anonymous', 'trusted-headers'] },
+      data_dir: join(dir, 'data'),
+      // Access lines would cost the node more than some requests do.
+      log: { level: 'warn' },
+    }),
+  );
+  const child: ChildProcess = spawn(process.execPath, ['bin/catalog-node.js', 'serve'], {
+    env: { ...process.env, CATALOG_CONFIG: configPath },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`catalog-node serve exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('catalog-node serve did not become ready within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  // Every worker of a cluster must be up before measuring, not only the first to answer.
+  await new Promise((r) => setTimeout(r, 2000));
+  return {
+    port,
+    pid: child.pid!,
+    cpuMicros: async () => treeCpuMicros(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      size: { type: 'string', default: '1000000' },
+      processes: { type: 'string', default: String(availableParallelism()) },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '8' },
+      'pool-size': { type: 'string', default: '10' },
+      'admin-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL },
+      'quiet-wait': { type: 'string', default: '30' },
+      reuse: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const size = parsePositive('size', values.size, { integer: true });
+  const processes = parsePositive('processes', values.processes, { integer: true });
+  const concurrency = parsePositive('concurrency', values.concurrency, { integer: true });
+  const poolSize = parsePositive('pool-size', values['pool-size'], { integer: true });
+  const settings = {
+    concurrency,
+    warmupMs: parsePositive('warmup', values.warmup) * 1000,
+    durationMs: parsePositive('duration', values.duration) * 1000,
+    maxRequests: 2_000_000,
+    timeoutMs: 10_000,
+    poolSize,
+  };
+  const adminUrl = values['admin-url'];
+  const workload = WORKLOADS.find((w) => w.id === 'latest-in-range')!;
+
+  console.log('# One node process against several (node:cluster)\n');
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; node ${process.version}`);
+  console.log(`latest-in-range at ${thousands(size)} artifacts, ${concurrency} in flight, ${settings.durationMs / 1000} s after ${settings.warmupMs / 1000} s warm-up, pool ${poolSize} per process\n`);
+  try {
+    const url = await prepareDatabase({ adminUrl, reuse: values.reuse, seed: 42 }, size);
+    const [run] = await captureWorkloadRuns(url, { workloads: [workload], variants: 200, seed: 42, poolSize });
+    const measured: Array<{ processes: number; m: Measurement }> = [];
+    for (const n of [...new Set([1, processes])]) {
+      const node = await startServe(url, n, poolSize);
+      try {
+        await waitForQuietHost(Number(values['quiet-wait']) * 1000, (line) => console.log(line));
+        const m = await measureNode(node, run!, settings);
+        console.log(`  ${n} process${n > 1 ? 'es' : ''}: ${describeMeasurement(m)}`);
+        measured.push({ processes: n, m });
+      } finally {
+        await node.stop();
+      }
+    }
+    const one = measured[0]!.m.result.rps;
+    console.log(
+      `\n${markdownTable(
+        ['processes', 'req/s', '× one process', 'p50 ms', 'p99 ms', 'errors', 'node cpu (all processes)'],
+        measured.map(({ processes: n, m }) => [
+          String(n),
+          thousands(m.result.rps),
+          fixed(m.result.rps / one, 2),
+          fixed(m.result.latency.p50, 2),
+          fixed(m.result.latency.p99, 2),
+          String(m.result.errors),
+          `${Math.round(m.nodeCpu ?? 0)}%`,
+        ]),
+        ['right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      )}`,
+    );
+    const many = measured.at(-1)!.m;
+    const note = size >= TARGETS.latestAtSize ? '' : ` (target set for ${thousands(TARGETS.latestAtSize)})`;
+    console.log(
+      `\n${markdownTable(
+        ['target', 'measured', 'verdict'],
+        [
+          [`p50 ≤ ${TARGETS.latestP50Ms} ms at c=${concurrency}, ${processes} processes`, `${fixed(many.result.latency.p50, 2)} ms`, (many.result.latency.p50 <= TARGETS.latestP50Ms ? 'PASS' : 'FAIL') + note],
+          [`throughput ≥ 1.7 × one process`, fixed(many.result.rps / one, 2), many.result.rps / one >= 1.7 ? 'PASS' : 'FAIL'],
+        ],
+      )}`,
+    );
+  } finally {
+    if (!values.keep) await dropDatabase(adminUrl, benchDatabaseName(size));
+  }
+}
+
+runIfEntryPoint(import.meta.url, main);
