@@ -1,0 +1,61 @@
+/**
+ * `serve` with two worker processes on one port: a write through either process makes every
+ * process forget its remembered list counts, so no client is answered a stale total.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../support/database.js';
+import { startNodeProcess, type NodeProcess } from '../support/node-process.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let node: NodeProcess;
+const owner = { 'X-User-Id': 'u1', 'X-Project-Id': 'p1', 'X-Roles': 'member' };
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  node = await startNodeProcess(database.url, { server: { processes: 2 }, api: { list_count_ttl_seconds: 3600 } });
+});
+afterAll(async () => {
+  await node.stop();
+  await database.drop();
+});
+
+/** One request on a connection of its own: the primary hands new connections to the workers in turn. */
+function call(method: string, path: string, json?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const req = request(
+      { host: '127.0.0.1', port: node.port, method, path, agent: false, headers: { ...owner, ...(body ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const totals = async (times: number) => {
+  const out: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const res = await call('GET', '/artifacts/heat_templates?limit=1');
+    expect(res.status).toBe(200);
+    out.push(res.body.total_count as number);
+  }
+  return out;
+};
+
+describe('several processes', () => {
+  it('forget remembered counts in every process after a write through any of them', async () => {
+    for (const name of ['a', 'b', 'c']) expect((await call('POST', '/artifacts/heat_templates', { name })).status).toBe(201);
+    // Every process remembers the count now.
+    expect(await totals(6)).toEqual([3, 3, 3, 3, 3, 3]);
+
+    for (let i = 0; i < 4; i++) {
+      expect((await call('POST', '/artifacts/heat_templates', { name: `more-${i}` })).status).toBe(201);
+      expect(await totals(4)).toEqual(Array(4).fill(4 + i));
+    }
+  });
+});
