@@ -100,8 +100,8 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
     resolveDone(why === 'workers failing' ? 1 : 0);
   };
 
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   for (let slot = 0; slot < opts.processes; slot++) fork(slot);
   return done;
 }

@@ -141,15 +141,22 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return 0;
 }
 
-/** SIGTERM or SIGINT; in a cluster worker also the primary going away. */
+/**
+ * SIGTERM or SIGINT; in a cluster worker also the primary going away. The handlers stay installed:
+ * a signal sent to the whole process group reaches a worker twice (directly and from its primary),
+ * and the second must not kill it mid-drain.
+ */
 function untilStopped(log: Logger): Promise<void> {
   return new Promise((resolve) => {
+    let stopping = false;
     const stop = (why: string) => {
+      if (stopping) return;
+      stopping = true;
       log.info({ why }, 'stopping: no new connections, finishing work in flight');
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
     if (!isClusterPrimary()) process.once('disconnect', () => stop('the primary process went away'));
   });
 }

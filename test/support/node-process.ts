@@ -1,11 +1,23 @@
 /**
- * A real `node bin/catalog-node.js serve` process over a private test database, on 127.0.0.1 with
- * a port of the system's choosing, for the tests that need real sockets, signals and processes.
+ * A real `node bin/catalog-node.js serve` process over a private test database, on a free
+ * 127.0.0.1 port, for the tests that need real sockets, signals and processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface NodeProcess {
   port: number;
@@ -22,10 +34,11 @@ export interface NodeProcess {
 export async function startNodeProcess(databaseUrl: string, config: Record<string, unknown> = {}): Promise<NodeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-proc-'));
   const configPath = join(dir, 'node.yaml');
+  const port = await freePort();
   writeFileSync(
     configPath,
     JSON.stringify({
-      server: { host: '127.0.0.1', port: 0, ...(config.server as object) },
+      server: { host: '127.0.0.1', port, ...(config.server as object) },
       database: { url: databaseUrl, ...(config.database as object) },
       auth: { modes: ['anonymous', 'trusted-headers'] },
       data_dir: join(dir, 'data'),
@@ -47,31 +60,31 @@ export async function startNodeProcess(databaseUrl: string, config: Record<strin
       resolve({ code, signal });
     }),
   );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the node did not listen within 30 s; stderr: ${stderr}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        logs.push(entry);
-        if (entry.msg === 'catalog node listening') {
-          clearTimeout(timer);
-          resolve(Number(new URL(String(entry.url)).port));
-        }
+  child.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log line
       }
-    });
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`the node exited (${code}) before listening; stderr: ${stderr}`));
-    });
+    }
   });
+  // Ready when every process answers: a cluster's workers each take connections in turn.
+  const deadline = Date.now() + 30_000;
+  let answered = 0;
+  while (answered < 4) {
+    if (child.exitCode !== null) throw new Error(`the node exited (${child.exitCode}) before listening; stderr: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the node did not answer within 30 s; stderr: ${stderr}`);
+    }
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } }).then((r) => r.ok, () => false);
+    if (ok) answered++;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     port,
     pid: child.pid!,
