@@ -4,12 +4,10 @@
  *
  *   npx tsx bench/processes.ts [--size 1000000] [--processes 2] [--duration 10] [--reuse] [--keep]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { processTree, startNodeProcess } from '../test/support/node-process.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { benchDatabaseName, DEFAULT_ADMIN_URL, dropDatabase } from './databases.js';
 import { waitForQuietHost } from './host.js';
@@ -22,77 +20,28 @@ import { WORKLOADS } from './workloads.js';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** CPU time (user + system) of a process and all its descendants, in microseconds, from /proc. */
 function treeCpuMicros(pid: number): number {
   let ticks = 0;
-  const visit = (p: number) => {
+  for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
     } catch {
       // gone meanwhile
     }
-  };
-  visit(pid);
+  }
   return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
 }
 
-/** A real `catalog-node serve` with `processes` HTTP processes. */
+/** A real `catalog-node serve` with `processes` HTTP processes (the reliability tests' launcher). */
 async function startServe(databaseUrl: string, processes: number, poolSize: number): Promise<NodeProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'catalog-bench-processes-'));
-  const port = await freePort();
-  const configPath = join(dir, 'node.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      server: { host: '127.0.0.1', port, processes },
-      database: { url: databaseUrl, pool_size: poolSize },
-      auth: { modes: ['anonymous', 'trusted-headers'] },
-      data_dir: join(dir, 'data'),
-      // Access lines would cost the node more than some requests do.
-      log: { level: 'warn' },
-    }),
-  );
-  const child: ChildProcess = spawn(process.execPath, ['bin/catalog-node.js', 'serve'], {
-    env: { ...process.env, CATALOG_CONFIG: configPath },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`catalog-node serve exited with ${child.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('catalog-node serve did not become ready within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Access lines would cost the node more than some requests do.
+  const node = await startNodeProcess(databaseUrl, { server: { processes }, database: { pool_size: poolSize }, log: { level: 'warn' } });
   // Every worker of a cluster must be up before measuring, not only the first to answer.
   await new Promise((r) => setTimeout(r, 2000));
-  return {
-    port,
-    pid: child.pid!,
-    cpuMicros: async () => treeCpuMicros(child.pid!),
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { port: node.port, pid: node.pid, cpuMicros: async () => treeCpuMicros(node.pid), stop: () => node.stop(45_000) };
 }
 
 async function main(): Promise<void> {

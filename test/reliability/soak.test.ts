@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_URL, createTestDatabase } from '../support/database.js';
-import { startNodeProcess, type NodeProcess } from '../support/node-process.js';
+import { processTree, startNodeProcess, type NodeProcess } from '../support/node-process.js';
 
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 120) * 1000;
 const CONNECTIONS = 32;
@@ -53,15 +53,13 @@ function call(method: string, path: string, headers: Record<string, string>, bod
 /** RSS of the node's primary and every process below it, in MiB. */
 function treeRssMib(pid: number): number {
   let kib = 0;
-  const visit = (p: number) => {
+  for (const p of processTree(pid)) {
     try {
       kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
     } catch {
       // gone meanwhile
     }
-  };
-  visit(pid);
+  }
   return kib / 1024;
 }
 

@@ -3,10 +3,21 @@
  * 127.0.0.1 port, for the tests that need real sockets, signals and processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+
+/** `pid` and every process below it (a cluster's workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(...processTree(Number(child)));
+  } catch {
+    // gone meanwhile
+  }
+  return out;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
