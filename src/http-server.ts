@@ -32,7 +32,6 @@ export interface RunningHttpServer {
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const active = new Set<ServerResponse>();
   let closing = false;
-  let server!: Server;
 
   const track = (res: ServerResponse) => {
     active.add(res);
@@ -44,7 +43,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     });
   };
 
-  server = createAdaptorServer({
+  const server = createAdaptorServer({
     fetch: opts.fetch as never,
     hostname: opts.host,
     // requestTimeout 0: no limit on a whole request; headers must still arrive within a minute.

@@ -101,7 +101,7 @@ const swiftService: Service = {
 async function ensure(service: Service, startable: boolean): Promise<string | undefined> {
   if (await service.answers()) return undefined;
   if (!startable) return `${service.name} does not answer; the tests start only the local default one (${service.startCommand})`;
-  let why = '';
+  let why: string;
   try {
     console.log(`[global-setup] ${service.name} does not answer: starting it (${service.startCommand})`);
     service.start();
