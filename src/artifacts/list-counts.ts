@@ -7,7 +7,7 @@
  * filter asks the same count again and again, so a count is remembered for a short while, keyed
  * by the exact count statement (filters and the caller's visibility are part of it).
  *
- * Every successful write through this node forgets all counts (a middleware in app.ts), so a single
+ * Every change committed through this node forgets all counts (deps.ts, on catalog events), so a single
  * node always answers exact counts. A node serving from several processes passes a `channel`:
  * `invalidate()` then also reaches every other process of the node (src/cluster.ts relays it).
  * Writes made by another node sharing the database show up in counts after at most `ttlMs`; the
