@@ -1,3 +1,4 @@
+/* global process, console */
 // Runs after `npm ci` (package.json postinstall): patches postgres.js 3.4.9's write scheduler.
 //
 // When a connection closes while a small write waits for its setImmediate, the driver nulls the
