@@ -6,10 +6,13 @@
  * What must be node-wide but lives in a process (remembered list counts) is kept coherent by
  * notices: a worker publishes one, the primary relays it to every other worker. New connections
  * reach a worker through the same IPC channel as the relayed notices, after them, so a client that
- * writes and then lists on a new connection sees its write in the count.
+ * writes and then lists on a new connection sees its write in the count. `/metrics`, answered by
+ * whichever worker takes the scrape, reports the whole node: the primary sums every worker's
+ * registry (prom-client's AggregatorRegistry).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 
 /** A node-wide notice between the processes of one node. */
 interface Notice {
@@ -38,6 +41,42 @@ export function clusterNoticeChannel(topic: string): NoticeChannel | undefined {
   };
 }
 
+interface MetricsMessage {
+  catalogMetrics: 'request' | 'reply';
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+function isMetricsMessage(message: unknown): message is MetricsMessage {
+  return typeof message === 'object' && message !== null && typeof (message as MetricsMessage).catalogMetrics === 'string';
+}
+
+/**
+ * In a cluster worker: the node's metrics, every worker's summed by the primary (this process's
+ * `local` registry takes part); outside a cluster, undefined.
+ */
+export function clusterMetrics(local: Registry): (() => Promise<string>) | undefined {
+  if (!cluster.isWorker || !process.send) return undefined;
+  AggregatorRegistry.setRegistries([local]);
+  new AggregatorRegistry(); // installs the worker's answer to the primary's collection requests
+  let nextId = 0;
+  const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+  process.on('message', (message: unknown) => {
+    if (!isMetricsMessage(message) || message.catalogMetrics !== 'reply') return;
+    const w = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error !== undefined) w?.reject(new Error(`collecting the node's metrics failed: ${message.error}`));
+    else w?.resolve(message.text ?? '');
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      process.send?.({ catalogMetrics: 'request', id } satisfies MetricsMessage);
+    });
+}
+
 /** The slot of this worker (0 … processes-1); slot 0 runs the node's schedules. */
 export function clusterSlot(env: NodeJS.ProcessEnv): number | undefined {
   return cluster.isWorker && env.CATALOG_CLUSTER_SLOT !== undefined ? Number(env.CATALOG_CLUSTER_SLOT) : undefined;
@@ -56,10 +95,20 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
   let stopping = false;
   let failedStarts = 0;
 
+  const aggregator = new AggregatorRegistry();
+
   const fork = (slot: number) => {
     const worker = cluster.fork({ CATALOG_CLUSTER_SLOT: String(slot) });
     slots.set(worker, slot);
     worker.on('message', (message: unknown) => {
+      if (isMetricsMessage(message) && message.catalogMetrics === 'request') {
+        const reply = (answer: Partial<MetricsMessage>) => worker.isConnected() && worker.send({ catalogMetrics: 'reply', id: message.id, ...answer } satisfies MetricsMessage);
+        aggregator.clusterMetrics().then(
+          (text) => reply({ text }),
+          (err: Error) => reply({ error: err.message }),
+        );
+        return;
+      }
       if (!isNotice(message)) return;
       for (const other of slots.keys()) if (other !== worker && other.isConnected()) other.send(message);
     });

@@ -32,6 +32,8 @@ export interface Deps {
   jwt: JwtVerifier;
   log: Logger;
   metrics: Registry;
+  /** The node's metrics in Prometheus' text format (summed over its processes when it has several). */
+  metricsText(): Promise<string>;
   clock: () => Date;
 }
 
@@ -41,6 +43,8 @@ export interface BuildDepsOptions {
   clock?: () => Date;
   /** When the node serves from several processes: how forgetting list counts reaches the others. */
   listCountsChannel?: InvalidationChannel;
+  /** When the node serves from several processes: its metrics, this process's `local` registry among them. */
+  nodeMetrics?: (local: Registry) => (() => Promise<string>) | undefined;
   /** Which job runner this process uses to enqueue (default: BullMQ when REDIS_URL is set). */
   queue?: (deps: Omit<Deps, 'queue'>) => JobQueue;
 }
@@ -77,6 +81,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,
     metrics,
+    metricsText: opts.nodeMetrics?.(metrics) ?? (() => metrics.metrics()),
     clock: opts.clock ?? (() => new Date()),
   };
   const queue = opts.queue

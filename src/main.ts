@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
-import { clusterNoticeChannel, clusterSlot, isClusterPrimary, runPrimary } from './cluster.js';
+import { clusterMetrics, clusterNoticeChannel, clusterSlot, isClusterPrimary, runPrimary } from './cluster.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.js';
@@ -101,7 +101,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 
   const slot = clusterSlot(env);
-  const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts') });
+  const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts'), nodeMetrics: clusterMetrics });
   const scrubEvery = config.blobs.scrub.every_minutes * 60_000;
   if (command === 'worker') {
     const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps) });

@@ -59,7 +59,7 @@ export function healthRouter(deps: Deps) {
 
   router.get('/metrics', async (c) => {
     c.header('Content-Type', deps.metrics.contentType);
-    return c.body(await deps.metrics.metrics(), 200);
+    return c.body(await deps.metricsText(), 200);
   });
 
   return router;

@@ -1,6 +1,7 @@
 /**
  * `serve` with two worker processes on one port: a write through either process makes every
- * process forget its remembered list counts, so no client is answered a stale total.
+ * process forget its remembered list counts, so no client is answered a stale total; /metrics,
+ * whichever process answers it, counts the requests of all of them.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 /** One request on a connection of its own: the primary hands new connections to the workers in turn. */
-function call(method: string, path: string, json?: unknown): Promise<{ status: number; body: { total_count?: number } | undefined }> {
+function call(method: string, path: string, json?: unknown): Promise<{ status: number; body: { total_count?: number } | undefined; text: string }> {
   return new Promise((resolve, reject) => {
     const body = json === undefined ? undefined : JSON.stringify(json);
     const req = request(
@@ -29,7 +30,7 @@ function call(method: string, path: string, json?: unknown): Promise<{ status: n
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+        res.on('end', () => resolve({ status: res.statusCode!, body: res.headers['content-type']?.includes('json') ? JSON.parse(text) : undefined, text }));
       },
     );
     req.on('error', reject);
@@ -57,5 +58,18 @@ describe('several processes', () => {
       expect((await call('POST', '/artifacts/heat_templates', { name: `more-${i}` })).status).toBe(201);
       expect(await totals(4)).toEqual(Array(4).fill(4 + i));
     }
+  });
+
+  it('answer /metrics for the whole node, whichever process takes the scrape', async () => {
+    const listed = async () => {
+      const text = (await call('GET', '/metrics')).text;
+      const m = /catalog_http_requests_total\{method="GET",route="\/artifacts\/:type",status="200"\} (\d+)/.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await listed();
+    await totals(10);
+    // Two scrapes, so both processes answer one.
+    expect(await listed()).toBe(before + 10);
+    expect(await listed()).toBe(before + 10);
   });
 });
