@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { NamedStore } from '../blobs/routing.js';
 import { StoreFull, uploadKey } from '../blobs/blob-store.js';
 import { BlobTooLarge, ChecksumMismatch, writeHashed } from '../blobs/digest.js';
-import { holdLease, UPLOAD_LEASE_MS } from '../blobs/upload-lease.js';
+import { holdLease } from '../blobs/upload-lease.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import {
   activateBlob,
@@ -107,6 +107,7 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     throw new PayloadTooLarge(`blob "${def.name}" may be at most ${maxBytes} bytes; the request declares ${meta.contentLength}`);
   }
   const named = ctx.catalog.blobs.forType(type.name);
+  const leaseMs = ctx.catalog.config.blobs.upload_lease_seconds * 1000;
 
   const { artifact, reserved } = await withTransaction(ctx, async (tx) => {
     const artifact = await lockedArtifact(tx, type, id);
@@ -116,11 +117,11 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx, type));
     await assertWithinQuota(tx, { owner: artifact.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: meta.contentLength ?? 0 });
     const slot: BlobSlot = { artifactId: artifact.id, field: def.name, key };
-    const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now(), leaseMs: UPLOAD_LEASE_MS });
+    const reserved = await reserveBlob(conn(tx), slot, { store: named.name, contentType: meta.contentType, now: tx.now(), leaseMs });
     return { artifact, reserved };
   });
   // Until the upload ends, one way or the other, its row says a live process holds it.
-  const lease = holdLease({ ttlMs: UPLOAD_LEASE_MS, renew: () => renewUploadLease(ctx.catalog.db, reserved.id, UPLOAD_LEASE_MS), log: ctx.catalog.log });
+  const lease = holdLease({ ttlMs: leaseMs, renew: () => renewUploadLease(ctx.catalog.db, reserved.id, leaseMs), log: ctx.catalog.log });
 
   let written: Awaited<ReturnType<typeof writeHashed>>;
   try {

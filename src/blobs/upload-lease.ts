@@ -7,9 +7,6 @@
  */
 import type { Logger } from 'pino';
 
-/** How long an upload holds its row without a renewal; renewed every quarter of it. */
-export const UPLOAD_LEASE_MS = 20_000;
-
 export interface Lease {
   stop(): void;
 }

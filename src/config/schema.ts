@@ -75,9 +75,11 @@ export const ConfigSchema = z
         connect_timeout_seconds: z.number().int().min(1).max(300).default(5),
         /** PostgreSQL's statement_timeout: a statement running longer is cancelled (then 503). 0: none. */
         statement_timeout_seconds: z.number().min(0).max(86400).default(30),
+        /** Most statement texts one connection names (an LRU); others run unnamed. Bounds memory on both sides. */
+        prepared_statement_limit: z.number().int().min(1).max(10_000).default(100),
       })
       .strict()
-      .default({ pool_size: 10, prepared_statements: true, connect_timeout_seconds: 5, statement_timeout_seconds: 30 }),
+      .default({ pool_size: 10, prepared_statements: true, connect_timeout_seconds: 5, statement_timeout_seconds: 30, prepared_statement_limit: 100 }),
     queue: z
       .object({
         redis_url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
@@ -124,6 +126,8 @@ export const ConfigSchema = z
         type_stores: z.record(z.string(), z.string()).default({}),
         /** How long a redirect to a store's direct URL stays valid. */
         direct_url_ttl_seconds: z.number().int().min(10).max(86400).default(300),
+        /** An upload no live process has renewed for this long is abandoned (its node died); renewed every quarter of it. */
+        upload_lease_seconds: z.number().int().min(2).max(3600).default(20),
         scrub: z
           .object({
             every_minutes: z.number().int().min(1).default(60),
@@ -148,6 +152,7 @@ export const ConfigSchema = z
         default_store: 'local',
         type_stores: {},
         direct_url_ttl_seconds: 300,
+        upload_lease_seconds: 20,
         scrub: { every_minutes: 60, grace_minutes: 60, stale_upload_hours: 24 },
       }),
     log: z

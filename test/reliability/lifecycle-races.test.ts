@@ -73,7 +73,12 @@ it('an upload in flight holds activation off (409) instead of changing the artif
         },
       });
       const upload = node.request('PUT', `${path}/nested_templates/late.yaml`, { as: owner, headers: { 'content-type': 'text/plain' }, body });
-      await new Promise((r) => setTimeout(r, 20));
+      // Activate once the upload holds its slot (its row is `saving`), however busy the machine.
+      for (;;) {
+        const shown = await (await node.request('GET', path, { as: owner })).json();
+        if (shown.nested_templates['late.yaml']?.status === 'saving') break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
       const activated = await node.request('PATCH', path, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
       release();
       const uploaded = await upload;

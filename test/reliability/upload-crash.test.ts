@@ -4,7 +4,7 @@
  * blob hostage, and what the killed upload left on disk must go.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UPLOAD_LEASE_MS } from '../../src/blobs/upload-lease.js';
 import { configFrom } from '../../src/config/load.js';
 import { buildDeps, closeDeps } from '../../src/deps.js';
 import { scrubBlobsHandler } from '../../src/jobs/handlers/scrub-blobs.js';
 import { createTestDatabase } from '../support/database.js';
+
+const LEASE_SECONDS = 4;
 
 type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -43,6 +44,7 @@ async function startNode(): Promise<ChildProcess> {
       HOST: '127.0.0.1',
       PORT: String(port),
       CATALOG_DATA_DIR: dataDir,
+      CATALOG_CONFIG: join(dataDir, 'node.yaml'),
       CATALOG_AUTH: 'anonymous,trusted-headers',
       REDIS_URL: '',
     },
@@ -75,6 +77,8 @@ function tmpFiles(): string[] {
 beforeAll(async () => {
   database = await createTestDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'catalog-crash-'));
+  // A short lease, so that the test waits seconds, not the default 20, for the dead upload to lapse.
+  writeFileSync(join(dataDir, 'node.yaml'), `blobs: { upload_lease_seconds: ${LEASE_SECONDS} }\nlog: { level: warn }\n`);
   port = await freePort();
 });
 
@@ -115,7 +119,7 @@ describe('a node killed with -9 mid-upload', () => {
     const restartedAt = Date.now();
     // Until the dead upload's lease runs out, its blob reads as being uploaded (409); then as not set.
     let status = 0;
-    while (Date.now() - restartedAt < UPLOAD_LEASE_MS + 15_000) {
+    while (Date.now() - restartedAt < LEASE_SECONDS * 1000 + 15_000) {
       const res = await fetch(url(blobPath), { method: 'DELETE', headers: owner });
       status = res.status;
       await res.body?.cancel();
