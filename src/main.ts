@@ -108,7 +108,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps) });
     await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
     // What a crash left (uploads whose lease ran out, their temporary files) goes at start, not an hour later.
-    await deps.queue.enqueue('scrub-blobs', {}, { key: 'scrub-blobs_at_start' });
+    await deps.queue.enqueue('scrub-blobs', {});
     deps.log.info({ redis: config.queue.prefix, database: database.describe }, 'catalog worker running');
     await untilStopped(deps.log);
     await worker.close(config.queue.shutdown_grace_seconds * 1000);
@@ -120,7 +120,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // One process of a cluster runs the node's schedules.
   if (deps.queue.kind === 'inline' && (slot ?? 0) === 0) {
     await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
-    await deps.queue.enqueue('scrub-blobs', {}, { key: 'scrub-blobs_at_start' });
+    await deps.queue.enqueue('scrub-blobs', {});
   }
   const app = createApp(deps);
   const http = await startHttpServer({ fetch: app.fetch, host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idle_timeout_seconds });
