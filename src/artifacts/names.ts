@@ -22,3 +22,26 @@ export const DICT_KEY = /^[^\s/]{1,255}$/;
 /** Project (tenant) ids, as identity providers give them and routes accept them. */
 export const PROJECT_ID = /^[A-Za-z0-9_.@:-]{1,255}$/;
 export const PROJECT_ID_RULE = '1-255 characters of letters, digits and _.@:-';
+
+export function isProjectId(value: unknown): value is string {
+  return typeof value === 'string' && PROJECT_ID.test(value);
+}
+
+// User ids and roles only label a caller (logs, tokens from any issuer: "auth0|42", e-mail
+// addresses), so they keep any printable text; control characters and lone surrogates would
+// poison logs and SQL.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const USER_ID_RULE = 'a user id is 1-255 characters without control characters';
+
+export function isUserId(value: unknown): value is string {
+  return isPrintableLabel(value);
+}
+
+/** Role names follow the user id rule. */
+export function isRoleName(value: unknown): value is string {
+  return isPrintableLabel(value);
+}
+
+function isPrintableLabel(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 255 && !UNPRINTABLE.test(value);
+}

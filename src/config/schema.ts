@@ -4,7 +4,12 @@
 import { z } from 'zod';
 import { BlobStoreOptions } from '../blobs/options.js';
 
-export const AuthMode = z.enum(['anonymous', 'trusted-headers', 'jwt']);
+/**
+ * anonymous: no identity; jwt: a JWT in `Authorization: Bearer` or `X-Auth-Token`; trusted-headers:
+ * X-User-Id/X-Project-Id/X-Roles from a proxy; noauth-token: Glare's unverified `X-Auth-Token:
+ * user:tenant:roles`. The last two believe whatever the caller says, so no default enables them.
+ */
+export const AuthMode = z.enum(['anonymous', 'trusted-headers', 'jwt', 'noauth-token']);
 export type AuthMode = z.infer<typeof AuthMode>;
 
 const JwtSettings = z
