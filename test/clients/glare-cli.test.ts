@@ -146,7 +146,7 @@ describe.skipIf(!installed)('the glare command through a whole life cycle', { ti
     expect(byName.template).toMatchObject({ Glare_type: 'Blob', Required: true, Filters: [] });
     expect(byName.nested_templates).toMatchObject({ Glare_type: 'BlobDict' });
     expect(byName.name).toMatchObject({ Glare_type: 'String', Sortable: true, Required: false, Filters: ['like', 'eq', 'neq', 'in'] });
-    expect(byName.status).toMatchObject({ Available_values: ['drafted', 'active', 'deactivated', 'deleted'] });
+    expect(byName.status).toMatchObject({ Available_values: ['drafted', 'active', 'deactivated'] });
     expect(byName.created_at).toMatchObject({ Glare_type: 'DateTime', Filters: ['lt', 'gt'] });
   });
 

@@ -16,7 +16,7 @@
  */
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import { FILTER_OPS, elementKind, isDict, isList, isScalar, type FieldDef, type FilterOp } from '../../artifacts/fields.js';
-import { GENERIC_FIELD_MAP } from '../../artifacts/generic-fields.js';
+import { ALL_VIEW_FIELDS } from '../../artifacts/generic-fields.js';
 import type { Filter, ListQuery, ScalarValue, SortKey } from '../../artifacts/list-query.js';
 import { ARTIFACT_ID as UUID } from '../../artifacts/names.js';
 import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey } from '../../artifacts/versions.js';
@@ -31,7 +31,7 @@ export function parseListQuery(
   params: Array<[string, string]>,
   limits: { defaultLimit: number; maxLimit: number },
 ): ListQuery {
-  const fields = type ? type.fields : GENERIC_FIELD_MAP;
+  const fields = type ? type.fields : ALL_VIEW_FIELDS;
   const query: ListQuery = { filters: [], latest: false, sort: [], limit: limits.defaultLimit };
   let hasRange = false;
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
