@@ -6,7 +6,8 @@
  * - anonymous callers see active public artifacts and change nothing;
  * - a peer node sees active public artifacts (and, when its enrolment names a project for its
  *   submissions, that project's); it changes only that project, and only with `submit`;
- * - only admins change public artifacts, deactivate and reactivate.
+ * - only admins change public artifacts, deactivate and reactivate;
+ * - only admins publish, unless the node lets owners publish (`policy.owners_may_publish`).
  * An artifact the actor may not see is NotFound, never Forbidden. The SQL form of "may see" is
  * `visibleWhere` in db/queries/predicates.ts.
  */
@@ -63,6 +64,12 @@ export function assertCanModify(actor: Actor, artifact: Pick<Artifact, 'owner' |
   const project = writingProject(actor, action);
   if (artifact.owner !== project) throw new Forbidden(`only the owning project or an admin may ${action}`);
   if (artifact.visibility === 'public') throw new Forbidden(`the artifact is public: only an admin may ${action}`);
+}
+
+/** Glare's `artifact:publish` rule is admin-only; an operator may let owners publish too. */
+export function assertCanPublish(actor: Actor, options: { ownersMayPublish: boolean }): void {
+  if (options.ownersMayPublish || hasAdminRights(actor)) return;
+  throw new Forbidden('only an admin may publish an artifact on this node');
 }
 
 /** Whose shares an actor may manage: the owner's (of a private artifact) or an admin. */

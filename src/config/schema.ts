@@ -160,6 +160,13 @@ export const ConfigSchema = z
         upload_lease_seconds: 20,
         scrub: { every_minutes: 60, grace_minutes: 60, stale_upload_hours: 24 },
       }),
+    policy: z
+      .object({
+        /** Glare lets only admins publish (visibility → public); true lets owners publish their own. */
+        owners_may_publish: z.boolean().default(false),
+      })
+      .strict()
+      .default({ owners_may_publish: false }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

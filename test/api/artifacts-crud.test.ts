@@ -175,7 +175,7 @@ describe('PATCH /artifacts/{type}/{id}', () => {
     [{ op: 'jump', path: '/name' }, 400, /JSON patch/],
     [{ op: 'replace', path: '/status', value: 'gone' }, 400, /status/],
     [{ op: 'replace', path: '/status', value: 'deleted' }, 400, /DELETE/],
-    [{ op: 'replace', path: '/visibility', value: 'public' }, 400, /only while the artifact is active/],
+    [{ op: 'replace', path: '/visibility', value: 'public' }, 403, /only while the artifact is active/],
   ])('refuses %j', async (op, status, message) => {
     const a = await node.seed('images', { name: `bad-patch-${Math.random()}` }, { as: owner });
     const res = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: owner, patch: [op] });
