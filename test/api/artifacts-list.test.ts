@@ -120,7 +120,9 @@ describe('field, tag and metadata filters', () => {
   it.each([
     ['?nope=1', /unknown filter/],
     ['?min_ram=gt:abc', /whole number/],
-    ['?metadata.=x', /key is empty/],
+    ['?name=', /invalid filter value for "name"/],
+    ['?name=eq:', /invalid filter value for "name"/],
+    ['?name=foo:x', /unknown filter operator "foo"/],
     ['?created_at=gt:yesterday', /date-time/],
     ['?name=gt:a', /does not allow the "gt" filter/],
     ['?tags=', /at least one tag/],

@@ -2,7 +2,7 @@
  * @module Queries over artifacts and their shares. Each function aims for one statement, and
  * speaks the domain's types: rows become `Artifact`s here and nowhere else.
  */
-import { and, count, eq, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
 import type { ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
@@ -202,6 +202,7 @@ export async function listArtifacts(
     q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
     visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
+    query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
     companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters }),
   );
   // "latest": of the rows that pass every filter, only the newest version of each name.
