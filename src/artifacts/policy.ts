@@ -11,7 +11,7 @@
  * An artifact the actor may not see is NotFound, never Forbidden. The SQL form of "may see" is
  * `visibleWhere` in db/queries/predicates.ts.
  */
-import { Forbidden, NotFound, Unauthenticated } from '../errors.js';
+import { Forbidden, NotFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import type { Artifact } from './artifact.js';
 
@@ -40,7 +40,8 @@ export function hasAdminRights(actor: Actor): boolean {
 export function writingProject(actor: Actor, action: string): string {
   switch (actor.kind) {
     case 'anonymous':
-      throw new Unauthenticated(`sign in to ${action}: anonymous callers may only read public artifacts`);
+      // Glare: Forbidden ("It's forbidden to anonymous users to create artifacts"), not 401.
+      throw new Forbidden(`anonymous callers may only read public artifacts: sign in to ${action}`);
     case 'user':
       return actor.projectId;
     case 'peer':
@@ -54,7 +55,6 @@ export function writingProject(actor: Actor, action: string): string {
 
 export function requireAdmin(actor: Actor, action: string): void {
   if (hasAdminRights(actor)) return;
-  if (actor.kind === 'anonymous') throw new Unauthenticated(`sign in as an admin to ${action}`);
   throw new Forbidden(`only an admin may ${action}`);
 }
 
@@ -86,7 +86,7 @@ export function assertCanDownload(actor: Actor, artifact: Pick<Artifact, 'status
 
 /** A project an actor may read quotas and usage of. */
 export function quotaProjectFor(actor: Actor, asked: string | undefined): string {
-  if (actor.kind === 'anonymous') throw new Unauthenticated('sign in to read quotas');
+  if (actor.kind === 'anonymous') throw new Forbidden('anonymous callers have no quotas: sign in to read them');
   const own = actor.projectId;
   const target = asked ?? own;
   if (!target) throw new Forbidden('name the project whose quotas to read');

@@ -119,9 +119,18 @@ export const ConfigSchema = z
         /** Default per-project limits; -1 means unlimited. Admins override them per project over the API. */
         max_artifact_number: z.number().int().min(-1).default(-1),
         max_uploaded_data: z.number().int().min(-1).default(-1),
+        /** Default per-project limits for one type (Glare's [artifact_type:<type>] max_*). */
+        types: z
+          .record(
+            z.string(),
+            z
+              .object({ max_artifact_number: z.number().int().min(-1).default(-1), max_uploaded_data: z.number().int().min(-1).default(-1) })
+              .strict(),
+          )
+          .default({}),
       })
       .strict()
-      .default({ max_artifact_number: -1, max_uploaded_data: -1 }),
+      .default({ max_artifact_number: -1, max_uploaded_data: -1, types: {} }),
     blobs: z
       .object({
         /** Named stores; each artifact type's blobs go to one of them. */

@@ -121,10 +121,10 @@ describe('who sees what', () => {
     });
   });
 
-  it('anonymous callers change nothing (401)', async () => {
-    expect((await node.request('POST', '/artifacts/images', { as: anonymous, json: { name: 'x' } })).status).toBe(401);
-    expect((await node.request('PATCH', `/artifacts/images/${publicActive.id}`, { as: anonymous, patch: [] })).status).toBe(401);
-    expect((await node.request('DELETE', `/artifacts/images/${publicActive.id}`, { as: anonymous })).status).toBe(401);
+  it('anonymous callers change nothing (403, as Glare answers read-only callers)', async () => {
+    expect((await node.request('POST', '/artifacts/images', { as: anonymous, json: { name: 'x' } })).status).toBe(403);
+    expect((await node.request('PATCH', `/artifacts/images/${publicActive.id}`, { as: anonymous, patch: [] })).status).toBe(403);
+    expect((await node.request('DELETE', `/artifacts/images/${publicActive.id}`, { as: anonymous })).status).toBe(403);
   });
 
   it('another project cannot change or delete what it cannot see (404) nor a public artifact it does not own (403)', async () => {

@@ -12,7 +12,7 @@ import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type Exte
 import { ALL_TYPES, FIELD_NAME } from '../../artifacts/names.js';
 import type { ByteRange } from '../../blobs/blob-store.js';
 import type { Deps } from '../../deps.js';
-import { BadRequest, Forbidden, MethodNotAllowed } from '../../errors.js';
+import { BadRequest, Forbidden } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -148,7 +148,7 @@ export function blobsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
   const typeOf = (name: string) => {
-    if (name === ALL_TYPES) throw new MethodNotAllowed(`the "${ALL_TYPES}" view has no blobs: use the artifact’s own type`);
+    if (name === ALL_TYPES) throw new Forbidden(`the "${ALL_TYPES}" view is read-only and has no blobs: use the artifact’s own type`);
     return deps.types.get(name);
   };
   type BlobParams = { type: string; id: string; blob: string; key?: string };

@@ -8,6 +8,7 @@ import type { ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
+import { ARTIFACT_ID } from '../../artifacts/names.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
@@ -139,6 +140,8 @@ export async function findArtifact(
   db: Conn,
   q: { id: string; typeName?: string; sight: Sight; forUpdate?: boolean },
 ): Promise<Artifact | undefined> {
+  // An id that is no UUID names no artifact (Glare answers 404 for it, as for any unknown id).
+  if (!ARTIFACT_ID.test(q.id)) return undefined;
   if (q.forUpdate) {
     const [locked] = await db.select({ id: artifacts.id }).from(artifacts).where(visibleArtifactWhere(q)).limit(1).for('update', { of: artifacts });
     if (!locked) return undefined;
