@@ -96,3 +96,19 @@ describe('quotas', () => {
     expect((await node.request('GET', '/project-quotas/quota-project', { as: node.admin })).status).toBe(200);
   });
 });
+
+describe('external locations', () => {
+  it('may be removed by the owner after activation (Glare’s delete_external_blob); stored bytes may not', async () => {
+    const locate = { 'content-type': 'application/vnd+openstack.glare-custom-location+json' };
+    const t = await node.seed('heat_templates', { name: 'with-remote' }, { as: owner() });
+    expect((await node.request('PUT', `/artifacts/heat_templates/${t.id}/template`, { as: owner(), body: 'heat_template_version: 2016-10-14\n', headers: { 'content-type': 'text/yaml' } })).status).toBe(200);
+    expect((await node.request('PUT', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: owner(), json: { url: 'https://example.org/remote.yaml', md5: null }, headers: locate })).status).toBe(200);
+    expect((await node.request('PATCH', `/artifacts/heat_templates/${t.id}`, { as: owner(), patch: [{ op: 'replace', path: '/status', value: 'active' }] })).status).toBe(200);
+    expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/template`, { as: owner() })).status).toBe(403);
+    expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: node.as({ project: 'p2' }) })).status).toBe(404);
+    expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: owner() })).status).toBe(204);
+    const shown = await (await node.request('GET', `/artifacts/heat_templates/${t.id}`, { as: owner() })).json();
+    expect(shown.nested_templates).toEqual({});
+    expect(shown.template.status).toBe('active');
+  });
+});
