@@ -66,6 +66,12 @@ export function assertCanModify(actor: Actor, artifact: Pick<Artifact, 'owner' |
   if (artifact.visibility === 'public') throw new Forbidden(`the artifact is public: only an admin may ${action}`);
 }
 
+/** Glare's `artifact:delete`: the owner or an admin; public and deactivated artifacts only an admin. */
+export function assertCanDelete(actor: Actor, artifact: Pick<Artifact, 'owner' | 'visibility' | 'status'>): void {
+  assertCanModify(actor, artifact, 'delete this artifact');
+  if (artifact.status === 'deactivated' && !hasAdminRights(actor)) throw new Forbidden('the artifact is deactivated: only an admin may delete it');
+}
+
 /** Glare's `artifact:publish` rule is admin-only; an operator may let owners publish too. */
 export function assertCanPublish(actor: Actor, options: { ownersMayPublish: boolean }): void {
   if (options.ownersMayPublish || hasAdminRights(actor)) return;

@@ -66,11 +66,10 @@ export function parseListQuery(
   return query;
 }
 
+/** Glare clamps a limit above the maximum to it (resource.py: min(CONF.max_api_limit, limit)). */
 function parseLimit(raw: string, max: number): number {
-  if (!/^\d+$/.test(raw)) throw new BadRequest(`limit must be a whole number from 0 to ${max}, got "${raw.slice(0, 20)}"`);
-  const n = Number(raw);
-  if (n > max) throw new BadRequest(`limit may be at most ${max}`);
-  return n;
+  if (!/^\d{1,15}$/.test(raw)) throw new BadRequest(`limit must be a whole number from 0 to ${max}, got "${raw.slice(0, 20)}"`);
+  return Math.min(Number(raw), max);
 }
 
 function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>): SortKey[] {

@@ -112,3 +112,38 @@ describe('external locations', () => {
     expect(shown.template.status).toBe('active');
   });
 });
+
+describe('smaller rules of Glare’s', () => {
+  it('deleting a deactivated artifact takes an admin (policy artifact:delete_deactivated)', async () => {
+    const a = await node.seed('images', { name: 'to-deactivate' }, { as: owner(), activate: true });
+    expect((await node.request('PATCH', `/artifacts/images/${a.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/status', value: 'deactivated' }] })).status).toBe(200);
+    const refused = await node.request('DELETE', `/artifacts/images/${a.id}`, { as: owner() });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).explanation).toMatch(/deactivated/);
+    expect((await node.request('DELETE', `/artifacts/images/${a.id}`, { as: node.admin })).status).toBe(204);
+  });
+
+  it('a patch may not remove a whole field (400), but may remove an item of one', async () => {
+    const a = await node.seed('images', { name: 'keeps-fields', tags: ['a', 'b'], metadata: { k: 'v' } }, { as: owner() });
+    const whole = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: owner(), patch: [{ op: 'remove', path: '/description' }] });
+    expect(whole.status).toBe(400);
+    expect((await whole.json()).explanation).toMatch(/cannot remove field "description"/);
+    const item = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: owner(), patch: [{ op: 'remove', path: '/tags/0' }, { op: 'remove', path: '/metadata/k' }] });
+    expect(item.status).toBe(200);
+    expect(await item.json()).toMatchObject({ tags: ['b'], metadata: {} });
+  });
+
+  it('a limit above the maximum is clamped to it, as Glare does', async () => {
+    const small = await createTestNode({ api: { default_limit: 1, max_limit: 2 } });
+    try {
+      for (const name of ['a', 'b', 'c']) await small.seed('images', { name }, { as: small.as({ project: 'p1' }) });
+      const res = await small.request('GET', '/artifacts/images?limit=5000', { as: small.as({ project: 'p1' }) });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.artifacts).toHaveLength(2);
+      expect(body.next).toContain('limit=5000');
+    } finally {
+      await small.close();
+    }
+  });
+});
