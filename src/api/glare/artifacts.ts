@@ -161,6 +161,7 @@ export function artifactsRouter(deps: Deps) {
     const query = parseListQuery(type, [...url.searchParams.entries()], {
       defaultLimit: deps.config.api.default_limit,
       maxLimit: deps.config.api.max_limit,
+      types: deps.types.list(),
     });
     const page = await listArtifacts(opContextOf(deps, c), { type, query, counts: deps.listCounts });
     const base = `/artifacts/${typeName}`;

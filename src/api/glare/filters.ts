@@ -18,7 +18,7 @@
  */
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import { FILTER_OPS, elementKind, isDict, isList, isScalar, validateFieldValue, type FieldDef, type FilterOp } from '../../artifacts/fields.js';
-import { ALL_VIEW_FIELDS } from '../../artifacts/generic-fields.js';
+import { ALL_VIEW_FIELDS, TYPE_NAME_FIELD } from '../../artifacts/generic-fields.js';
 import type { Filter, ListQuery, ScalarValue, SortKey } from '../../artifacts/list-query.js';
 import { ARTIFACT_ID as UUID } from '../../artifacts/names.js';
 import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey } from '../../artifacts/versions.js';
@@ -31,11 +31,11 @@ const MAX_FILTERS = 50;
 export function parseListQuery(
   type: ArtifactType | undefined,
   params: Array<[string, string]>,
-  limits: { defaultLimit: number; maxLimit: number },
+  options: { defaultLimit: number; maxLimit: number; types: readonly Pick<ArtifactType, 'name' | 'displayName'>[] },
 ): ListQuery {
   const fields = type ? type.fields : ALL_VIEW_FIELDS;
   const anyOf: Filter[] = [];
-  const query: ListQuery = { filters: [], anyOf, latest: false, sort: [], limit: limits.defaultLimit };
+  const query: ListQuery = { filters: [], anyOf, latest: false, sort: [], limit: options.defaultLimit };
   const add = ({ combiner, filter }: Combined) => (combiner === 'or' ? anyOf : query.filters).push(filter);
   let hasRange = false;
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
@@ -43,7 +43,7 @@ export function parseListQuery(
   for (const [name, raw] of params) {
     assertStorableText(name, 'a query parameter name');
     assertStorableText(raw, `query parameter "${name.slice(0, 60)}"`);
-    if (name === 'limit') query.limit = parseLimit(raw, limits.maxLimit);
+    if (name === 'limit') query.limit = parseLimit(raw, options.maxLimit);
     else if (name === 'marker') {
       if (!UUID.test(raw)) throw new BadRequest(`marker "${raw.slice(0, 60)}" is not an artifact id`);
       query.marker = raw.toLowerCase();
@@ -56,7 +56,8 @@ export function parseListQuery(
         if (parsed.filter.kind === 'version_range') hasRange = true;
         add(parsed);
       }
-    } else add(parseFieldFilter(name, raw, fields));
+    } else if (name === 'display_type_name') add(parseDisplayTypeFilter(raw, options.types));
+    else add(parseFieldFilter(name, raw, fields));
   }
   if (query.sort.length === 0) {
     query.sort = hasRange
@@ -180,6 +181,32 @@ function fieldFilter(name: string, raw: string, fields: ReadonlyMap<string, Fiel
   // (names are never empty), so is a disk_format no image can have. A like pattern is no value.
   if (op !== 'like') for (const v of values) checkFilterValue(field, v);
   return { kind: 'compare', field, op, values };
+}
+
+/**
+ * A type's display name is no stored column: the filter becomes one on the names of the types
+ * whose display names match (equal, or like the SQL pattern).
+ */
+function parseDisplayTypeFilter(raw: string, types: readonly Pick<ArtifactType, 'name' | 'displayName'>[]): Combined {
+  const { combiner, op, value } = splitOp(raw);
+  if (!DISPLAY_TYPE_NAME_OPS.has(op)) throw new BadRequest(`field "display_type_name" does not allow the "${op}" filter; allowed: like, eq, neq, in`);
+  const wanted = splitIn(op, value);
+  const matches = (display: string) => wanted.some((w) => (op === 'like' ? likePattern(w).test(display) : display === w));
+  const names = types.filter((t) => matches(t.displayName)).map((t) => t.name);
+  if (op === 'neq') {
+    if (names.length > 1) throw new BadRequest(`display name "${value.slice(0, 60)}" names several types: filter by type_name`);
+    return { combiner, filter: { kind: 'compare', field: TYPE_NAME_FIELD, op: 'neq', values: [names[0] ?? ''] } };
+  }
+  // Type names are never empty, so [''] matches nothing.
+  return { combiner, filter: { kind: 'compare', field: TYPE_NAME_FIELD, op: 'in', values: names.length > 0 ? names : [''] } };
+}
+
+const DISPLAY_TYPE_NAME_OPS: ReadonlySet<FilterOp> = new Set(['like', 'eq', 'neq', 'in']);
+
+/** SQL LIKE (% any run, _ one character) as a regular expression over the whole text. */
+function likePattern(pattern: string): RegExp {
+  const source = [...pattern].map((ch) => (ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`, 's');
 }
 
 function checkFilterValue(field: FieldDef, value: ScalarValue): void {

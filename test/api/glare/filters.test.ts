@@ -89,6 +89,17 @@ describe('dict keys', () => {
   });
 });
 
+describe('display_type_name', () => {
+  it('filters by the types’ display names (eq, neq, in, like), on a type and on the all view', async () => {
+    expect(await names('display_type_name=Image')).toEqual(['centos', 'cirros', 'windows']);
+    expect(await names('display_type_name=Heat%20template', 'all')).toEqual(['cirros-stack']);
+    expect(await names('display_type_name=neq:Image', 'all')).toEqual(['cirros-stack']);
+    expect(await names(`display_type_name=like:${encodeURIComponent('Heat %')}`, 'all')).toEqual(['cirros-stack']);
+    expect(await names('display_type_name=in:Image,Nothing', 'all')).toEqual(['centos', 'cirros', 'windows']);
+    expect(await names('display_type_name=images', 'all')).toEqual([]);
+  });
+});
+
 describe('the all view', () => {
   it('filters and sorts by type_name', async () => {
     const res = await node.request('GET', '/artifacts/all?type_name=in:heat_templates,images&sort=type_name:asc,name:desc', { as: owner() });
