@@ -105,7 +105,7 @@ function splitCombiner(raw: string): { combiner: Combiner; rest: string } {
 function parseTags(name: string, raw: string): Combined {
   const { combiner, rest } = splitCombiner(raw);
   // Unlike Glare, a ':' inside a tag is part of the tag (Glare refused it: no tag with ':' could be found).
-  const values = rest.split(',').map((t) => t.trim()).filter(Boolean);
+  const values = splitQuoted(rest).map((t) => t.trim()).filter(Boolean);
   if (values.length === 0) throw new BadRequest(`${name}: give at least one tag`);
   if (values.length > MAX_IN_VALUES) throw new BadRequest(`${name}: at most ${MAX_IN_VALUES} tags`);
   return { combiner, filter: { kind: 'tags', match: name === 'tags' ? 'all' : 'any', values } };
@@ -129,9 +129,26 @@ function splitOp(raw: string): { combiner: Combiner; op: FilterOp; value: string
   return { combiner, op: op as FilterOp, value: rest.slice(colon + 1), explicit: true };
 }
 
+/**
+ * A comma list as Glare splits it (common/utils.py split_filter_value_for_quotes, after the API
+ * working group's guideline): a value in double quotes may hold commas (`"a,b",c`); a quote opens
+ * only after a comma and closes only before one.
+ */
+function splitQuoted(value: string): string[] {
+  let open = false;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '"' || (i > 0 && value[i - 1] === '\\')) continue;
+    if (!open && i > 0 && value[i - 1] !== ',') throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: no comma before the opening quotation mark`);
+    if (open && i + 1 !== value.length && value[i + 1] !== ',') throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: no comma after the closing quotation mark`);
+    open = !open;
+  }
+  if (open) throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: the quotation mark is not closed`);
+  return [...value.matchAll(/"([^"\\]*(?:\\.[^"\\]*)*)",?|([^,]+),?|,/g)].map((m) => m[1] ?? m[2] ?? '');
+}
+
 function splitIn(op: FilterOp, value: string): string[] {
   if (op !== 'in') return [value];
-  const values = value.split(',');
+  const values = splitQuoted(value);
   if (values.length > MAX_IN_VALUES) throw new BadRequest(`an "in" filter takes at most ${MAX_IN_VALUES} values`);
   return values;
 }

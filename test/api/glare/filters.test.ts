@@ -113,3 +113,14 @@ describe('the all view', () => {
     expect(await names('type_name=neq:images', 'all')).toEqual(['cirros-stack']);
   });
 });
+
+describe('quoted values in a comma list (api-wg, as Glare splits them)', () => {
+  it('keep their commas, and an unbalanced quote is 400', async () => {
+    await node.seed('tosca_templates', { name: 'a,b' }, { as: owner() });
+    await node.seed('tosca_templates', { name: 'c' }, { as: owner() });
+    expect(await names(`name=in:${encodeURIComponent('"a,b",c')}`, 'tosca_templates')).toEqual(['a,b', 'c']);
+    expect(await names('name=in:a,b', 'tosca_templates')).toEqual([]);
+    expect(await refusal(`name=in:${encodeURIComponent('"a,b')}`, 'tosca_templates')).toMatch(/not closed/);
+    expect(await refusal(`name=in:${encodeURIComponent('x"a,b"')}`, 'tosca_templates')).toMatch(/no comma before/);
+  });
+});
