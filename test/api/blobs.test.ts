@@ -239,6 +239,18 @@ describe('rules', () => {
     const locate = (json: unknown) =>
       node.request('PUT', `/artifacts/images/${other}/image`, { as: owner, json, headers: { 'content-type': 'application/vnd+openstack.glare-custom-location+json' } });
     expect((await locate({ url: 'file:///etc/passwd' })).status).toBe(400);
+    // Checksums of an external blob are the client's word: any header-safe text, as Glare stores it.
+    expect((await locate({ url: 'https://mirror.example.org/x.img', md5: 'bad\nheader' })).status).toBe(400);
+    expect((await locate({ url: 'https://mirror.example.org/x.img', md5: 42 })).status).toBe(400);
+    const loose = await node.seed('images', { name: 'external-loose' }, { as: owner });
+    const looseRes = await node.request('PUT', `/artifacts/images/${loose.id}/image`, {
+      as: owner,
+      json: { url: 'https://mirror.example.org/loose.img', md5: 'not-hex', sha256: 'ABC' },
+      headers: { 'content-type': 'application/vnd+openstack.glare-custom-location+json' },
+    });
+    expect(looseRes.status).toBe(200);
+    expect((await looseRes.json()).image).toMatchObject({ md5: 'not-hex', sha256: 'ABC' });
+    expect((await node.request('GET', `/artifacts/images/${loose.id}/image`, { as: owner })).headers.get('content-md5')).toBe('not-hex');
     // Glare: internal locations through file://, filesystem://, swift+config:// or sql:// are forbidden;
     // other internal schemes name objects in Glare's own store, which this node does not have.
     const internalFile = await locate({ url: 'file:///etc/passwd', md5: null, location_type: 'internal' });

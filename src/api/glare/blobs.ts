@@ -106,11 +106,13 @@ function parseExternalLocation(body: unknown): ExternalLocation {
   if (b.location_type === 'internal') refuseInternalLocation(b.url);
   if (b.location_type !== undefined && b.location_type !== 'external') throw new BadRequest('location_type must be "external" or "internal"');
   if (typeof b.url !== 'string' || !/^https?:\/\/[^\s]+$/i.test(b.url) || b.url.length > 2048) throw new BadRequest('url must be an http(s) URL of at most 2048 characters');
+  // Glare stores whatever checksum text the client declares for an external blob (its blob schema
+  // asks only for a string or null); it is echoed in headers, so it must be header-safe text.
   const digest = (name: string, len: number) => {
     const v = b[name];
     if (v === undefined || v === null) return null;
-    if (typeof v !== 'string' || !HEX(len).test(v.toLowerCase())) throw new BadRequest(`${name} must be ${len} hex digits`);
-    return v.toLowerCase();
+    if (typeof v !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(v)) throw new BadRequest(`${name} must be 1-255 visible ASCII characters (usually ${len} hex digits)`);
+    return HEX(len).test(v.toLowerCase()) ? v.toLowerCase() : v;
   };
   const size = b.size;
   if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) throw new BadRequest('size must be a whole number of bytes');
