@@ -33,7 +33,6 @@ export function isProjectId(value: unknown): value is string {
 // User ids and roles only label a caller (logs, tokens from any issuer: "auth0|42", e-mail
 // addresses), so they keep any printable text; control characters and lone surrogates would
 // poison logs and SQL.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export const USER_ID_RULE = 'a user id is 1-255 characters without control characters';
 
 export function isUserId(value: unknown): value is string {
@@ -46,5 +45,17 @@ export function isRoleName(value: unknown): value is string {
 }
 
 function isPrintableLabel(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 255 && !UNPRINTABLE.test(value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return false;
+    const high = code >= 0xd800 && code <= 0xdbff;
+    const low = code >= 0xdc00 && code <= 0xdfff;
+    if (high) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false; // a lone high surrogate
+      i++;
+    } else if (low) return false; // a low surrogate without its high half
+  }
+  return true;
 }

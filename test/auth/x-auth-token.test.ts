@@ -161,9 +161,14 @@ describe('one rule for a project id, whichever way it arrives', () => {
     expect((await node.request('DELETE', `/quotas/${encodeURIComponent(project)}`, { headers: authToken('root:ops:admin') })).status).toBe(204);
   });
 
-  it('refuses a JWT whose user claim holds control characters', async () => {
-    const res = await node.request('GET', '/artifacts/images', { headers: authToken(await node.token({ project: 'p', user: 'bad\u0000user' })) });
+  it.each([['a NUL', 'bad\u0000user'], ['a C1 control', 'bad\u0085user'], ['a lone surrogate', 'bad\ud800user']])('refuses a JWT whose user claim holds %s', async (_label, user) => {
+    const res = await node.request('GET', '/artifacts/images', { headers: authToken(await node.token({ project: 'p', user })) });
     expect(res.status).toBe(401);
     expect((await res.json()).explanation).toMatch(/user id/);
+  });
+
+  it('accepts a JWT user with any printable text, astral characters included', async () => {
+    const res = await node.request('GET', '/artifacts/images', { headers: authToken(await node.token({ project: 'p', user: 'auth0|42 🦊' })) });
+    expect(res.status).toBe(200);
   });
 });
