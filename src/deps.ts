@@ -55,6 +55,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
   const types = createTypeRegistry([...BUILTIN_TYPES, ...(await loadTypePlugins(config.types_dir))]);
+  for (const typeName of Object.keys(config.quotas.types)) {
+    if (!types.has(typeName)) throw new Error(`quotas.types names unknown artifact type "${typeName}"`);
+  }
   for (const typeName of Object.keys(config.blobs.type_stores)) {
     if (!types.has(typeName)) throw new Error(`blobs.type_stores names unknown artifact type "${typeName}"`);
   }

@@ -7,7 +7,6 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
-  | 'method_not_allowed'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -37,9 +36,6 @@ export class Forbidden extends AppError {
 }
 export class NotFound extends AppError {
   readonly code = 'not_found';
-}
-export class MethodNotAllowed extends AppError {
-  readonly code = 'method_not_allowed';
 }
 export class Conflict extends AppError {
   readonly code = 'conflict';

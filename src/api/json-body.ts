@@ -8,6 +8,7 @@ import { assertStorableJson } from './text.js';
 
 export async function readJsonBody(c: Context, opts: { accept: readonly string[]; limitBytes: number }): Promise<unknown> {
   const contentType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType === '') throw new BadRequest(`Content-Type must be given: ${opts.accept.join(' or ')}`);
   if (!opts.accept.includes(contentType)) {
     throw new UnsupportedMediaType(`Content-Type must be ${opts.accept.join(' or ')}${contentType ? `, not ${contentType}` : ''}`);
   }

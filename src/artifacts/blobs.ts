@@ -217,9 +217,11 @@ export async function removeBlob(ctx: OpContext, target: BlobTarget): Promise<vo
   const removed = await withTransaction(ctx, async (tx) => {
     const artifact = await lockedArtifact(tx, type, id);
     assertCanModify(tx.actor, artifact, 'remove blobs of this artifact');
-    assertBlobWritable(artifact, def);
     const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
     if (!blob) throw new NotFound(`blob ${slotName(def, key)} is not set`);
+    // An external location is only a pointer: Glare lets the owner remove it whatever the status
+    // (engine.py delete_external_blob). Stored bytes change only while the blob is writable.
+    if (!blob.external) assertBlobWritable(artifact, def);
     if (blob.status === 'saving') throw new Conflict(`blob ${slotName(def, key)} is still being uploaded`);
     await deleteBlobRow(conn(tx), blob.id);
     emit(tx, { kind: 'blob.changed', id: artifact.id, ref: refFor(tx, artifact), field: def.name, key });

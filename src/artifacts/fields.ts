@@ -5,7 +5,9 @@
 import { BadRequest } from '../errors.js';
 import { ARTIFACT_ID, DICT_KEY, TYPE_NAME } from './names.js';
 
-export const FILTER_OPS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in'] as const;
+export const FILTER_OPS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'like'] as const;
+/** Every comparison, in the order Glare lists them for numbers and versions. */
+export const ORDERED_FILTER_OPS: readonly FilterOp[] = ['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte'];
 export type FilterOp = (typeof FILTER_OPS)[number];
 
 export const FIELD_KINDS = [
@@ -98,13 +100,16 @@ export function elementKind(kind: FieldKind): FieldKind {
   return kind;
 }
 
+/** Glare's defaults per element kind (objects/meta/wrappers.py Field.get_default_filter_ops). */
 function defaultFilterOps(kind: FieldKind): readonly FilterOp[] {
   switch (elementKind(kind)) {
     case 'integer':
     case 'float':
+      return ORDERED_FILTER_OPS;
     case 'datetime':
-      return FILTER_OPS;
+      return ['lt', 'gt'];
     case 'boolean':
+    case 'link':
       return ['eq', 'neq'];
     case 'blob':
       return [];
@@ -138,6 +143,7 @@ export function defineField(name: string, kind: FieldKind, spec: FieldSpec = {})
   if (def.validators.maxTotalSize !== undefined && kind !== 'blob_dict') throw new Error(`field ${name}: maxTotalSize applies to blob dicts only`);
   if (def.linkType !== undefined && !LINK_KINDS.has(kind)) throw new Error(`field ${name}: only link fields name a link type`);
   if (def.sortable && !isScalar(kind)) throw new Error(`field ${name}: only string, integer, float, boolean and datetime fields can be sortable`);
+  if (def.filterOps.includes('like') && elementKind(kind) !== 'string') throw new Error(`field ${name}: only string fields can allow the "like" filter`);
   return def;
 }
 

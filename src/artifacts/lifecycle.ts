@@ -3,7 +3,7 @@
  * deleting removes the artifact, it is not a status. Activation needs every
  * required_on_activate field set and every blob finished.
  */
-import { BadRequest, Conflict, Forbidden } from '../errors.js';
+import { Conflict, Forbidden } from '../errors.js';
 import type { Actor } from './actor.js';
 import { fieldValue, type Artifact, type Status } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
@@ -15,7 +15,8 @@ const ALLOWED: ReadonlySet<string> = new Set(['drafted->active', ...ADMIN_ONLY])
 
 export function assertTransition(actor: Actor, from: Status, to: Status): void {
   const step = `${from}->${to}`;
-  if (!ALLOWED.has(step)) throw new BadRequest(`an artifact cannot go from ${from} to ${to}`);
+  // Glare refuses every transition it does not allow with 403 (common/utils.py validate_status_transition).
+  if (!ALLOWED.has(step)) throw new Forbidden(`an artifact cannot go from ${from} to ${to}`);
   if (ADMIN_ONLY.has(step) && !hasAdminRights(actor)) {
     throw new Forbidden(`only an admin may ${to === 'deactivated' ? 'deactivate' : 'reactivate'} an artifact`);
   }
@@ -26,7 +27,7 @@ export function assertActivatable(type: ArtifactType, artifact: Artifact): void 
   const saving = artifact.blobs.find((b) => b.status !== 'active');
   if (saving) throw new Conflict(`blob "${saving.field}" is still being uploaded; activate when it is active`);
   const missing = [...type.fields.values()].filter((f) => f.requiredOnActivate && isEmptyValue(fieldValue(type, artifact, f.name)));
-  if (missing.length > 0) throw new BadRequest(`cannot activate: required fields are not set: ${missing.map((f) => f.name).join(', ')}`);
+  if (missing.length > 0) throw new Forbidden(`cannot activate: required fields are not set: ${missing.map((f) => f.name).join(', ')}`);
 }
 
 /** Whether a blob field may change in an artifact's current status. */

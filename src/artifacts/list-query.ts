@@ -24,7 +24,10 @@ export interface SortKey {
 }
 
 export interface ListQuery {
+  /** Every one of these holds. */
   filters: Filter[];
+  /** And, when there are any, at least one of these (one OR group). */
+  anyOf?: Filter[];
   /** Keep only the newest version of each name among what the filters keep. */
   latest: boolean;
   sort: SortKey[];

@@ -6,11 +6,12 @@
  * - anonymous callers see active public artifacts and change nothing;
  * - a peer node sees active public artifacts (and, when its enrolment names a project for its
  *   submissions, that project's); it changes only that project, and only with `submit`;
- * - only admins change public artifacts, deactivate and reactivate.
+ * - only admins change public artifacts, deactivate and reactivate;
+ * - only admins publish, unless the node lets owners publish (`policy.owners_may_publish`).
  * An artifact the actor may not see is NotFound, never Forbidden. The SQL form of "may see" is
  * `visibleWhere` in db/queries/predicates.ts.
  */
-import { Forbidden, NotFound, Unauthenticated } from '../errors.js';
+import { Forbidden, NotFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import type { Artifact } from './artifact.js';
 
@@ -39,7 +40,8 @@ export function hasAdminRights(actor: Actor): boolean {
 export function writingProject(actor: Actor, action: string): string {
   switch (actor.kind) {
     case 'anonymous':
-      throw new Unauthenticated(`sign in to ${action}: anonymous callers may only read public artifacts`);
+      // Glare: Forbidden ("It's forbidden to anonymous users to create artifacts"), not 401.
+      throw new Forbidden(`anonymous callers may only read public artifacts: sign in to ${action}`);
     case 'user':
       return actor.projectId;
     case 'peer':
@@ -53,7 +55,6 @@ export function writingProject(actor: Actor, action: string): string {
 
 export function requireAdmin(actor: Actor, action: string): void {
   if (hasAdminRights(actor)) return;
-  if (actor.kind === 'anonymous') throw new Unauthenticated(`sign in as an admin to ${action}`);
   throw new Forbidden(`only an admin may ${action}`);
 }
 
@@ -63,6 +64,18 @@ export function assertCanModify(actor: Actor, artifact: Pick<Artifact, 'owner' |
   const project = writingProject(actor, action);
   if (artifact.owner !== project) throw new Forbidden(`only the owning project or an admin may ${action}`);
   if (artifact.visibility === 'public') throw new Forbidden(`the artifact is public: only an admin may ${action}`);
+}
+
+/** Glare's `artifact:delete`: the owner or an admin; public and deactivated artifacts only an admin. */
+export function assertCanDelete(actor: Actor, artifact: Pick<Artifact, 'owner' | 'visibility' | 'status'>): void {
+  assertCanModify(actor, artifact, 'delete this artifact');
+  if (artifact.status === 'deactivated' && !hasAdminRights(actor)) throw new Forbidden('the artifact is deactivated: only an admin may delete it');
+}
+
+/** Glare's `artifact:publish` rule is admin-only; an operator may let owners publish too. */
+export function assertCanPublish(actor: Actor, options: { ownersMayPublish: boolean }): void {
+  if (options.ownersMayPublish || hasAdminRights(actor)) return;
+  throw new Forbidden('only an admin may publish an artifact on this node');
 }
 
 /** Whose shares an actor may manage: the owner's (of a private artifact) or an admin. */
@@ -79,7 +92,7 @@ export function assertCanDownload(actor: Actor, artifact: Pick<Artifact, 'status
 
 /** A project an actor may read quotas and usage of. */
 export function quotaProjectFor(actor: Actor, asked: string | undefined): string {
-  if (actor.kind === 'anonymous') throw new Unauthenticated('sign in to read quotas');
+  if (actor.kind === 'anonymous') throw new Forbidden('anonymous callers have no quotas: sign in to read them');
   const own = actor.projectId;
   const target = asked ?? own;
   if (!target) throw new Forbidden('name the project whose quotas to read');

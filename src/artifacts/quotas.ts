@@ -6,7 +6,7 @@
 import { countOwnedArtifacts } from '../db/queries/artifacts.js';
 import { deleteProjectQuotas, listQuotaRows, lockProjectQuota, replaceProjectQuotas, uploadedBytes, type QuotaRow } from '../db/queries/quotas.js';
 import type { Db, Tx } from '../db/client.js';
-import { BadRequest, NotFound, QuotaExceeded } from '../errors.js';
+import { BadRequest, Forbidden, NotFound, QuotaExceeded } from '../errors.js';
 import { conn, emit, withTransaction, type OpContext, type TxContext } from './context.js';
 import { quotaProjectFor, requireAdmin } from './policy.js';
 
@@ -36,6 +36,24 @@ function group(rows: readonly QuotaRow[]): ProjectQuotas[] {
     byProject.set(r.projectId, entry);
   }
   return [...byProject.values()];
+}
+
+/**
+ * The node's defaults, which apply to every project without an override: the overall limits and
+ * each per-type limit the config sets (Glare lists these as global_quotas).
+ */
+export function defaultQuotas(ctx: OpContext): QuotaLimit[] {
+  const config = ctx.catalog.config.quotas;
+  const limits: QuotaLimit[] = QUOTA_NAMES.map((quota) => ({ quota, value: config[quota] }));
+  for (const [typeName, typed] of Object.entries(config.types)) {
+    for (const quota of QUOTA_NAMES) if (typed[quota] !== -1) limits.push({ quota, typeName, value: typed[quota] });
+  }
+  return limits;
+}
+
+function defaultLimit(ctx: OpContext, quota: QuotaName, typeName?: string): number {
+  const config = ctx.catalog.config.quotas;
+  return typeName === undefined ? config[quota] : (config.types[typeName]?.[quota] ?? -1);
 }
 
 export async function listAllQuotas(ctx: OpContext): Promise<ProjectQuotas[]> {
@@ -82,12 +100,12 @@ export async function projectQuotas(ctx: OpContext, asked?: string): Promise<Pro
   const limits: QuotaLimit[] = [];
   for (const quota of QUOTA_NAMES) {
     const own = rows.find((r) => r.quotaName === quota && r.typeName === '');
-    limits.push({ quota, value: own?.value ?? ctx.catalog.config.quotas[quota], usage: await usage(db, quota, projectId) });
+    limits.push({ quota, value: own?.value ?? defaultLimit(ctx, quota), usage: await usage(db, quota, projectId) });
   }
-  for (const r of rows.filter((r) => r.typeName !== '')) {
-    const quota = r.quotaName as QuotaName;
-    limits.push({ quota, typeName: r.typeName, value: r.value, usage: await usage(db, quota, projectId, r.typeName) });
-  }
+  const typed = new Map<string, { quota: QuotaName; typeName: string; value: number }>();
+  for (const d of defaultQuotas(ctx)) if (d.typeName) typed.set(`${d.quota}:${d.typeName}`, { quota: d.quota, typeName: d.typeName, value: d.value });
+  for (const r of rows.filter((r) => r.typeName !== '')) typed.set(`${r.quotaName}:${r.typeName}`, { quota: r.quotaName as QuotaName, typeName: r.typeName, value: r.value });
+  for (const t of typed.values()) limits.push({ ...t, usage: await usage(db, t.quota, projectId, t.typeName) });
   return { projectId, limits };
 }
 
@@ -104,17 +122,20 @@ export async function assertWithinQuota(tx: TxContext, q: { owner: string; typeN
   await lockProjectQuota(tx.tx, q.owner);
   const rows = await listQuotaRows(tx.tx, [q.owner]);
   const limits: Array<{ typeName?: string; limit: number }> = [
-    { limit: rows.find((r) => r.quotaName === q.quotaName && r.typeName === '')?.value ?? tx.catalog.config.quotas[q.quotaName] },
+    { limit: rows.find((r) => r.quotaName === q.quotaName && r.typeName === '')?.value ?? defaultLimit(tx, q.quotaName) },
   ];
-  const typed = rows.find((r) => r.quotaName === q.quotaName && r.typeName === q.typeName);
-  if (typed) limits.push({ typeName: q.typeName, limit: typed.value });
+  const typed = rows.find((r) => r.quotaName === q.quotaName && r.typeName === q.typeName)?.value ?? defaultLimit(tx, q.quotaName, q.typeName);
+  if (typed >= 0) limits.push({ typeName: q.typeName, limit: typed });
   for (const { typeName, limit } of limits) {
     if (limit < 0) continue;
     const used = await usage(tx.tx, q.quotaName, q.owner, typeName);
     if (used + q.adding > limit) {
       const scope = typeName ? ` for ${typeName}` : '';
       const what = q.quotaName === 'max_artifact_number' ? `${limit} artifacts` : `${limit} bytes of uploaded data`;
-      throw new QuotaExceeded(`project ${q.owner} may hold at most ${what}${scope} (${q.quotaName}${typeName ? `:${typeName}` : ''}); it uses ${used}`);
+      const message = `project ${q.owner} may hold at most ${what}${scope} (${q.quotaName}${typeName ? `:${typeName}` : ''}); it uses ${used}`;
+      // As Glare (quota.py): too many artifacts is Forbidden (403), too many bytes is 413.
+      if (q.quotaName === 'max_artifact_number') throw new Forbidden(message);
+      throw new QuotaExceeded(message);
     }
   }
 }

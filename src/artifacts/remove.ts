@@ -4,13 +4,13 @@ import { NotFound } from '../errors.js';
 import type { ArtifactType } from './artifact-type.js';
 import { releaseBlobBytes } from './blobs.js';
 import { conn, emit, refFor, withTransaction, type OpContext } from './context.js';
-import { assertCanModify, sightOf } from './policy.js';
+import { assertCanDelete, sightOf } from './policy.js';
 
 export async function deleteArtifact(ctx: OpContext, { type, id }: { type: ArtifactType; id: string }): Promise<void> {
   const removed = await withTransaction(ctx, async (tx) => {
     const found = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
     if (!found) throw new NotFound(`no ${type.name} with id ${id}`);
-    assertCanModify(tx.actor, found, 'delete this artifact');
+    assertCanDelete(tx.actor, found);
     await deleteRow(conn(tx), found.id);
     emit(tx, { kind: 'artifact.deleted', id: found.id, ref: refFor(tx, found) });
     return found;

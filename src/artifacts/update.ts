@@ -12,7 +12,7 @@ import { conn, emit, hookContext, refFor, withTransaction, type OpContext } from
 import { BLOB_KINDS } from './fields.js';
 import { assertLinksResolve, validateValue, withValues } from './input.js';
 import { assertActivatable, assertTransition } from './lifecycle.js';
-import { assertCanModify, sightOf } from './policy.js';
+import { assertCanModify, assertCanPublish, sightOf } from './policy.js';
 
 export interface ArtifactChanges {
   /** New field values by field name (not status or visibility). */
@@ -64,7 +64,10 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
       }
     }
     if (visibilityChanges) {
-      if (after.status !== 'active') throw new BadRequest('visibility can change only while the artifact is active; drafts are always private');
+      // Glare forbids these (common/utils.py validate_visibility_transition): 403, not 400.
+      if (after.status !== 'active') throw new Forbidden('visibility can change only while the artifact is active; drafts are always private');
+      if (changes.visibility === 'private') throw new Forbidden('a public artifact cannot become private again');
+      assertCanPublish(tx.actor, { ownersMayPublish: tx.catalog.config.policy.owners_may_publish });
       if (changes.visibility === 'public' && (await publicTwinExists(conn(tx), current))) {
         throw new Conflict(`a public ${type.name} named "${current.name}" with version ${current.version} already exists`);
       }

@@ -5,7 +5,8 @@
 import { createLocalJWKSet, createRemoteJWKSet, importJWK, importSPKI, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config/schema.js';
 import { Unauthenticated } from '../errors.js';
-import { userActor, type UserActor } from '../artifacts/actor.js';
+import type { UserActor } from '../artifacts/actor.js';
+import { checkedUser } from './identity.js';
 
 type JwtConfig = Config['auth']['jwt'];
 type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
@@ -31,18 +32,31 @@ export async function createJwtVerifier(config: JwtConfig, adminRole: string): P
       } catch (err) {
         throw new Unauthenticated(`bearer token refused: ${(err as Error).message}`);
       }
-      const userId = payload[config.claims.user];
-      const projectId = payload[config.claims.project];
-      const roles = payload[config.claims.roles] ?? [];
-      if (typeof userId !== 'string' || userId.length === 0) throw new Unauthenticated(`bearer token has no "${config.claims.user}" claim`);
-      if (typeof projectId !== 'string' || projectId.length === 0) throw new Unauthenticated(`bearer token has no "${config.claims.project}" claim`);
+      const roles = claimAt(payload, config.claims.roles) ?? [];
       const roleList = typeof roles === 'string' ? roles.split(',') : roles;
-      if (!Array.isArray(roleList) || !roleList.every((r) => typeof r === 'string')) {
-        throw new Unauthenticated(`the "${config.claims.roles}" claim must be a list of strings`);
-      }
-      return userActor({ userId, projectId, roles: roleList.map((r) => r.trim()).filter(Boolean), adminRole });
+      if (!Array.isArray(roleList)) throw new Unauthenticated(`the "${config.claims.roles}" claim must be a list of strings`);
+      return checkedUser(
+        { userId: claimAt(payload, config.claims.user), projectId: claimAt(payload, config.claims.project), roles: roleList },
+        { user: `claim "${config.claims.user}"`, project: `claim "${config.claims.project}"`, roles: `claim "${config.claims.roles}"` },
+        adminRole,
+      );
     },
   };
+}
+
+/**
+ * A claim by name, or by a dotted path into nested claims when no claim has that name
+ * (Keycloak puts roles at `realm_access.roles`; namespaced claims such as
+ * `https://example.com/roles` keep their dots).
+ */
+function claimAt(payload: JWTPayload, path: string): unknown {
+  if (Object.hasOwn(payload, path)) return payload[path];
+  let value: unknown = payload;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 async function keyResolver(config: JwtConfig): Promise<JWTVerifyGetKey | undefined> {

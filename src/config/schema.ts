@@ -4,7 +4,12 @@
 import { z } from 'zod';
 import { BlobStoreOptions } from '../blobs/options.js';
 
-export const AuthMode = z.enum(['anonymous', 'trusted-headers', 'jwt']);
+/**
+ * anonymous: no identity; jwt: a JWT in `Authorization: Bearer` or `X-Auth-Token`; trusted-headers:
+ * X-User-Id/X-Project-Id/X-Roles from a proxy; noauth-token: Glare's unverified `X-Auth-Token:
+ * user:tenant:roles`. The last two believe whatever the caller says, so no default enables them.
+ */
+export const AuthMode = z.enum(['anonymous', 'trusted-headers', 'jwt', 'noauth-token']);
 export type AuthMode = z.infer<typeof AuthMode>;
 
 const JwtSettings = z
@@ -114,9 +119,18 @@ export const ConfigSchema = z
         /** Default per-project limits; -1 means unlimited. Admins override them per project over the API. */
         max_artifact_number: z.number().int().min(-1).default(-1),
         max_uploaded_data: z.number().int().min(-1).default(-1),
+        /** Default per-project limits for one type (Glare's [artifact_type:<type>] max_*). */
+        types: z
+          .record(
+            z.string(),
+            z
+              .object({ max_artifact_number: z.number().int().min(-1).default(-1), max_uploaded_data: z.number().int().min(-1).default(-1) })
+              .strict(),
+          )
+          .default({}),
       })
       .strict()
-      .default({ max_artifact_number: -1, max_uploaded_data: -1 }),
+      .default({ max_artifact_number: -1, max_uploaded_data: -1, types: {} }),
     blobs: z
       .object({
         /** Named stores; each artifact type's blobs go to one of them. */
@@ -155,6 +169,13 @@ export const ConfigSchema = z
         upload_lease_seconds: 20,
         scrub: { every_minutes: 60, grace_minutes: 60, stale_upload_hours: 24 },
       }),
+    policy: z
+      .object({
+        /** Glare lets only admins publish (visibility → public); true lets owners publish their own. */
+        owners_may_publish: z.boolean().default(false),
+      })
+      .strict()
+      .default({ owners_may_publish: false }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

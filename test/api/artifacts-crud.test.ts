@@ -97,11 +97,11 @@ describe('POST /artifacts/{type}', () => {
     expect(huge.status).toBe(413);
   });
 
-  it('answers 404 for an unknown type and 405 for writes to the all view', async () => {
+  it('answers 404 for an unknown type and 403 for writes to the all view (Glare: "This type is read only")', async () => {
     const unknown = await node.request('POST', '/artifacts/nope', { as: owner, json: { name: 'x' } });
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).explanation).toMatch(/unknown artifact type "nope"/);
-    expect((await node.request('POST', '/artifacts/all', { as: owner, json: { name: 'x' } })).status).toBe(405);
+    expect((await node.request('POST', '/artifacts/all', { as: owner, json: { name: 'x' } })).status).toBe(403);
     expect((await node.request('POST', '/artifacts/Bad-Type', { as: owner, json: { name: 'x' } })).status).toBe(400);
   });
 
@@ -137,8 +137,8 @@ describe('GET /artifacts/{type}/{id}', () => {
     expect(body).not.toHaveProperty('min_ram');
   });
 
-  it('answers 400 for an id that is not a UUID and 404 for a missing one', async () => {
-    expect((await node.request('GET', '/artifacts/images/123', { as: owner })).status).toBe(400);
+  it('answers 404 for an id that is not a UUID (as Glare) and for a missing one', async () => {
+    expect((await node.request('GET', '/artifacts/images/123', { as: owner })).status).toBe(404);
     expect((await node.request('GET', '/artifacts/images/5b2c9d1e-8c1f-4e7a-9a53-0d0c2f3e4a5b', { as: owner })).status).toBe(404);
   });
 });
@@ -175,7 +175,7 @@ describe('PATCH /artifacts/{type}/{id}', () => {
     [{ op: 'jump', path: '/name' }, 400, /JSON patch/],
     [{ op: 'replace', path: '/status', value: 'gone' }, 400, /status/],
     [{ op: 'replace', path: '/status', value: 'deleted' }, 400, /DELETE/],
-    [{ op: 'replace', path: '/visibility', value: 'public' }, 400, /only while the artifact is active/],
+    [{ op: 'replace', path: '/visibility', value: 'public' }, 403, /only while the artifact is active/],
   ])('refuses %j', async (op, status, message) => {
     const a = await node.seed('images', { name: `bad-patch-${Math.random()}` }, { as: owner });
     const res = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: owner, patch: [op] });

@@ -43,7 +43,7 @@ describe('lifecycle', () => {
   it('refuses to activate without required_on_activate fields, naming them', async () => {
     const t = await node.seed('vnf_packages', { name: 'no-vendor' }, { as: owner });
     const res = await node.request('PATCH', `/artifacts/vnf_packages/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(403); // Glare: Forbidden ("field value must be set before activation")
     expect((await res.json()).explanation).toMatch(/required fields are not set: vendor/);
     const ok = await node.request('PATCH', `/artifacts/vnf_packages/${t.id}`, {
       as: owner,
@@ -57,8 +57,11 @@ describe('lifecycle', () => {
 
   it('runs a type’s own activation rule (a murano Library must define classes)', async () => {
     const lib = await node.seed('murano_packages', { name: 'lib', type: 'Library' }, { as: owner });
+    const zip = await node.request('PUT', `/artifacts/murano_packages/${lib.id}/package`, { as: owner, body: 'PK', headers: { 'content-type': 'application/zip' } });
+    expect(zip.status).toBe(200);
     const res = await node.request('PATCH', `/artifacts/murano_packages/${lib.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
     expect(res.status).toBe(400);
+    expect((await res.json()).explanation).toMatch(/Library package must define at least one class/);
   });
 
   it('lets only admins deactivate and reactivate', async () => {
@@ -72,13 +75,13 @@ describe('lifecycle', () => {
     const reactivated = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
     expect((await reactivated.json()).status).toBe('active');
     const toDraft = await node.request('PATCH', `/artifacts/images/${a.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/status', value: 'drafted' }] });
-    expect(toDraft.status).toBe(400);
+    expect(toDraft.status).toBe(403); // Glare forbids every transition it does not allow
   });
 
   it('refuses to publish a second public artifact with the same name and version', async () => {
     await node.seed('images', { name: 'twin', version: '1.0.0' }, { as: owner, publish: true });
     const b = await node.seed('images', { name: 'twin', version: '1.0.0' }, { as: other, activate: true });
-    const res = await node.request('PATCH', `/artifacts/images/${b.id}`, { as: other, patch: [{ op: 'replace', path: '/visibility', value: 'public' }] });
+    const res = await node.request('PATCH', `/artifacts/images/${b.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/visibility', value: 'public' }] });
     expect(res.status).toBe(409);
   });
 });
@@ -118,10 +121,10 @@ describe('who sees what', () => {
     });
   });
 
-  it('anonymous callers change nothing (401)', async () => {
-    expect((await node.request('POST', '/artifacts/images', { as: anonymous, json: { name: 'x' } })).status).toBe(401);
-    expect((await node.request('PATCH', `/artifacts/images/${publicActive.id}`, { as: anonymous, patch: [] })).status).toBe(401);
-    expect((await node.request('DELETE', `/artifacts/images/${publicActive.id}`, { as: anonymous })).status).toBe(401);
+  it('anonymous callers change nothing (403, as Glare answers read-only callers)', async () => {
+    expect((await node.request('POST', '/artifacts/images', { as: anonymous, json: { name: 'x' } })).status).toBe(403);
+    expect((await node.request('PATCH', `/artifacts/images/${publicActive.id}`, { as: anonymous, patch: [] })).status).toBe(403);
+    expect((await node.request('DELETE', `/artifacts/images/${publicActive.id}`, { as: anonymous })).status).toBe(403);
   });
 
   it('another project cannot change or delete what it cannot see (404) nor a public artifact it does not own (403)', async () => {

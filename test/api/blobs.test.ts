@@ -33,7 +33,8 @@ describe('upload and download', () => {
     const res = await upload('heat_templates', t.id, 'template', body, { 'content-type': 'application/x-yaml' });
     expect(res.status).toBe(200);
     const artifact = await res.json();
-    expect(artifact.template).toMatchObject({
+    // Exactly the keys Glare shows a client: its blob id stays inside (fields.py BlobFieldType.to_primitive).
+    expect(artifact.template).toEqual({
       status: 'active',
       size: Buffer.byteLength(body),
       sha256: sha256(body),
@@ -49,7 +50,8 @@ describe('upload and download', () => {
     expect(down.headers.get('content-type')).toBe('application/x-yaml');
     expect(down.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
     expect(down.headers.get('etag')).toBe(`"${sha256(body)}"`);
-    expect(down.headers.get('content-md5')).toBe(md5b64(body));
+    // Glare's form, which python-glareclient compares with hashlib's hexdigest().
+    expect(down.headers.get('content-md5')).toBe(createHash('md5').update(body).digest('hex'));
     expect(await down.text()).toBe(body);
 
     const activated = await node.request('PATCH', `/artifacts/heat_templates/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
@@ -136,8 +138,16 @@ describe('integrity and limits', () => {
     expect(filesUnder(join(node.dataDir, 'blobs')).length).toBe(before);
     const shown = await (await node.request('GET', `/artifacts/heat_environments/${t.id}`, { as: owner })).json();
     expect(shown.environment).toBeNull();
+    const wrongHex = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': createHash('md5').update('other').digest('hex') });
+    expect(wrongHex.status).toBe(400);
+    const malformed = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': 'not-an-md5' });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).explanation).toMatch(/Content-MD5 must be/);
     const right = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': md5b64('hello'), 'x-expected-sha256': sha256('hello') });
     expect(right.status).toBe(200);
+    // Glare's own form of Content-MD5, hex, is accepted too.
+    const u = await node.seed('heat_environments', { name: 'checked-hex' }, { as: owner });
+    expect((await upload('heat_environments', u.id, 'environment', 'hello', { 'content-md5': createHash('md5').update('hello').digest('hex') })).status).toBe(200);
   });
 
   it('answers 413 past the field’s size limit, before or while reading, keeping nothing', async () => {
@@ -224,11 +234,33 @@ describe('rules', () => {
     const down = await node.request('GET', `/artifacts/images/${t.id}/image`, { as: owner });
     expect(down.status).toBe(301);
     expect(down.headers.get('location')).toBe('https://mirror.example.org/cirros.img');
-    const bad = await node.request('PUT', `/artifacts/images/${(await node.seed('images', { name: 'external-bad' }, { as: owner })).id}/image`, {
+    expect(down.headers.get('content-md5')).toBe('a'.repeat(32));
+    const other = (await node.seed('images', { name: 'external-bad' }, { as: owner })).id;
+    const locate = (json: unknown) =>
+      node.request('PUT', `/artifacts/images/${other}/image`, { as: owner, json, headers: { 'content-type': 'application/vnd+openstack.glare-custom-location+json' } });
+    expect((await locate({ url: 'file:///etc/passwd' })).status).toBe(400);
+    // Checksums of an external blob are the client's word: any header-safe text, as Glare stores it.
+    expect((await locate({ url: 'https://mirror.example.org/x.img', md5: 'bad\nheader' })).status).toBe(400);
+    expect((await locate({ url: 'https://mirror.example.org/x.img', md5: 42 })).status).toBe(400);
+    const loose = await node.seed('images', { name: 'external-loose' }, { as: owner });
+    const looseRes = await node.request('PUT', `/artifacts/images/${loose.id}/image`, {
       as: owner,
-      json: { url: 'file:///etc/passwd' },
+      json: { url: 'https://mirror.example.org/loose.img', md5: 'not-hex', sha256: 'ABC' },
       headers: { 'content-type': 'application/vnd+openstack.glare-custom-location+json' },
     });
-    expect(bad.status).toBe(400);
+    expect(looseRes.status).toBe(200);
+    expect((await looseRes.json()).image).toMatchObject({ md5: 'not-hex', sha256: 'ABC' });
+    expect((await node.request('GET', `/artifacts/images/${loose.id}/image`, { as: owner })).headers.get('content-md5')).toBe('not-hex');
+    // Glare: internal locations through file://, filesystem://, swift+config:// or sql:// are forbidden;
+    // other internal schemes name objects in Glare's own store, which this node does not have.
+    const internalFile = await locate({ url: 'file:///etc/passwd', md5: null, location_type: 'internal' });
+    expect(internalFile.status).toBe(403);
+    expect((await internalFile.json()).explanation).toMatch(/scheme "file"/);
+    expect((await locate({ url: 'swift+config://ref/c/o', location_type: 'internal' })).status).toBe(403);
+    expect((await locate({ url: 'rbd://pool/image', location_type: 'internal' })).status).toBe(400);
+    // python-glareclient sends every checksum key, null when not given.
+    const nulls = await locate({ url: 'https://mirror.example.org/x.img', md5: null, sha1: null, sha256: null });
+    expect(nulls.status).toBe(200);
+    expect(Object.keys((await nulls.json()).image).sort()).toEqual(['content_type', 'external', 'md5', 'sha1', 'sha256', 'size', 'status', 'url']);
   });
 });

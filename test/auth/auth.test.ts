@@ -64,8 +64,10 @@ describe('trusted headers', () => {
   it('are ignored unless the node enables them (the default)', async () => {
     const strict = await createTestNode({ auth: { modes: ['anonymous', 'jwt'] } });
     try {
+      // The forged headers are not read: the caller is anonymous, who may not write (403).
       const res = await strict.request('POST', '/artifacts/images', { as: strict.as({ project: 'p1' }), json: { name: 'forged' } });
-      expect(res.status).toBe(401);
+      expect(res.status).toBe(403);
+      expect((await res.json()).explanation).toMatch(/anonymous/);
     } finally {
       await strict.close();
     }

@@ -50,15 +50,19 @@ export async function createTestNode(overrides: Record<string, unknown> = {}, da
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const publicKeyPem = await exportSPKI(publicKey);
   const dataDir = mkdtempSync(join(tmpdir(), 'catalog-test-'));
+  // `auth` overrides merge into the test defaults, so a test can change the modes or a claim name
+  // and keep the test issuer's keys.
+  const { auth = {}, ...rest } = overrides as { auth?: { jwt?: Record<string, unknown> } };
   const config = configOrCleanUp(dataDir, () => configFrom({
     data_dir: dataDir,
     auth: {
       modes: ['anonymous', 'trusted-headers', 'jwt'],
-      jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [publicKeyPem], algorithms: ['ES256'] },
+      ...auth,
+      jwt: { issuer: ISSUER, audience: 'catalog', public_keys: [publicKeyPem], algorithms: ['ES256'], ...auth.jwt },
     },
     types_dir: 'test/fixtures/types',
     log: { level: 'silent' },
-    ...overrides,
+    ...rest,
   }));
   const db = database ?? (await createTestDatabase());
   const releaseAll = async () => {

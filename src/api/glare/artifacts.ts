@@ -12,7 +12,7 @@ import { deleteArtifact } from '../../artifacts/remove.js';
 import { addShare, listShares, removeShare, type Share } from '../../artifacts/shares.js';
 import { updateArtifact } from '../../artifacts/update.js';
 import type { Deps } from '../../deps.js';
-import { MethodNotAllowed } from '../../errors.js';
+import { Forbidden } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody, requireObject } from '../json-body.js';
@@ -140,9 +140,9 @@ export function artifactsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
 
-  /** A concrete type for writes; `all` is a read-only view. */
+  /** A concrete type for writes; `all` is a read-only view (Glare: 403, "This type is read only"). */
   const writableType = (name: string): ArtifactType => {
-    if (name === ALL_TYPES) throw new MethodNotAllowed(`the "${ALL_TYPES}" view is read-only: use a concrete artifact type`);
+    if (name === ALL_TYPES) throw new Forbidden(`the "${ALL_TYPES}" view is read-only: use a concrete artifact type`);
     return deps.types.get(name);
   };
   const readableType = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
@@ -161,6 +161,7 @@ export function artifactsRouter(deps: Deps) {
     const query = parseListQuery(type, [...url.searchParams.entries()], {
       defaultLimit: deps.config.api.default_limit,
       maxLimit: deps.config.api.max_limit,
+      types: deps.types.list(),
     });
     const page = await listArtifacts(opContextOf(deps, c), { type, query, counts: deps.listCounts });
     const base = `/artifacts/${typeName}`;
@@ -180,8 +181,9 @@ export function artifactsRouter(deps: Deps) {
   });
 
   router.openapi(createArtifactRoute, async (c) => {
-    const type = writableType(c.req.valid('param').type);
+    // The body first, as Glare deserialises it before looking the type up: bad JSON is 400 for any type.
     const body = requireObject(await readJsonBody(c, { accept: ['application/json'], limitBytes }), 'the artifact');
+    const type = writableType(c.req.valid('param').type);
     const created = await createArtifact(opContextOf(deps, c), { type, values: valuesFromWire(type.fields, body) });
     c.header('Location', `/artifacts/${type.name}/${created.id}`);
     return c.json(renderArtifact(type, created), 201);
@@ -195,8 +197,8 @@ export function artifactsRouter(deps: Deps) {
 
   router.openapi(patchRoute, async (c) => {
     const { type: typeName, id } = c.req.valid('param');
+    const ops = await readJsonBody(c, { accept: ['application/json-patch+json'], limitBytes });
     const type = writableType(typeName);
-    const ops = await readJsonBody(c, { accept: ['application/json-patch+json', 'application/json'], limitBytes });
     const updated = await updateArtifact(opContextOf(deps, c), { type, id, change: (current) => patchToChanges(type, current, ops) });
     return c.json(renderArtifact(type, updated), 200);
   });

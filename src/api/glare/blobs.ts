@@ -12,7 +12,7 @@ import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type Exte
 import { ALL_TYPES, FIELD_NAME } from '../../artifacts/names.js';
 import type { ByteRange } from '../../blobs/blob-store.js';
 import type { Deps } from '../../deps.js';
-import { BadRequest, MethodNotAllowed } from '../../errors.js';
+import { BadRequest, Forbidden } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -34,14 +34,14 @@ const uploadDoc = {
   summary: 'Upload bytes into a blob field (or register an external location)',
   description: [
     'Body: the bytes (any Content-Type but the one below), streamed and hashed (md5, sha1, sha256) on the way to the type’s store.',
-    'Optional integrity checks: `Content-MD5` (base64 of the MD5, as HTTP defines it) and `X-Expected-SHA256` (hex); a mismatch is refused with 400 and nothing is kept.',
+    'Optional integrity checks: `Content-MD5` (the MD5 as 32 hex digits, Glare’s form, or base64, HTTP’s) and `X-Expected-SHA256` (hex); a mismatch is refused with 400 and nothing is kept.',
     `With Content-Type \`${EXTERNAL_LOCATION_TYPE}\` the body is \`{"url": "https://...", "md5"?, "sha1"?, "sha256"?, "size"?}\`: an external blob, not uploaded and not served by the node.`,
     'Only drafted artifacts, or mutable blob fields of active ones, take uploads; 409 when the blob is already set or being uploaded; 413 past the field’s size limit or the project’s data quota.',
   ].join(' '),
 };
 const downloadDoc = {
   summary: 'Download a blob',
-  description: 'Streams the bytes with Content-Length, ETag ("<sha256>") and checksum headers; honours Range (206/416) and If-None-Match (304). An external blob answers 301 to its URL; a store configured to redirect answers 302 to a short-lived direct URL.',
+  description: 'Streams the bytes with Content-Length, ETag ("<sha256>") and checksum headers (Content-MD5 as 32 hex digits, as Glare sends it); honours Range (206/416) and If-None-Match (304). An external blob answers 301 to its URL; a store configured to redirect answers 302 to a short-lived direct URL.',
 };
 
 const responses = {
@@ -82,23 +82,49 @@ const ACTIVE_CONTENT = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|tex
 
 const HEX = (n: number) => new RegExp(`^[0-9a-f]{${n}}$`);
 
+// Glare's store schemes that never name an internal location (common/store_api.py).
+const RESTRICTED_SCHEMES = new Set(['file', 'filesystem', 'swift+config', 'sql']);
+
+/**
+ * Glare let admins point a blob at an object already in its own store (location_type
+ * "internal"), except through schemes that reach the server's files or database (403). This node
+ * addresses its stores by content, never by a client's URL, so it knows no such scheme (400, as
+ * Glare answers an unknown scheme).
+ */
+function refuseInternalLocation(url: unknown): never {
+  const scheme = typeof url === 'string' ? /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() : undefined;
+  if (scheme && RESTRICTED_SCHEMES.has(scheme)) throw new Forbidden(`internal locations with scheme "${scheme}" are forbidden`);
+  throw new BadRequest(`unknown scheme "${(scheme ?? '').slice(0, 20)}": this node keeps no internal store locations`);
+}
+
 /** The body of a custom-location upload. */
 function parseExternalLocation(body: unknown): ExternalLocation {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('an external location is a JSON object with "url"');
   const b = body as Record<string, unknown>;
   const allowed = new Set(['url', 'md5', 'sha1', 'sha256', 'size', 'location_type']);
   for (const k of Object.keys(b)) if (!allowed.has(k)) throw new BadRequest(`unknown key "${k.slice(0, 40)}" in the external location`);
-  if (b.location_type !== undefined && b.location_type !== 'external') throw new BadRequest('location_type must be "external"');
+  if (b.location_type === 'internal') refuseInternalLocation(b.url);
+  if (b.location_type !== undefined && b.location_type !== 'external') throw new BadRequest('location_type must be "external" or "internal"');
   if (typeof b.url !== 'string' || !/^https?:\/\/[^\s]+$/i.test(b.url) || b.url.length > 2048) throw new BadRequest('url must be an http(s) URL of at most 2048 characters');
+  // Glare stores whatever checksum text the client declares for an external blob (its blob schema
+  // asks only for a string or null); it is echoed in headers, so it must be header-safe text.
   const digest = (name: string, len: number) => {
     const v = b[name];
     if (v === undefined || v === null) return null;
-    if (typeof v !== 'string' || !HEX(len).test(v.toLowerCase())) throw new BadRequest(`${name} must be ${len} hex digits`);
-    return v.toLowerCase();
+    if (typeof v !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(v)) throw new BadRequest(`${name} must be 1-255 visible ASCII characters (usually ${len} hex digits)`);
+    return HEX(len).test(v.toLowerCase()) ? v.toLowerCase() : v;
   };
   const size = b.size;
   if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) throw new BadRequest('size must be a whole number of bytes');
   return { url: b.url, md5: digest('md5', 32), sha1: digest('sha1', 40), sha256: digest('sha256', 64), size: typeof size === 'number' ? size : null };
+}
+
+/** Content-MD5 of an upload, as HTTP defines it (base64) or as Glare sends it (hex). */
+function expectedMd5Base64(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (/^[A-Za-z0-9+/]{22}==$/.test(header)) return header;
+  if (HEX(32).test(header.toLowerCase())) return Buffer.from(header, 'hex').toString('base64');
+  throw new BadRequest('Content-MD5 must be the MD5 digest as 32 hex digits or as base64');
 }
 
 function etagMatches(header: string | undefined, etag: string): boolean {
@@ -124,7 +150,7 @@ export function blobsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
   const typeOf = (name: string) => {
-    if (name === ALL_TYPES) throw new MethodNotAllowed(`the "${ALL_TYPES}" view has no blobs: use the artifact’s own type`);
+    if (name === ALL_TYPES) throw new Forbidden(`the "${ALL_TYPES}" view is read-only and has no blobs: use the artifact’s own type`);
     return deps.types.get(name);
   };
   type BlobParams = { type: string; id: string; blob: string; key?: string };
@@ -140,8 +166,7 @@ export function blobsRouter(deps: Deps) {
     }
     const lengthHeader = c.req.header('content-length');
     if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader)) throw new BadRequest('Content-Length must be a whole number');
-    const md5 = c.req.header('content-md5');
-    if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new BadRequest('Content-MD5 must be the base64 of a 16-byte MD5 digest');
+    const md5 = expectedMd5Base64(c.req.header('content-md5'));
     const sha256 = c.req.header('x-expected-sha256')?.toLowerCase();
     if (sha256 !== undefined && !HEX(64).test(sha256)) throw new BadRequest('X-Expected-SHA256 must be 64 hex digits');
     const artifact = await uploadBlob(ctx, {
@@ -162,7 +187,8 @@ export function blobsRouter(deps: Deps) {
     const source = await findBlobForDownload(opContextOf(deps, c), target(p));
     const digests: Record<string, string> = {};
     const { md5, sha1, sha256 } = source.blob;
-    if (md5) digests['Content-MD5'] = Buffer.from(md5, 'hex').toString('base64');
+    // Glare's form, 32 hex digits, which python-glareclient compares with its own hexdigest().
+    if (md5) digests['Content-MD5'] = md5;
     if (sha1) digests['X-Openstack-Glare-Content-SHA1'] = sha1;
     if (sha256) digests['X-Openstack-Glare-Content-SHA256'] = sha256;
     if (source.kind === 'external') return c.body(null, 301, { ...digests, Location: source.blob.url });

@@ -1,8 +1,10 @@
 /**
  * @module The Glare list grammar, parsed once into typed filters, sort keys and paging:
  *
- *   ?field=[op:]value          op: eq (default), neq, lt, lte, gt, gte, in (comma list)
+ *   ?field=[and:|or:][op:]value   op: eq (default), neq, lt, lte, gt, gte, in (comma list),
+ *                              like (SQL LIKE, where the field allows it); an unknown op is 400
  *   ?version=gt:2.1&version=lt:3.5.7   repeat a field to combine (AND)
+ *   ?name=or:a&name=or:b       every `or:` filter joins one OR group, ANDed with the rest
  *   ?version=latest            newest version per name (combines with every other filter)
  *   ?version=>2.1.0 <3.5.7     a semver range expression (extension), newest first
  *   ?tags=a,b  ?tags-any=a,b   has all / has any of the tags
@@ -15,8 +17,8 @@
  * the only SQL form of it.
  */
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
-import { FILTER_OPS, elementKind, isDict, isList, isScalar, type FieldDef, type FilterOp } from '../../artifacts/fields.js';
-import { GENERIC_FIELD_MAP } from '../../artifacts/generic-fields.js';
+import { FILTER_OPS, elementKind, isDict, isList, isScalar, validateFieldValue, type FieldDef, type FilterOp } from '../../artifacts/fields.js';
+import { ALL_VIEW_FIELDS, TYPE_NAME_FIELD } from '../../artifacts/generic-fields.js';
 import type { Filter, ListQuery, ScalarValue, SortKey } from '../../artifacts/list-query.js';
 import { ARTIFACT_ID as UUID } from '../../artifacts/names.js';
 import { isVersionLike, parseRange, parseVersion, rangeToKeySets, versionKey } from '../../artifacts/versions.js';
@@ -29,30 +31,33 @@ const MAX_FILTERS = 50;
 export function parseListQuery(
   type: ArtifactType | undefined,
   params: Array<[string, string]>,
-  limits: { defaultLimit: number; maxLimit: number },
+  options: { defaultLimit: number; maxLimit: number; types: readonly Pick<ArtifactType, 'name' | 'displayName'>[] },
 ): ListQuery {
-  const fields = type ? type.fields : GENERIC_FIELD_MAP;
-  const query: ListQuery = { filters: [], latest: false, sort: [], limit: limits.defaultLimit };
+  const fields = type ? type.fields : ALL_VIEW_FIELDS;
+  const anyOf: Filter[] = [];
+  const query: ListQuery = { filters: [], anyOf, latest: false, sort: [], limit: options.defaultLimit };
+  const add = ({ combiner, filter }: Combined) => (combiner === 'or' ? anyOf : query.filters).push(filter);
   let hasRange = false;
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
 
   for (const [name, raw] of params) {
     assertStorableText(name, 'a query parameter name');
     assertStorableText(raw, `query parameter "${name.slice(0, 60)}"`);
-    if (name === 'limit') query.limit = parseLimit(raw, limits.maxLimit);
+    if (name === 'limit') query.limit = parseLimit(raw, options.maxLimit);
     else if (name === 'marker') {
       if (!UUID.test(raw)) throw new BadRequest(`marker "${raw.slice(0, 60)}" is not an artifact id`);
       query.marker = raw.toLowerCase();
     } else if (name === 'sort') query.sort = parseSort(raw, fields);
-    else if (name === 'tags' || name === 'tags-any') query.filters.push(parseTags(name, raw));
+    else if (name === 'tags' || name === 'tags-any') add(parseTags(name, raw));
     else if (name === 'version') {
       const parsed = parseVersionFilter(raw);
       if (parsed === 'latest') query.latest = true;
       else {
-        if (parsed.kind === 'version_range') hasRange = true;
-        query.filters.push(parsed);
+        if (parsed.filter.kind === 'version_range') hasRange = true;
+        add(parsed);
       }
-    } else query.filters.push(parseFieldFilter(name, raw, fields));
+    } else if (name === 'display_type_name') add(parseDisplayTypeFilter(raw, options.types));
+    else add(parseFieldFilter(name, raw, fields));
   }
   if (query.sort.length === 0) {
     query.sort = hasRange
@@ -62,11 +67,10 @@ export function parseListQuery(
   return query;
 }
 
+/** Glare clamps a limit above the maximum to it (resource.py: min(CONF.max_api_limit, limit)). */
 function parseLimit(raw: string, max: number): number {
-  if (!/^\d+$/.test(raw)) throw new BadRequest(`limit must be a whole number from 0 to ${max}, got "${raw.slice(0, 20)}"`);
-  const n = Number(raw);
-  if (n > max) throw new BadRequest(`limit may be at most ${max}`);
-  return n;
+  if (!/^\d{1,15}$/.test(raw)) throw new BadRequest(`limit must be a whole number from 0 to ${max}, got "${raw.slice(0, 20)}"`);
+  return Math.min(Number(raw), max);
 }
 
 function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>): SortKey[] {
@@ -84,39 +88,87 @@ function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>): SortKey[
   return keys;
 }
 
-function parseTags(name: string, raw: string): Filter {
-  const values = raw.split(',').map((t) => t.trim()).filter(Boolean);
-  if (values.length === 0) throw new BadRequest(`${name}: give at least one tag`);
-  if (values.length > MAX_IN_VALUES) throw new BadRequest(`${name}: at most ${MAX_IN_VALUES} tags`);
-  return { kind: 'tags', match: name === 'tags' ? 'all' : 'any', values };
+type Combiner = 'and' | 'or';
+interface Combined {
+  combiner: Combiner;
+  filter: Filter;
 }
 
-function splitOp(raw: string): { op: FilterOp; value: string; explicit: boolean } {
-  const colon = raw.indexOf(':');
-  if (colon > 0) {
-    const op = raw.slice(0, colon);
-    if ((FILTER_OPS as readonly string[]).includes(op)) return { op: op as FilterOp, value: raw.slice(colon + 1), explicit: true };
+/** Glare's `and:` / `or:` prefix (common/utils.py split_filter_op); `and` when there is none. */
+function splitCombiner(raw: string): { combiner: Combiner; rest: string } {
+  for (const combiner of ['and', 'or'] as const) {
+    if (raw.startsWith(`${combiner}:`)) return { combiner, rest: raw.slice(combiner.length + 1) };
   }
-  return { op: 'eq', value: raw, explicit: false };
+  return { combiner: 'and', rest: raw };
+}
+
+function parseTags(name: string, raw: string): Combined {
+  const { combiner, rest } = splitCombiner(raw);
+  // Unlike Glare, a ':' inside a tag is part of the tag (Glare refused it: no tag with ':' could be found).
+  const values = splitQuoted(rest).map((t) => t.trim()).filter(Boolean);
+  if (values.length === 0) throw new BadRequest(`${name}: give at least one tag`);
+  if (values.length > MAX_IN_VALUES) throw new BadRequest(`${name}: at most ${MAX_IN_VALUES} tags`);
+  return { combiner, filter: { kind: 'tags', match: name === 'tags' ? 'all' : 'any', values } };
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * `[and:|or:][op:]value`, read as Glare's split_filter_op reads it: the first part is an operator
+ * unless the value is a single part, or what follows the combiner is an ISO date-time (whose own
+ * colons are not operators). So `name=a:b` names the operator "a" (400): write `name=eq:a:b`.
+ */
+function splitOp(raw: string): { combiner: Combiner; op: FilterOp; value: string; explicit: boolean } {
+  const { combiner, rest } = splitCombiner(raw);
+  const colon = rest.indexOf(':');
+  if (colon === -1 || ISO_DATE_TIME.test(rest)) return { combiner, op: 'eq', value: rest, explicit: false };
+  const op = rest.slice(0, colon);
+  if (!(FILTER_OPS as readonly string[]).includes(op)) {
+    throw new BadRequest(`unknown filter operator "${op.slice(0, 20)}"; operators: ${FILTER_OPS.join(', ')} (write eq:${rest.slice(0, 20)} for a value holding ":")`);
+  }
+  return { combiner, op: op as FilterOp, value: rest.slice(colon + 1), explicit: true };
+}
+
+/**
+ * A comma list as Glare splits it (common/utils.py split_filter_value_for_quotes, after the API
+ * working group's guideline): a value in double quotes may hold commas (`"a,b",c`); a quote opens
+ * only after a comma and closes only before one.
+ */
+function splitQuoted(value: string): string[] {
+  let open = false;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '"' || (i > 0 && value[i - 1] === '\\')) continue;
+    if (!open && i > 0 && value[i - 1] !== ',') throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: no comma before the opening quotation mark`);
+    if (open && i + 1 !== value.length && value[i + 1] !== ',') throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: no comma after the closing quotation mark`);
+    open = !open;
+  }
+  if (open) throw new BadRequest(`invalid filter value ${value.slice(0, 60)}: the quotation mark is not closed`);
+  return [...value.matchAll(/"([^"\\]*(?:\\.[^"\\]*)*)",?|([^,]+),?|,/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
 function splitIn(op: FilterOp, value: string): string[] {
   if (op !== 'in') return [value];
-  const values = value.split(',');
+  const values = splitQuoted(value);
   if (values.length > MAX_IN_VALUES) throw new BadRequest(`an "in" filter takes at most ${MAX_IN_VALUES} values`);
   return values;
 }
 
-function parseVersionFilter(raw: string): Filter | 'latest' {
+function parseVersionFilter(raw: string): Combined | 'latest' {
   if (raw === 'latest') return 'latest';
-  const { op, value, explicit } = splitOp(raw);
-  if (explicit || isVersionLike(value)) {
-    return { kind: 'version', op, keys: splitIn(op, value).map((v) => versionKey(parseVersion(v))) };
-  }
-  return { kind: 'version_range', sets: rangeToKeySets(parseRange(raw)) };
+  const { combiner, rest } = splitCombiner(raw);
+  // A semver range (the extension) holds no ":"; anything else is Glare's [op:]version.
+  if (!rest.includes(':') && !isVersionLike(rest)) return { combiner, filter: { kind: 'version_range', sets: rangeToKeySets(parseRange(rest)) } };
+  const { op, value } = splitOp(rest);
+  if (op === 'like') throw new BadRequest('field "version" does not allow the "like" filter');
+  return { combiner, filter: { kind: 'version', op, keys: splitIn(op, value).map((v) => versionKey(parseVersion(v))) } };
 }
 
-function parseFieldFilter(name: string, raw: string, fields: ReadonlyMap<string, FieldDef>): Filter {
+function parseFieldFilter(name: string, raw: string, fields: ReadonlyMap<string, FieldDef>): Combined {
+  const { combiner } = splitOp(raw);
+  return { combiner, filter: fieldFilter(name, raw, fields) };
+}
+
+function fieldFilter(name: string, raw: string, fields: ReadonlyMap<string, FieldDef>): Filter {
   const dot = name.indexOf('.');
   const fieldName = dot === -1 ? name : name.slice(0, dot);
   const field = fields.get(fieldName);
@@ -129,8 +181,8 @@ function parseFieldFilter(name: string, raw: string, fields: ReadonlyMap<string,
 
   if (dot !== -1) {
     if (!isDict(field.kind)) throw new BadRequest(`filter "${name.slice(0, 60)}": only dict fields have keys to filter on`);
+    // An empty key is no error in Glare: it names no key any dict holds, so nothing matches.
     const key = name.slice(dot + 1);
-    if (key.length === 0) throw new BadRequest(`filter "${name}": the dict key is empty`);
     return { kind: 'dict_value', field, key, op, values: splitIn(op, value).map((v) => coerce(field, element, v)) };
   }
   if (isList(field.kind) || isDict(field.kind)) {
@@ -141,7 +193,46 @@ function parseFieldFilter(name: string, raw: string, fields: ReadonlyMap<string,
     return { kind: 'member', field, op, values: splitIn(op, value).map((v) => coerce(field, memberKind, v)) };
   }
   if (!isScalar(field.kind) && element !== 'link') throw new BadRequest(`field "${field.name}" cannot be filtered`);
-  return { kind: 'compare', field, op, values: splitIn(op, value).map((v) => coerce(field, element, v)) };
+  const values = splitIn(op, value).map((v) => coerce(field, element, v));
+  // Glare coerces filter values with the field itself, validators included: `?name=` is 400
+  // (names are never empty), so is a disk_format no image can have. A like pattern is no value.
+  if (op !== 'like') for (const v of values) checkFilterValue(field, v);
+  return { kind: 'compare', field, op, values };
+}
+
+/**
+ * A type's display name is no stored column: the filter becomes one on the names of the types
+ * whose display names match (equal, or like the SQL pattern).
+ */
+function parseDisplayTypeFilter(raw: string, types: readonly Pick<ArtifactType, 'name' | 'displayName'>[]): Combined {
+  const { combiner, op, value } = splitOp(raw);
+  if (!DISPLAY_TYPE_NAME_OPS.has(op)) throw new BadRequest(`field "display_type_name" does not allow the "${op}" filter; allowed: like, eq, neq, in`);
+  const wanted = splitIn(op, value);
+  const matches = (display: string) => wanted.some((w) => (op === 'like' ? likePattern(w).test(display) : display === w));
+  const names = types.filter((t) => matches(t.displayName)).map((t) => t.name);
+  if (op === 'neq') {
+    if (names.length > 1) throw new BadRequest(`display name "${value.slice(0, 60)}" names several types: filter by type_name`);
+    return { combiner, filter: { kind: 'compare', field: TYPE_NAME_FIELD, op: 'neq', values: [names[0] ?? ''] } };
+  }
+  // Type names are never empty, so [''] matches nothing.
+  return { combiner, filter: { kind: 'compare', field: TYPE_NAME_FIELD, op: 'in', values: names.length > 0 ? names : [''] } };
+}
+
+const DISPLAY_TYPE_NAME_OPS: ReadonlySet<FilterOp> = new Set(['like', 'eq', 'neq', 'in']);
+
+/** SQL LIKE (% any run, _ one character) as a regular expression over the whole text. */
+function likePattern(pattern: string): RegExp {
+  const source = [...pattern].map((ch) => (ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`, 's');
+}
+
+function checkFilterValue(field: FieldDef, value: ScalarValue): void {
+  try {
+    validateFieldValue(field, value);
+  } catch (err) {
+    if (err instanceof BadRequest) throw new BadRequest(`invalid filter value for "${field.name}": ${err.message}`);
+    throw err;
+  }
 }
 
 function coerce(field: FieldDef, kind: FieldDef['kind'], raw: string): ScalarValue {

@@ -1,7 +1,7 @@
 /** @module Glare's JSON-schema description of artifact types and their fields (GET /schemas). */
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import { elementKind, isDict, isList, type FieldDef, type FieldKind, type FieldValidators } from '../../artifacts/fields.js';
-import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
+import { ALL_VIEW_FIELDS } from '../../artifacts/generic-fields.js';
 import { ALL_TYPES } from '../../artifacts/names.js';
 
 const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
@@ -21,114 +21,108 @@ const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
   link_dict: 'LinkDict',
 };
 
+/** A blob as Glare's schemas describe it (glare/objects/base.py _schema_field, output_blob_schema). */
 const BLOB_SCHEMA = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {
-    url: { type: ['string', 'null'], format: 'uri', maxLength: 2048 },
     size: { type: ['number', 'null'] },
     md5: { type: ['string', 'null'] },
     sha1: { type: ['string', 'null'] },
     sha256: { type: ['string', 'null'] },
     external: { type: 'boolean' },
-    id: { type: 'string' },
     status: { type: 'string', enum: ['saving', 'active'] },
-    content_type: { type: ['string', 'null'] },
+    content_type: { type: 'string' },
   },
-  required: ['url', 'size', 'md5', 'sha1', 'sha256', 'external', 'status', 'id', 'content_type'],
+  required: ['size', 'md5', 'sha1', 'sha256', 'external', 'status', 'content_type'],
+  additionalProperties: false,
 };
 
-function elementSchema(kind: FieldKind, v: FieldValidators): Record<string, unknown> {
-  switch (kind) {
-    case 'string':
-      return {
-        type: 'string',
-        ...(v.minLength !== undefined ? { minLength: v.minLength } : {}),
-        ...(v.maxLength !== undefined ? { maxLength: v.maxLength } : {}),
-        ...(v.pattern !== undefined ? { pattern: v.pattern } : {}),
-        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
-      };
-    case 'integer':
-    case 'float':
-      return {
-        type: kind === 'integer' ? 'integer' : 'number',
-        ...(v.min !== undefined ? { minimum: v.min } : {}),
-        ...(v.max !== undefined ? { maximum: v.max } : {}),
-        ...(v.allowedValues ? { enum: v.allowedValues } : {}),
-      };
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'datetime':
-      return { type: 'string', format: 'date-time' };
-    case 'link':
-      return { type: 'string', format: 'uri' };
-    default:
-      return { ...BLOB_SCHEMA };
-  }
+/** Glare states versions with this pattern, slashes included (validators.py Version.to_jsonschema). */
+const VERSION_PATTERN = '/^([0-9]+)\\.([0-9]+)\\.([0-9]+)(?:-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+)?$/';
+
+const JSON_TYPES: Partial<Record<FieldKind, string>> = { integer: 'integer', float: 'number', boolean: 'boolean' };
+
+/** What a field's validators say, as Glare's validators' to_jsonschema() say it. */
+function validatorSchema(v: FieldValidators): Record<string, unknown> {
+  return {
+    ...(v.pattern !== undefined ? { pattern: v.pattern } : {}),
+    ...(v.allowedValues ? { enum: v.allowedValues } : {}),
+    ...(v.minLength !== undefined ? { minLength: v.minLength } : {}),
+    ...(v.maxLength !== undefined ? { maxLength: v.maxLength } : {}),
+    ...(v.min !== undefined ? { minimum: v.min } : {}),
+    ...(v.max !== undefined ? { maximum: v.max } : {}),
+  };
 }
 
-/** The field as Glare describes it in GET /schemas. */
+/** The field as Glare describes it in GET /schemas: the order and the keys of _schema_field. */
 function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
-  const base = elementKind(def.kind);
+  const element = elementKind(def.kind);
+  const v = def.validators;
   let schema: Record<string, unknown>;
   if (isList(def.kind)) {
     schema = {
+      ...(v.uniqueItems ? { uniqueItems: true } : {}),
+      maxItems: v.maxItems ?? 255,
       type: 'array',
-      items: elementSchema(base, def.validators),
-      ...(def.validators.maxItems !== undefined ? { maxItems: def.validators.maxItems } : {}),
-      ...(def.validators.uniqueItems ? { uniqueItems: true } : {}),
+      glareType: GLARE_TYPE_NAMES[def.kind],
+      items: { type: JSON_TYPES[element] ?? 'string', ...(element === 'string' ? validatorSchema(v) : {}) },
     };
   } else if (isDict(def.kind)) {
-    const { maxSize, allowedKeys, requiredKeys } = def.validators;
-    schema = {
-      type: 'object',
-      additionalProperties: allowedKeys ? false : elementSchema(base, def.validators),
-      ...(allowedKeys ? { properties: Object.fromEntries(allowedKeys.map((k) => [k, elementSchema(base, def.validators)])) } : {}),
-      ...(requiredKeys ? { required: requiredKeys } : {}),
-      ...(maxSize !== undefined ? { maxProperties: maxSize } : {}),
-    };
+    const value = element === 'blob' ? BLOB_SCHEMA : { type: JSON_TYPES[element] ?? 'string', ...(element === 'string' ? validatorSchema(v) : {}) };
+    schema = { maxProperties: v.maxSize ?? 255, type: 'object', glareType: GLARE_TYPE_NAMES[def.kind], additionalProperties: value };
+    // Glare's AllowedDictKeys and RequiredDictKeys: the keys as properties (nullable unless
+    // required), nothing else; blob dicts keep the blob schema for every key.
+    if (v.allowedKeys && element === 'blob') schema.properties = Object.fromEntries(v.allowedKeys.map((k) => [k, {}]));
+    else if (v.allowedKeys) {
+      const { type, ...rules } = value as { type: string };
+      schema.properties = Object.fromEntries(v.allowedKeys.map((k) => [k, { type: v.requiredKeys?.includes(k) ? type : [type, 'null'], ...rules }]));
+      schema.additionalProperties = false;
+    }
+    if (v.requiredKeys) schema.required = v.requiredKeys;
+  } else if (def.kind === 'blob') {
+    const { type: blobType, ...blobRest } = BLOB_SCHEMA;
+    schema = { type: blobType, glareType: 'Blob', ...blobRest };
   } else {
-    schema = elementSchema(base, def.validators);
+    schema = { ...validatorSchema(v), type: JSON_TYPES[def.kind] ?? 'string', glareType: GLARE_TYPE_NAMES[def.kind] };
+    if (def.name === 'version') schema = { pattern: VERSION_PATTERN, ...schema };
+    if (def.kind === 'datetime') schema.format = 'date-time';
   }
-  if (def.nullable) schema.type = [schema.type, 'null'];
+  if (def.system) schema.readOnly = true;
+  if (def.nullable && def.kind !== 'blob') schema.type = [schema.type, 'null'];
   return {
     ...schema,
-    description: def.description,
-    glareType: GLARE_TYPE_NAMES[def.kind],
-    filter_ops: def.filterOps,
-    required_on_activate: def.requiredOnActivate,
-    ...(def.system ? { readOnly: true } : {}),
+    ...(def.description ? { description: def.description } : {}),
     ...(def.mutable ? { mutable: true } : {}),
     ...(def.sortable ? { sortable: true } : {}),
+    // Glare states this flag only when it is false; clients read its absence as true.
+    ...(def.requiredOnActivate ? {} : { required_on_activate: false }),
     ...(def.default !== null ? { default: def.default } : {}),
-    ...(def.maxBlobSize !== undefined ? { maxSize: def.maxBlobSize } : {}),
     ...(Object.keys(def.metadata).length > 0 ? { metadata: def.metadata } : {}),
+    filter_ops: def.filterOps,
   };
 }
 
-/** One type's schema, in Glare's shape. */
+/** One type's schema, in Glare's shape (glare/objects/base.py gen_schemas), plus its description. */
 export function typeJsonSchema(type: ArtifactType): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const f of type.fields.values()) properties[f.name] = fieldJsonSchema(f);
-  return {
-    name: type.name,
-    version: type.version,
-    title: `Artifact type ${type.name} of version ${type.version}`,
-    display_type_name: type.displayName,
-    description: type.description,
-    type: 'object',
-    properties,
-    required: ['name'],
-  };
+  return schemaOf(type.name, type.version, type.displayName, type.fields.values(), type.description);
 }
 
-/** The read-only `all` view's schema: the generic fields. */
+/** The read-only `all` view's schema: the generic fields and type_name, as Glare's `all` type. */
 export function allTypesJsonSchema(): Record<string, unknown> {
+  return schemaOf(ALL_TYPES, '1.0', 'All Artifacts', ALL_VIEW_FIELDS.values());
+}
+
+function schemaOf(name: string, version: string, displayName: string, fields: Iterable<FieldDef>, description?: string): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const f of fields) properties[f.name] = fieldJsonSchema(f);
   return {
-    name: ALL_TYPES,
-    version: '1.0',
-    title: 'Read-only view over every artifact type (generic fields only)',
+    properties,
+    name,
+    version,
+    title: `Artifact type ${name} of version ${version}`,
     type: 'object',
-    properties: Object.fromEntries(GENERIC_FIELDS.map((f) => [f.name, fieldJsonSchema(f)])),
+    display_name: displayName,
+    ...(description ? { description } : {}),
     required: ['name'],
   };
 }

@@ -94,8 +94,12 @@ function checkOperation(raw: unknown, index: number): Operation {
     case 'replace':
     case 'test':
       return { op: op.op, path: pointer('path'), value: value() };
-    case 'remove':
-      return { op: 'remove', path: pointer('path') };
+    case 'remove': {
+      const path = pointer('path');
+      // Glare (engine.py _apply_patch): "Cannot remove field"; a field is emptied by replacing it with null.
+      if (/^\/[^/]*$/.test(path)) throw new BadRequest(`cannot remove field "${path.slice(1, 61)}": replace it with null (or remove one of its items)`);
+      return { op: 'remove', path };
+    }
     case 'move':
     case 'copy':
       return { op: op.op, path: pointer('path'), from: pointer('from') };

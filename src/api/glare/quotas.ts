@@ -3,6 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { PROJECT_ID, PROJECT_ID_RULE } from '../../artifacts/names.js';
 import {
   QUOTA_NAMES,
+  defaultQuotas,
   listAllQuotas,
   projectQuotas,
   removeProjectQuotas,
@@ -42,7 +43,7 @@ function renderQuotas(p: DomainProjectQuotas) {
   return {
     project_id: p.projectId,
     project_quotas: p.limits.map((l) => ({
-      quota_name: l.typeName ? `${l.quota}:${l.typeName}` : l.quota,
+      quota_name: quotaName(l),
       quota_value: l.value,
       ...(l.usage !== undefined ? { usage: l.usage } : {}),
     })),
@@ -55,7 +56,15 @@ const ProjectQuotas = z
     project_quotas: z.array(z.object({ quota_name: z.string(), quota_value: z.number().int(), usage: z.number().optional() })),
   })
   .openapi('ProjectQuotas');
-const AllQuotas = z.object({ quotas: z.array(ProjectQuotas) }).openapi('AllQuotas');
+const AllQuotas = z
+  .object({
+    quotas: z.array(ProjectQuotas),
+    /** The node's defaults by Glare quota name (`max_uploaded_data`, `max_artifact_number:images`...). */
+    global_quotas: z.record(z.string(), z.number().int()).optional(),
+  })
+  .openapi('AllQuotas');
+
+const quotaName = (l: { quota: string; typeName?: string }) => (l.typeName ? `${l.quota}:${l.typeName}` : l.quota);
 
 const listRoute = createRoute({
   method: 'get',
@@ -89,11 +98,23 @@ const projectRoute = createRoute({
   responses: { 200: jsonResponse(ProjectQuotas, 'Effective quotas with usage'), ...errorResponses },
 });
 
+const namedProjectRoute = createRoute({
+  method: 'get',
+  path: '/project-quotas/{project}',
+  summary: 'One project’s effective quotas and usage (its members and admins), as Glare routes it',
+  request: { params: z.object({ project: ProjectParam }) },
+  responses: { 200: jsonResponse(ProjectQuotas, 'Effective quotas with usage'), ...errorResponses },
+});
+
 export function quotasRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
 
-  router.openapi(listRoute, async (c) => c.json({ quotas: (await listAllQuotas(opContextOf(deps, c))).map(renderQuotas) }, 200));
+  router.openapi(listRoute, async (c) => {
+    const ctx = opContextOf(deps, c);
+    const quotas = (await listAllQuotas(ctx)).map(renderQuotas);
+    return c.json({ quotas, global_quotas: Object.fromEntries(defaultQuotas(ctx).map((l) => [quotaName(l), l.value])) }, 200);
+  });
 
   router.openapi(setRoute, async (c) => {
     const parsed = QuotaInput.safeParse(await readJsonBody(c, { accept: ['application/json'], limitBytes }));
@@ -108,6 +129,7 @@ export function quotasRouter(deps: Deps) {
   });
 
   router.openapi(projectRoute, async (c) => c.json(renderQuotas(await projectQuotas(opContextOf(deps, c), c.req.valid('query').project_id)), 200));
+  router.openapi(namedProjectRoute, async (c) => c.json(renderQuotas(await projectQuotas(opContextOf(deps, c), c.req.valid('param').project)), 200));
 
   return router;
 }

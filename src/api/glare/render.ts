@@ -8,8 +8,8 @@ import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
 
 export type WireArtifact = Record<string, unknown>;
 
+/** Exactly the keys Glare shows (objects/meta/fields.py BlobFieldType.to_primitive drops the id). */
 interface WireBlob {
-  id: string;
   url: string | null;
   size: number | null;
   md5: string | null;
@@ -26,7 +26,6 @@ function blobPath(typeName: string, artifactId: string, field: string, key: stri
 
 function renderBlob(typeName: string, artifactId: string, b: BlobInfo): WireBlob {
   return {
-    id: b.id,
     url: b.external ? b.url : blobPath(typeName, artifactId, b.field, b.key),
     size: b.size,
     md5: b.md5,

@@ -2,12 +2,13 @@
  * @module Queries over artifacts and their shares. Each function aims for one statement, and
  * speaks the domain's types: rows become `Artifact`s here and nowhere else.
  */
-import { and, count, eq, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
 import type { ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
+import { ARTIFACT_ID } from '../../artifacts/names.js';
 import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
@@ -139,6 +140,8 @@ export async function findArtifact(
   db: Conn,
   q: { id: string; typeName?: string; sight: Sight; forUpdate?: boolean },
 ): Promise<Artifact | undefined> {
+  // An id that is no UUID names no artifact (Glare answers 404 for it, as for any unknown id).
+  if (!ARTIFACT_ID.test(q.id)) return undefined;
   if (q.forUpdate) {
     const [locked] = await db.select({ id: artifacts.id }).from(artifacts).where(visibleArtifactWhere(q)).limit(1).for('update', { of: artifacts });
     if (!locked) return undefined;
@@ -202,6 +205,7 @@ export async function listArtifacts(
     q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
     visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
+    query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
     companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters }),
   );
   // "latest": of the rows that pass every filter, only the newest version of each name.

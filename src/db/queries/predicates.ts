@@ -24,6 +24,7 @@ const GENERIC_COLUMNS = {
   updated_at: artifacts.updatedAt,
   activated_at: artifacts.activatedAt,
   display_type_name: artifacts.typeName,
+  type_name: artifacts.typeName,
   provided_by: artifacts.providedBy,
   supported_by: artifacts.supportedBy,
   license: artifacts.license,
@@ -139,6 +140,8 @@ function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: 
       return sql`${expr} >= ${v}`;
     case 'in':
       return type === 'text' ? sql`${expr} = any(${textArray(values)})` : sql`${expr} = any(${textArray(values)}::${sql.raw(type)}[])`;
+    case 'like':
+      return sql`${expr} like ${v}`;
   }
 }
 
