@@ -17,8 +17,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 it('a blob removed and replaced while the artifact is activated never changes an active artifact', async () => {
   const owner = node.as({ project: 'p-race' });
-  const outcomes = await Promise.all(
-    Array.from({ length: ROUNDS }, async (_, i) => {
+  const race = (batch: number) => Promise.all(
+    Array.from({ length: ROUNDS }, async (_, round) => {
+      const i = batch * ROUNDS + round;
       const t = await node.seed('heat_templates', { name: `race-${i}` }, { as: owner });
       const path = `/artifacts/heat_templates/${t.id}`;
       const first = `first body ${i}`;
@@ -36,6 +37,10 @@ it('a blob removed and replaced while the artifact is activated never changes an
       return { replaced, activatedStatus: activated.status, activatedBody: activated.status === 200 ? await activated.json() : undefined, final };
     }),
   );
+  // Which side wins each round depends on timing. The check means something only when activation
+  // won some rounds, so race again (a few batches at most) until it has.
+  const outcomes: Awaited<ReturnType<typeof race>> = [];
+  for (let batch = 0; batch < 5 && outcomes.filter((o) => o.final.status === 'active').length < 3; batch++) outcomes.push(...(await race(batch)));
 
   for (const o of outcomes) {
     // every answer is a refusal or a success, never a server error
@@ -46,7 +51,6 @@ it('a blob removed and replaced while the artifact is activated never changes an
     expect(o.final.template.status).toBe('active');
     expect(o.final.template.sha256).toBe(o.activatedBody.template.sha256);
   }
-  // the race is real: both orders happen across the rounds, or at least activation won some
   expect(outcomes.some((o) => o.final.status === 'active')).toBe(true);
   // and whichever bytes an active artifact holds, they are the ones of its blob record
   for (const o of outcomes.filter((x) => x.final.status === 'active')) {
