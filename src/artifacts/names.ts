@@ -19,9 +19,6 @@ export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares']);
 /** Keys of dict fields and blob dicts: no white space and no "/", at most 255 characters. */
 export const DICT_KEY = /^[^\s/]{1,255}$/;
 
-/** A semver 2.0 version as text (what Glare's schemas state for `version`). */
-export const SEMVER_PATTERN = '^([0-9]+)\\.([0-9]+)\\.([0-9]+)(?:-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$';
-
 /** Project (tenant) ids, as identity providers give them and routes accept them. */
 export const PROJECT_ID = /^[A-Za-z0-9_.@:-]{1,255}$/;
 export const PROJECT_ID_RULE = '1-255 characters of letters, digits and _.@:-';

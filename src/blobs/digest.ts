@@ -129,7 +129,7 @@ class SideHasher {
 const PARALLEL_HASHING_FROM = 8 * 1024 * 1024;
 
 /** A pass-through that hashes, counts and checks. `digests` resolves at a clean end. */
-export class MultiHash extends Transform {
+class MultiHash extends Transform {
   private readonly md5: Hash | undefined;
   private readonly sha1: Hash = createHash('sha1');
   private readonly sha256: Hash = createHash('sha256');

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = 'node-config/default.yaml';
+const DEFAULT_CONFIG_PATH = 'node-config/default.yaml';
 
 export class ConfigError extends Error {
   constructor(

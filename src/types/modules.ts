@@ -25,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import type { ArtifactType, TypeHooks } from '../artifacts/artifact-type.js';
 import { TypeFileError, typeFromDocument } from './declarative.js';
 
-export const HOOK_NAMES = [
+const HOOK_NAMES = [
   'beforeCreate',
   'afterCreate',
   'beforeUpdate',
