@@ -1,6 +1,7 @@
 /** @module The artifacts table: generic fields as columns, type-specific values in `fields`. */
 import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { STATUSES, VISIBILITIES } from '../../artifacts/artifact.js';
 import { byteOrderedText, lifecycleDates } from './columns.js';
 
 export const PUBLIC_TWIN_INDEX = 'artifacts_public_type_name_version_unique';
@@ -23,8 +24,8 @@ export const artifacts = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     owner: text('owner').notNull(),
-    visibility: text('visibility', { enum: ['private', 'public'] }).notNull().default('private'),
-    status: text('status', { enum: ['drafted', 'active', 'deactivated'] }).notNull().default('drafted'),
+    visibility: text('visibility', { enum: VISIBILITIES }).notNull().default('private'),
+    status: text('status', { enum: STATUSES }).notNull().default('drafted'),
     providedBy: jsonb('provided_by').$type<Record<string, string>>(),
     supportedBy: jsonb('supported_by').$type<Record<string, string>>(),
     license: text('license'),
