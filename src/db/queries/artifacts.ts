@@ -188,17 +188,22 @@ export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typ
 
 export interface ListResult {
   rows: Artifact[];
+  /** How many artifacts the list holds, exactly when `totalExact`; else a lower bound (see below). */
   total: number;
+  totalExact: boolean;
 }
 
 /**
  * One page of a list and its total count. The page comes first: a first page shorter than the
  * limit is the whole list, so its length is the count and no count statement runs (the common
- * case of "latest foo in range"). Otherwise the count goes through `counts`, which may remember it.
+ * case of "latest foo in range"). Otherwise the rows are counted up to `exactCountUpTo + 1`
+ * only, so a broad filter costs a bounded number of row fetches however many rows match: up to
+ * the threshold the count is exact, past it the total is `exactCountUpTo` and not exact (the list
+ * holds more). The count goes through `counts`, which may remember it.
  */
 export async function listArtifacts(
   db: Conn,
-  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'> },
+  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
 ): Promise<ListResult> {
   const { query } = q;
   const base = and(
@@ -237,15 +242,17 @@ export async function listArtifacts(
           .prepare('list_page')
           .execute();
   const rows = found.map(toArtifact);
-  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length };
+  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
 
-  const counting = db.select({ n: count() }).from(artifacts).where(scope);
+  // count(*) over at most threshold + 1 matching rows: one more than the threshold says "more".
+  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(scope).limit(q.exactCountUpTo + 1).as('matching');
+  const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
-  const total = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
+  const counted = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
     const [totals] = await counting.prepare('list_count').execute();
     return Number(totals?.n ?? 0);
   });
-  return { rows, total };
+  return counted > q.exactCountUpTo ? { rows, total: q.exactCountUpTo, totalExact: false } : { rows, total: counted, totalExact: true };
 }
 
 export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: string): Promise<number> {
