@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     for (const run of runs) {
       for (const whatIf of WHAT_IFS) {
-        if (whatIf.listOnly && run.workload.target !== 'list-throughput') continue;
+        if (whatIf.listOnly && run.workload.target !== 'list-bounded') continue;
         const changed: WorkloadRun = { ...run, phases: run.phases.map((p) => rewritePhases(p, whatIf.rewrite)) };
         await waitForQuietHost(30_000, (line) => console.log(line));
         const m = await measureSql(whatIf.onCopy ? copyUrl : url, changed, whatIf.prepare ? 'sql' : 'unprepared', {
