@@ -112,6 +112,7 @@ function answeredIds(body: AnsweredBody): string[] {
 /** A short label for a statement: what it reads (a page carries its blobs in a subquery). */
 export function statementLabel(s: Statement): string {
   if (/^select count\(/.test(s.text)) return 'count';
+  if (/^explain /.test(s.text)) return 'estimate';
   if (/^select [^(]*\bfrom "artifact_blobs" where/.test(s.text)) return 'blobs';
   return 'page';
 }

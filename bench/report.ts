@@ -159,6 +159,7 @@ export async function printExplains(url: string, runs: readonly WorkloadRun[]): 
         console.log('```');
         for (const statement of run.phases[index]!.flat()) {
           const label = statementLabel(statement);
+          if (label === 'estimate') continue; // an EXPLAIN itself: nothing to explain
           const e = await explainStatement(sql, statement);
           const jit = e.jitMs !== undefined ? `, JIT ${e.jitMs.toFixed(1)} ms` : '';
           console.log(`[${label}] execution ${e.executionMs.toFixed(2)} ms, planning ${e.planningMs.toFixed(2)} ms${jit}, shared hit ${e.sharedHit} read ${e.sharedRead}; ${e.topScan}`);

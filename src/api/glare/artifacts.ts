@@ -35,10 +35,10 @@ const ListBody = z
     next: z.string().optional(),
     total_count: z.number().int().openapi({
       description:
-        'How many artifacts the list holds, exact while total_count_exact is true. Counting stops past `api.list_count_exact_up_to` (default 1000) matching artifacts: a list holding more answers that number with total_count_exact false.',
+        'How many artifacts the list holds, exactly when total_count_exact is true: always when the first page is shorter than its limit, else when the list holds at most `api.list_count_exact_up_to` (default 1000). Otherwise a number above that threshold: PostgreSQL\'s estimate, or threshold + 1 when counting stopped there.',
     }),
     total_count_exact: z.boolean().openapi({
-      description: 'Extension. false: the list holds more than total_count artifacts (the count stopped there); paging with next still reaches every one.',
+      description: 'Extension. false: the list holds more than `api.list_count_exact_up_to` artifacts (by estimate or by a count that stopped there) and total_count is not exact; paging with next still reaches every one.',
     }),
   })
   .openapi('ArtifactList');

@@ -188,35 +188,41 @@ export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typ
 
 export interface ListResult {
   rows: Artifact[];
-  /** How many artifacts the list holds, exactly when `totalExact`; else a lower bound (see below). */
+  /** How many artifacts the list holds: exactly when `totalExact`, else an estimate above the threshold (see below). */
   total: number;
   totalExact: boolean;
 }
 
 /**
- * One page of a list and its total count. The page comes first: a first page shorter than the
- * limit is the whole list, so its length is the count and no count statement runs (the common
- * case of "latest foo in range"). Otherwise the rows are counted up to `exactCountUpTo + 1`
- * only, so a broad filter costs a bounded number of row fetches however many rows match: up to
- * the threshold the count is exact, past it the total is `exactCountUpTo` and not exact (the list
- * holds more). The count goes through `counts`, which may remember it.
+ * One page of a list and its total count, in bounded time however broad the filters:
+ *
+ * - a first page shorter than its limit is the whole list: its length is the count, exactly;
+ * - otherwise, unless a name or id equality bounds the list to one name's versions, PostgreSQL's
+ *   estimate of the list's size is asked beside the page (EXPLAIN: planned, no row read). Above
+ *   `exactCountUpTo` the total is that estimate (at least `exactCountUpTo + 1`), not exact:
+ *   counting a broad filter exactly reads every matching row, and even stopping early still
+ *   builds the whole bitmap of a GIN index scan (bench/README.md);
+ * - else the rows are counted up to `exactCountUpTo + 1`: exact up to the threshold, and past it
+ *   (the estimate was low) `exactCountUpTo + 1`, not exact. That count goes through `counts`,
+ *   which may remember it.
  */
 export async function listArtifacts(
   db: Conn,
   q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
 ): Promise<ListResult> {
   const { query } = q;
-  const base = and(
+  const kept = and(
     q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
     visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
     query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
-    companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters }),
   );
   // "latest": of the rows that pass every filter, only the newest version of each name.
-  const scope: SQL | undefined = query.latest
-    ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${base ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
-    : base;
+  const scopeOf = (where: SQL | undefined): SQL | undefined =>
+    query.latest
+      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
+      : where;
+  const scope = scopeOf(and(kept, companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters })));
 
   let page: SQL | undefined = scope;
   if (query.marker) {
@@ -230,29 +236,42 @@ export async function listArtifacts(
     page = and(scope, afterMarker(query.sort, marker.values, query.marker));
   }
 
-  const found =
+  const [found, estimate] = await Promise.all([
     query.limit === 0
       ? []
-      : await db
-          .select(artifactWithBlobsColumns)
-          .from(artifacts)
-          .where(page)
-          .orderBy(...orderBy(query.sort))
-          .limit(query.limit)
-          .prepare('list_page')
-          .execute();
+      : db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute(),
+    // Without the companion terms, which repeat the type and visibility conditions: the planner
+    // would take them as independent and estimate the list several times too small.
+    boundedByName(query) ? undefined : estimateRows(db, scopeOf(kept)),
+  ]);
   const rows = found.map(toArtifact);
   if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
+  const beyond = q.exactCountUpTo + 1;
+  if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
-  // count(*) over at most threshold + 1 matching rows: one more than the threshold says "more".
-  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(scope).limit(q.exactCountUpTo + 1).as('matching');
+  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(scope).limit(beyond).as('matching');
   const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
   const counted = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
     const [totals] = await counting.prepare('list_count').execute();
     return Number(totals?.n ?? 0);
   });
-  return counted > q.exactCountUpTo ? { rows, total: q.exactCountUpTo, totalExact: false } : { rows, total: counted, totalExact: true };
+  return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
+}
+
+/** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
+function boundedByName(query: ListQuery): boolean {
+  return query.filters.some((f) => f.kind === 'compare' && (f.field.name === 'name' || f.field.name === 'id') && (f.op === 'eq' || f.op === 'in'));
+}
+
+/** The planner's estimate of the rows `where` keeps. */
+async function estimateRows(db: Conn, where: SQL | undefined): Promise<number> {
+  const result: unknown = await db.execute(sql`explain (format json) select 1 from ${artifacts} where ${where ?? sql`true`}`);
+  // postgres.js answers an array of rows, PGlite { rows }; the plan is json, parsed or as text.
+  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
+  const value = row?.['QUERY PLAN'];
+  const plan = (typeof value === 'string' ? JSON.parse(value) : value) as Array<{ Plan: { 'Plan Rows': number } }>;
+  return plan[0]!.Plan['Plan Rows'];
 }
 
 export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: string): Promise<number> {
