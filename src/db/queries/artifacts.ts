@@ -13,7 +13,7 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
+import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere, visibleWhereOf } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -148,8 +148,43 @@ export async function findArtifact(
     // A second statement, so its snapshot is taken once the lock is held: a statement that
     // waited for the lock would still read the blob rows as they were before it waited.
   }
-  const [row] = await db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1).prepare('show_artifact_with_blobs').execute();
+  const [row] = await showStatement(db, q.typeName !== undefined, q.sight.kind).execute({
+    id: q.id,
+    typeName: q.typeName,
+    projectId: q.sight.kind === 'project' ? q.sight.projectId : '',
+  });
   return row && toArtifact(row);
+}
+
+/**
+ * Show's statement for a shape (of one type or any, the caller's kind of sight), built by drizzle
+ * once per database handle with placeholders, its parameters bound per execution: building the
+ * text of a 26-column select is a good part of the CPU a show costs the node (bench/README.md).
+ */
+const showStatements = new WeakMap<Conn, Map<string, ReturnType<typeof prepareShow>>>();
+
+function showStatement(db: Conn, typed: boolean, sight: Sight['kind']): ReturnType<typeof prepareShow> {
+  let shapes = showStatements.get(db);
+  if (!shapes) showStatements.set(db, (shapes = new Map()));
+  const shape = `${typed}:${sight}`;
+  let statement = shapes.get(shape);
+  if (!statement) shapes.set(shape, (statement = prepareShow(db, typed, sight)));
+  return statement;
+}
+
+function prepareShow(db: Conn, typed: boolean, sight: Sight['kind']) {
+  return db
+    .select(artifactWithBlobsColumns)
+    .from(artifacts)
+    .where(
+      and(
+        eq(artifacts.id, sql.placeholder('id')),
+        typed ? eq(artifacts.typeName, sql.placeholder('typeName')) : undefined,
+        visibleWhereOf(sight, sql.placeholder('projectId')),
+      ),
+    )
+    .limit(1)
+    .prepare('show_artifact_with_blobs');
 }
 
 export async function updateArtifactRecord(db: Conn, current: Artifact, changes: Partial<ArtifactRecord>): Promise<Artifact> {
