@@ -246,18 +246,19 @@ export async function listArtifacts(
   q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
 ): Promise<ListResult> {
   const { query } = q;
-  const kept = and(
-    q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
+  const typeIs = q.typeName ? eq(artifacts.typeName, q.typeName) : undefined;
+  const filtered = and(
     visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
     query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
   );
+  const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
   // "latest": of the rows that pass every filter, only the newest version of each name.
   const scopeOf = (where: SQL | undefined): SQL | undefined =>
     query.latest
       ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
       : where;
-  const scope = scopeOf(and(kept, companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters })));
+  const scope = scopeOf(and(typeIs, filtered, companion));
 
   let page: SQL | undefined = scope;
   if (query.marker) {
@@ -277,14 +278,17 @@ export async function listArtifacts(
       : db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute(),
     // Without the companion terms, which repeat the type and visibility conditions: the planner
     // would take them as independent and estimate the list several times too small.
-    boundedByName(query) ? undefined : estimateRows(db, scopeOf(kept)),
+    boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered))),
   ]);
   const rows = found.map(toArtifact);
   if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
   const beyond = q.exactCountUpTo + 1;
   if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
-  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(scope).limit(beyond).as('matching');
+  // The companion terms hold the type: the count (which needs no order) leaves the type_name
+  // equality out, which would only tempt the planner to AND in a btree over the whole type.
+  const countScope = companion ? scopeOf(and(filtered, companion)) : scope;
+  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(beyond).as('matching');
   const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
   const counted = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
