@@ -91,8 +91,7 @@ export async function captureStatements(opts: { databaseUrl: string; poolSize: n
       const res = await app.request(request.path, { headers: request.headers });
       const body = await res.text();
       if (res.status !== 200) throw new Error(`capture: ${request.path} answered ${res.status}: ${body.slice(0, 300)}`);
-      const artifacts = request.path.startsWith('/artifacts/') ? ((JSON.parse(body) as { artifacts?: Array<{ id: string }> }).artifacts ?? []) : [];
-      captured.push({ phases: recorder.take(), pageIds: artifacts.map((a) => a.id) });
+      captured.push({ phases: recorder.take(), pageIds: request.path.startsWith('/artifacts/') ? answeredIds(JSON.parse(body) as AnsweredBody) : [] });
     }
     return captured;
   } finally {
@@ -102,9 +101,18 @@ export async function captureStatements(opts: { databaseUrl: string; poolSize: n
   }
 }
 
+type AnsweredBody = { artifacts?: Array<{ id: string }>; id?: string };
+
+/** A list's artifacts, or the one artifact shown. */
+function answeredIds(body: AnsweredBody): string[] {
+  if (body.artifacts) return body.artifacts.map((a) => a.id);
+  return body.id ? [body.id] : [];
+}
+
 /** A short label for a statement: what it reads (a page carries its blobs in a subquery). */
 export function statementLabel(s: Statement): string {
   if (/^select count\(/.test(s.text)) return 'count';
+  if (/^explain /.test(s.text)) return 'estimate';
   if (/^select [^(]*\bfrom "artifact_blobs" where/.test(s.text)) return 'blobs';
   return 'page';
 }

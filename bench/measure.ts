@@ -8,11 +8,10 @@ import { runClosedLoop, type LoadResult } from './load.js';
 import type { NodeProcess } from './node-process.js';
 import { createSqlReplayer, type SqlReplayer } from './sql-replay.js';
 import { fixed, thousands } from './table.js';
-import { buildVariants, type RequestVariant, type Workload } from './workloads.js';
+import { buildVariants, type RequestVariant, type Workload, type WorkloadContext } from './workloads.js';
 
 export const PATHS = {
   node: 'node (HTTP)',
-  nodeCounting: 'node (HTTP), counts not remembered',
   sql: 'raw SQL, as the node sends it',
   unprepared: 'raw SQL, unnamed statements',
 } as const;
@@ -57,9 +56,9 @@ export async function captureWorkloadRuns(
   url: string,
   opts: { workloads: readonly Workload[]; variants: number; seed: number; poolSize: number },
 ): Promise<WorkloadRun[]> {
-  const heatNames = await listHeatNames(url);
+  const ctx = await workloadContext(url);
   const random = createRandom(opts.seed);
-  const pools = opts.workloads.map((workload) => ({ workload, variants: buildVariants(workload, random, { heatNames }, opts.variants) }));
+  const pools = opts.workloads.map((workload) => ({ workload, variants: buildVariants(workload, random, ctx, opts.variants) }));
   const captured = await captureStatements({ databaseUrl: url, poolSize: opts.poolSize, requests: pools.flatMap((p) => p.variants) });
   let offset = 0;
   return pools.map((p) => {
@@ -69,12 +68,17 @@ export async function captureWorkloadRuns(
   });
 }
 
-async function listHeatNames(url: string): Promise<string[]> {
+async function workloadContext(url: string): Promise<WorkloadContext> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const rows = await sql<Array<{ name: string }>>`select distinct name from artifacts where type_name = 'heat_templates' order by name`;
-    if (rows.length === 0) throw new Error('no heat_templates artifacts in the database');
-    return rows.map((r) => r.name);
+    const names = await sql<Array<{ name: string }>>`select distinct name from artifacts where type_name = 'heat_templates' order by name`;
+    if (names.length === 0) throw new Error('no heat_templates artifacts in the database');
+    // A sample spread over the table (every 97th), the same for the same database.
+    const ids = await sql<Array<{ id: string }>>`
+      select id from (select id, row_number() over (order by id) as n from artifacts
+        where type_name = 'heat_templates' and visibility = 'public' and status = 'active') t
+      where n % 97 = 0 limit 1000`;
+    return { heatNames: names.map((r) => r.name), publicHeatIds: ids.map((r) => r.id) };
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -84,7 +88,7 @@ export function issuesSql(run: WorkloadRun): boolean {
   return run.phases.some((phases) => phases.length > 0);
 }
 
-export async function measureNode(node: NodeProcess, run: WorkloadRun, s: MeasureSettings, path: 'node' | 'nodeCounting' = 'node'): Promise<Measurement> {
+export async function measureNode(node: NodeProcess, run: WorkloadRun, s: MeasureSettings, path: 'node' = 'node'): Promise<Measurement> {
   const client = createHttpClient({ port: node.port, concurrency: s.concurrency, timeoutMs: s.timeoutMs });
   try {
     const nodeCpu0 = await node.cpuMicros();

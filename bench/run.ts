@@ -17,7 +17,7 @@ import { formatSeconds, generateBenchDatabase } from './generate.js';
 import { waitForQuietHost } from './host.js';
 import { captureWorkloadRuns, describeMeasurement, issuesSql, measureNode, measureSql, PATHS, type Measurement, type MeasureSettings, type WorkloadRun } from './measure.js';
 import { startNodeProcess } from './node-process.js';
-import { callerTable, printCapturedSql, printExplains, resultsTable, targetsTable } from './report.js';
+import { callerTable, printCapturedSql, printExplains, ratioTable, resultsTable, targetsTable } from './report.js';
 import { thousands } from './table.js';
 import { CALLER_MIX, WORKLOADS, type Workload } from './workloads.js';
 
@@ -45,6 +45,8 @@ interface RunOptions {
   quietWaitMs: number;
   nodeArgs: string[];
   workloads: readonly Workload[];
+  /** How long the measured node remembers list counts (0: never, the node then sends what the replay sends). */
+  countTtlSeconds: number;
 }
 
 function parseOptions(argv: string[]): RunOptions {
@@ -70,6 +72,7 @@ function parseOptions(argv: string[]): RunOptions {
       'quiet-wait': { type: 'string', default: '30' },
       'node-arg': { type: 'string', multiple: true, default: [] },
       workloads: { type: 'string' },
+      'count-ttl': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,6 +95,7 @@ function parseOptions(argv: string[]): RunOptions {
         '  --explain largest|all|none   EXPLAIN (ANALYZE, BUFFERS) summaries (default: largest size)',
         '  --show-sql               print the captured statements of one request per workload',
         `  --workloads a,b          run only these workloads (${WORKLOADS.map((w) => w.id).join(', ')})`,
+        '  --count-ttl 0            api.list_count_ttl_seconds of the measured node (0: counts never remembered, like for like with the replay)',
         '  --node-arg FLAG          extra node flag for the node process, repeatable (e.g. --node-arg=--cpu-prof)',
         '  --quiet-wait 30          before each run, wait up to this many seconds for the host to be idle (0: no wait)',
         '  --admin-url URL          server to create databases on (or BENCH_DATABASE_URL)',
@@ -121,6 +125,7 @@ function parseOptions(argv: string[]): RunOptions {
     quietWaitMs: values['quiet-wait'] === '0' ? 0 : parsePositive('quiet-wait', values['quiet-wait']) * 1000,
     nodeArgs: values['node-arg'],
     workloads: selectWorkloads(values.workloads),
+    countTtlSeconds: Number(values['count-ttl']),
   };
 }
 
@@ -168,7 +173,7 @@ async function printEnvironment(opts: RunOptions): Promise<void> {
     console.log(`postgres: ${settings.map((s) => `${s.name}=${s.setting}`).join(', ')}`);
     console.log(
       `runs: ${opts.durationMs / 1000} s measured after ${opts.warmupMs / 1000} s warm-up, concurrency ${opts.concurrency}, pool ${opts.poolSize}, ` +
-        `${opts.variants} request variants per workload, callers ${CALLER_MIX.map(([k, s]) => `${k} ${Math.round(s * 100)}%`).join(' / ')}`,
+        `${opts.variants} request variants per workload, counts remembered ${opts.countTtlSeconds} s, callers ${CALLER_MIX.map(([k, s]) => `${k} ${Math.round(s * 100)}%`).join(' / ')}`,
     );
   } finally {
     await sql.end({ timeout: 5 });
@@ -212,7 +217,8 @@ async function benchmarkSize(opts: RunOptions, size: number, url: string, explai
   if (opts.showSql) printCapturedSql(runs);
 
   const measurements: Measurement[] = [];
-  const node = await startNodeProcess({ databaseUrl: url, poolSize: opts.poolSize, nodeArgs: opts.nodeArgs });
+  // Counts never remembered by default: the node then sends exactly the statements replayed raw.
+  const node = await startNodeProcess({ databaseUrl: url, poolSize: opts.poolSize, nodeArgs: opts.nodeArgs, countTtlSeconds: opts.countTtlSeconds });
   const record = (m: Measurement) => {
     measurements.push(m);
     console.log(`  ${describeMeasurement(m)}`);
@@ -233,21 +239,10 @@ async function benchmarkSize(opts: RunOptions, size: number, url: string, explai
     for (const run of runs) await measureAll(run, opts.concurrency);
     // Latency without queueing: the same requests, one (or a few) at a time.
     if (opts.latencyConcurrency > 0 && opts.latencyConcurrency !== opts.concurrency) {
-      for (const run of runs.filter((r) => r.workload.target !== 'list-throughput')) await measureAll(run, opts.latencyConcurrency);
+      for (const run of runs.filter((r) => r.workload.target === 'latest-latency')) await measureAll(run, opts.latencyConcurrency);
     }
   } finally {
     await node.stop();
-  }
-  // The list again on a node that counts every time: what remembering counts is worth, and the
-  // figure to hold against raw SQL when every request asks a count nobody asked before.
-  const counting = await startNodeProcess({ databaseUrl: url, poolSize: opts.poolSize, nodeArgs: opts.nodeArgs, countTtlSeconds: 0 });
-  try {
-    for (const run of runs.filter((r) => r.workload.target === 'list-throughput')) {
-      await quiet();
-      record(await measureNode(counting, run, { ...opts }, 'nodeCounting'));
-    }
-  } finally {
-    await counting.stop();
   }
 
   const report = [
@@ -258,6 +253,10 @@ async function benchmarkSize(opts: RunOptions, size: number, url: string, explai
     `Latency (ms) by caller, c=${opts.concurrency}:`,
     '',
     callerTable(measurements, opts.concurrency),
+    '',
+    'Node ÷ raw SQL (the same statements, one process against one process):',
+    '',
+    ratioTable(measurements, opts.countTtlSeconds),
     '',
     'Targets:',
     '',

@@ -22,13 +22,18 @@ export interface RequestVariant {
 export interface WorkloadContext {
   /** Names of heat_templates artifacts in the database. */
   heatNames: readonly string[];
+  /** Ids of public, active heat_templates artifacts: every caller may see them. */
+  publicHeatIds: readonly string[];
 }
 
 export interface Workload {
   id: string;
   description: string;
-  /** The issue's target this workload is judged by. */
-  target: 'list-throughput' | 'latest-latency' | 'none';
+  /**
+   * The issue's target this workload is judged by: a list's bounded latency with counts never
+   * remembered (and its ratio to raw SQL), latest-in-range's latency, show's ratio to raw SQL.
+   */
+  target: 'list-bounded' | 'latest-latency' | 'show' | 'none';
   path(random: Random, ctx: WorkloadContext): string;
 }
 
@@ -40,7 +45,7 @@ export const WORKLOADS: readonly Workload[] = [
   {
     id: 'list-3-filters',
     description: 'GET /artifacts/heat_templates?tags=<tag>&metadata.os=<os>&visibility=public&limit=20',
-    target: 'list-throughput',
+    target: 'list-bounded',
     path: (random) =>
       heatTemplates([
         ['tags', random.pick(TAGS)],
@@ -48,6 +53,24 @@ export const WORKLOADS: readonly Workload[] = [
         ['visibility', 'public'],
         ['limit', '20'],
       ]),
+  },
+  {
+    id: 'list-tag',
+    description: 'GET /artifacts/heat_templates?tags=<tag>&limit=20 (one tag: ~15% of the type)',
+    target: 'list-bounded',
+    path: (random) => heatTemplates([['tags', random.pick(TAGS)], ['limit', '20']]),
+  },
+  {
+    id: 'list-visibility',
+    description: 'GET /artifacts/heat_templates?visibility=public&limit=20 (half the type)',
+    target: 'list-bounded',
+    path: () => heatTemplates([['visibility', 'public'], ['limit', '20']]),
+  },
+  {
+    id: 'show',
+    description: 'GET /artifacts/heat_templates/<id> (a public, active one)',
+    target: 'show',
+    path: (random, ctx) => `/artifacts/heat_templates/${random.pick(ctx.publicHeatIds)}`,
   },
   {
     id: 'latest-in-range',

@@ -38,7 +38,9 @@ export interface ListQuery {
 
 export interface ListPage<T> {
   artifacts: T[];
+  /** Exact when `totalExact`; otherwise the list holds more than this many (the count stopped there). */
   total: number;
+  totalExact: boolean;
   /** Set when the page is full: the marker of the next page. */
   nextMarker?: string;
 }

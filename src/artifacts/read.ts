@@ -26,10 +26,12 @@ export interface ListIntent {
   query: ListQuery;
   /** Where remembered total counts live (a node's own; see list-counts.ts). */
   counts: Pick<ListCounts, 'count'>;
+  /** Counts stop one row past this: larger totals are reported as this many, not exact. */
+  exactCountUpTo: number;
 }
 
-export async function listArtifacts(ctx: OpContext, { type, query, counts }: ListIntent): Promise<ListPage<Artifact>> {
-  const { rows, total } = await queryArtifacts(conn(ctx), { typeName: type?.name, query, sight: sightOf(ctx.actor), counts });
+export async function listArtifacts(ctx: OpContext, { type, query, counts, exactCountUpTo }: ListIntent): Promise<ListPage<Artifact>> {
+  const { rows, total, totalExact } = await queryArtifacts(conn(ctx), { typeName: type?.name, query, sight: sightOf(ctx.actor), counts, exactCountUpTo });
   const full = rows.length === query.limit && rows.length > 0;
-  return { artifacts: rows, total, ...(full ? { nextMarker: rows.at(-1)!.id } : {}) };
+  return { artifacts: rows, total, totalExact, ...(full ? { nextMarker: rows.at(-1)!.id } : {}) };
 }

@@ -111,9 +111,11 @@ export const ConfigSchema = z
         /** How long a list's total_count is remembered (artifacts/list-counts.ts); 0: count every time. */
         list_count_ttl_seconds: z.number().min(0).max(3600).default(10),
         list_count_entries: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** A list's total_count is exact up to this many; past it, this many with total_count_exact false. */
+        list_count_exact_up_to: z.number().int().min(1).max(1_000_000).default(1000),
       })
       .strict()
-      .default({ default_limit: 25, max_limit: 1000, list_count_ttl_seconds: 10, list_count_entries: 10_000 }),
+      .default({ default_limit: 25, max_limit: 1000, list_count_ttl_seconds: 10, list_count_entries: 10_000, list_count_exact_up_to: 1000 }),
     quotas: z
       .object({
         /** Default per-project limits; -1 means unlimited. Admins override them per project over the API. */

@@ -62,7 +62,7 @@ describe('typed verbs', () => {
         throw new Error('the job failed half way');
       }),
     ).rejects.toThrow('half way');
-    const listed = await listArtifacts(owner, { type, query: { filters: [], latest: false, sort: [{ field: type.fields.get('name')!, direction: 'asc' }], limit: 10 }, counts: node.deps.listCounts });
+    const listed = await listArtifacts(owner, { type, query: { filters: [], latest: false, sort: [{ field: type.fields.get('name')!, direction: 'asc' }], limit: 10 }, counts: node.deps.listCounts, exactCountUpTo: node.deps.config.api.list_count_exact_up_to });
     expect(listed.artifacts.map((a) => a.name)).not.toContain('tx-a');
     expect(events).toEqual([]);
 

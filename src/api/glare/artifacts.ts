@@ -33,7 +33,13 @@ const ListBody = z
     first: z.string(),
     schema: z.string(),
     next: z.string().optional(),
-    total_count: z.number().int(),
+    total_count: z.number().int().openapi({
+      description:
+        'How many artifacts the list holds, exactly when total_count_exact is true: always when the first page is shorter than its limit, else when the list holds at most `api.list_count_exact_up_to` (default 1000). Otherwise a number above that threshold: PostgreSQL\'s estimate, or threshold + 1 when counting stopped there.',
+    }),
+    total_count_exact: z.boolean().openapi({
+      description: 'Extension. false: the list holds more than `api.list_count_exact_up_to` artifacts (by estimate or by a count that stopped there) and total_count is not exact; paging with next still reaches every one.',
+    }),
   })
   .openapi('ArtifactList');
 
@@ -163,7 +169,12 @@ export function artifactsRouter(deps: Deps) {
       maxLimit: deps.config.api.max_limit,
       types: deps.types.list(),
     });
-    const page = await listArtifacts(opContextOf(deps, c), { type, query, counts: deps.listCounts });
+    const page = await listArtifacts(opContextOf(deps, c), {
+      type,
+      query,
+      counts: deps.listCounts,
+      exactCountUpTo: deps.config.api.list_count_exact_up_to,
+    });
     const base = `/artifacts/${typeName}`;
     const rest = new URLSearchParams([...url.searchParams.entries()].filter(([k]) => k !== 'marker'));
     const body: z.infer<typeof ListBody> = {
@@ -172,6 +183,7 @@ export function artifactsRouter(deps: Deps) {
       first: rest.size > 0 ? `${base}?${rest}` : base,
       schema: `/schemas/${typeName}`,
       total_count: page.total,
+      total_count_exact: page.totalExact,
     };
     if (page.nextMarker) {
       rest.set('marker', page.nextMarker);

@@ -13,7 +13,7 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere } from './predicates.js';
+import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere, visibleWhereOf } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -148,8 +148,43 @@ export async function findArtifact(
     // A second statement, so its snapshot is taken once the lock is held: a statement that
     // waited for the lock would still read the blob rows as they were before it waited.
   }
-  const [row] = await db.select(artifactWithBlobsColumns).from(artifacts).where(visibleArtifactWhere(q)).limit(1).prepare('show_artifact_with_blobs').execute();
+  const [row] = await showStatement(db, q.typeName !== undefined, q.sight.kind).execute({
+    id: q.id,
+    typeName: q.typeName,
+    projectId: q.sight.kind === 'project' ? q.sight.projectId : '',
+  });
   return row && toArtifact(row);
+}
+
+/**
+ * Show's statement for a shape (of one type or any, the caller's kind of sight), built by drizzle
+ * once per database handle with placeholders, its parameters bound per execution: building the
+ * text of a 26-column select is a good part of the CPU a show costs the node (bench/README.md).
+ */
+const showStatements = new WeakMap<Conn, Map<string, ReturnType<typeof prepareShow>>>();
+
+function showStatement(db: Conn, typed: boolean, sight: Sight['kind']): ReturnType<typeof prepareShow> {
+  let shapes = showStatements.get(db);
+  if (!shapes) showStatements.set(db, (shapes = new Map()));
+  const shape = `${typed}:${sight}`;
+  let statement = shapes.get(shape);
+  if (!statement) shapes.set(shape, (statement = prepareShow(db, typed, sight)));
+  return statement;
+}
+
+function prepareShow(db: Conn, typed: boolean, sight: Sight['kind']) {
+  return db
+    .select(artifactWithBlobsColumns)
+    .from(artifacts)
+    .where(
+      and(
+        eq(artifacts.id, sql.placeholder('id')),
+        typed ? eq(artifacts.typeName, sql.placeholder('typeName')) : undefined,
+        visibleWhereOf(sight, sql.placeholder('projectId')),
+      ),
+    )
+    .limit(1)
+    .prepare('show_artifact_with_blobs');
 }
 
 export async function updateArtifactRecord(db: Conn, current: Artifact, changes: Partial<ArtifactRecord>): Promise<Artifact> {
@@ -188,30 +223,42 @@ export async function publicTwinExists(db: Conn, row: Pick<Artifact, 'id' | 'typ
 
 export interface ListResult {
   rows: Artifact[];
+  /** How many artifacts the list holds: exactly when `totalExact`, else an estimate above the threshold (see below). */
   total: number;
+  totalExact: boolean;
 }
 
 /**
- * One page of a list and its total count. The page comes first: a first page shorter than the
- * limit is the whole list, so its length is the count and no count statement runs (the common
- * case of "latest foo in range"). Otherwise the count goes through `counts`, which may remember it.
+ * One page of a list and its total count, in bounded time however broad the filters:
+ *
+ * - a first page shorter than its limit is the whole list: its length is the count, exactly;
+ * - otherwise, unless a name or id equality bounds the list to one name's versions, PostgreSQL's
+ *   estimate of the list's size is asked beside the page (EXPLAIN: planned, no row read). Above
+ *   `exactCountUpTo` the total is that estimate (at least `exactCountUpTo + 1`), not exact:
+ *   counting a broad filter exactly reads every matching row, and even stopping early still
+ *   builds the whole bitmap of a GIN index scan (bench/README.md);
+ * - else the rows are counted up to `exactCountUpTo + 1`: exact up to the threshold, and past it
+ *   (the estimate was low) `exactCountUpTo + 1`, not exact. That count goes through `counts`,
+ *   which may remember it.
  */
 export async function listArtifacts(
   db: Conn,
-  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'> },
+  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
 ): Promise<ListResult> {
   const { query } = q;
-  const base = and(
-    q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
+  const typeIs = q.typeName ? eq(artifacts.typeName, q.typeName) : undefined;
+  const filtered = and(
     visibleWhere(q.sight),
     ...query.filters.map(filterWhere),
     query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
-    companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters }),
   );
+  const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
   // "latest": of the rows that pass every filter, only the newest version of each name.
-  const scope: SQL | undefined = query.latest
-    ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${base ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
-    : base;
+  const scopeOf = (where: SQL | undefined): SQL | undefined =>
+    query.latest
+      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
+      : where;
+  const scope = scopeOf(and(typeIs, filtered, companion));
 
   let page: SQL | undefined = scope;
   if (query.marker) {
@@ -225,27 +272,45 @@ export async function listArtifacts(
     page = and(scope, afterMarker(query.sort, marker.values, query.marker));
   }
 
-  const found =
+  const [found, estimate] = await Promise.all([
     query.limit === 0
       ? []
-      : await db
-          .select(artifactWithBlobsColumns)
-          .from(artifacts)
-          .where(page)
-          .orderBy(...orderBy(query.sort))
-          .limit(query.limit)
-          .prepare('list_page')
-          .execute();
+      : db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute(),
+    // Without the companion terms, which repeat the type and visibility conditions: the planner
+    // would take them as independent and estimate the list several times too small.
+    boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered))),
+  ]);
   const rows = found.map(toArtifact);
-  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length };
+  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
+  const beyond = q.exactCountUpTo + 1;
+  if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
-  const counting = db.select({ n: count() }).from(artifacts).where(scope);
+  // The companion terms hold the type: the count (which needs no order) leaves the type_name
+  // equality out, which would only tempt the planner to AND in a btree over the whole type.
+  const countScope = companion ? scopeOf(and(filtered, companion)) : scope;
+  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(beyond).as('matching');
+  const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
-  const total = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
+  const counted = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
     const [totals] = await counting.prepare('list_count').execute();
     return Number(totals?.n ?? 0);
   });
-  return { rows, total };
+  return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
+}
+
+/** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
+function boundedByName(query: ListQuery): boolean {
+  return query.filters.some((f) => f.kind === 'compare' && (f.field.name === 'name' || f.field.name === 'id') && (f.op === 'eq' || f.op === 'in'));
+}
+
+/** The planner's estimate of the rows `where` keeps. */
+async function estimateRows(db: Conn, where: SQL | undefined): Promise<number> {
+  const result: unknown = await db.execute(sql`explain (format json) select 1 from ${artifacts} where ${where ?? sql`true`}`);
+  // postgres.js answers an array of rows, PGlite { rows }; the plan is json, parsed or as text.
+  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
+  const value = row?.['QUERY PLAN'];
+  const plan = (typeof value === 'string' ? JSON.parse(value) : value) as Array<{ Plan: { 'Plan Rows': number } }>;
+  return plan[0]!.Plan['Plan Rows'];
 }
 
 export async function countOwnedArtifacts(db: Conn, owner: string, typeName?: string): Promise<number> {

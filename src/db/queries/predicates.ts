@@ -2,7 +2,7 @@
  * @module The SQL forms of the domain's filters, sort keys and visibility policy. The only place
  * those become SQL.
  */
-import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { GENERIC_FIELD_NAMES } from '../../artifacts/generic-fields.js';
 import type { FieldDef, FilterOp } from '../../artifacts/fields.js';
 import type { Filter, ScalarValue, SortKey } from '../../artifacts/list-query.js';
@@ -214,19 +214,24 @@ export function filterWhere(filter: Filter): SQL {
 
 /** The only SQL form of the visibility policy (artifacts/policy.ts). */
 export function visibleWhere(v: Sight): SQL | undefined {
-  switch (v.kind) {
+  return visibleWhereOf(v.kind, v.kind === 'project' ? v.projectId : '');
+}
+
+/** `visibleWhere` for a kind of sight, its project given as a value or as a placeholder bound per execution. */
+export function visibleWhereOf(kind: Sight['kind'], projectId: string | Placeholder): SQL | undefined {
+  switch (kind) {
     case 'all':
       return undefined;
     case 'public':
       return and(eq(artifacts.visibility, 'public'), eq(artifacts.status, 'active'));
     case 'project':
       return or(
-        eq(artifacts.owner, v.projectId),
+        eq(artifacts.owner, projectId),
         and(
           eq(artifacts.status, 'active'),
           or(
             eq(artifacts.visibility, 'public'),
-            sql`exists (select 1 from ${artifactShares} where ${artifactShares.artifactId} = ${artifacts.id} and ${artifactShares.project} = ${v.projectId})`,
+            sql`exists (select 1 from ${artifactShares} where ${artifactShares.artifactId} = ${artifacts.id} and ${artifactShares.project} = ${projectId})`,
           ),
         ),
       );
