@@ -2,7 +2,9 @@
  * @module What an artifact type is: a name, a schema version, fields, and optional hooks that
  * add type-specific rules and computed values around the catalog's verbs.
  */
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { ByteRange } from '../blobs/blob-store.js';
 import type { Actor } from './actor.js';
 import type { Artifact, BlobInfo } from './artifact.js';
 import { defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
@@ -16,7 +18,16 @@ export interface HookContext {
   log: Logger;
   /** Refuses the operation: the caller gets a 400 with this message, naming the type. */
   refuse(message: string): never;
+  /**
+   * The stored bytes of `blob` (a stored blob of the artifact, as afterUpload receives it), or
+   * the inclusive byte `range` of them, from the store that holds them. Blobs may be large:
+   * read what you need through ranges, and consume or destroy the stream.
+   */
+  openBlob(blob: Pick<BlobInfo, 'store' | 'locator'>, range?: ByteRange): Promise<Readable>;
 }
+
+/** Field values by field name, as a hook derives them from what was uploaded. */
+export type DerivedValues = Readonly<Record<string, unknown>>;
 
 /** The blob an upload is about to write: hooks may refuse it before any byte is read. */
 export interface IncomingBlob {
@@ -30,7 +41,10 @@ export interface IncomingBlob {
 /**
  * Type-specific logic. A `before*` hook refuses by throwing (BadRequest, Forbidden, ...); an
  * `after*` hook runs inside the same transaction, so throwing there undoes the change too
- * (after an upload, the bytes are released). `output` adds computed values to what is shown.
+ * (after an upload, the bytes are released). `afterUpload` may return field values read from
+ * the bytes (a package's manifest): the upload validates them as the type's fields (system
+ * fields included, blobs and status excepted) and stores them in the same transaction, or
+ * refuses the upload with 400 when one is invalid. `output` adds computed values to what is shown.
  */
 export interface TypeHooks {
   beforeCreate?(draft: Artifact, ctx: HookContext): void | Promise<void>;
@@ -40,7 +54,7 @@ export interface TypeHooks {
   beforeActivate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
   afterActivate?(artifact: Artifact, ctx: HookContext): void | Promise<void>;
   beforeUpload?(artifact: Artifact, blob: IncomingBlob, ctx: HookContext): void | Promise<void>;
-  afterUpload?(artifact: Artifact, blob: BlobInfo, ctx: HookContext): void | Promise<void>;
+  afterUpload?(artifact: Artifact, blob: BlobInfo, ctx: HookContext): void | DerivedValues | Promise<void | DerivedValues>;
   output?(artifact: Artifact): Readonly<Record<string, unknown>>;
 }
 

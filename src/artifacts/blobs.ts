@@ -17,7 +17,7 @@ import type { NamedStore } from '../blobs/routing.js';
 import { StoreFull, uploadKey } from '../blobs/blob-store.js';
 import { BlobTooLarge, ChecksumMismatch, writeHashed } from '../blobs/digest.js';
 import { holdLease } from '../blobs/upload-lease.js';
-import { findArtifact } from '../db/queries/artifacts.js';
+import { findArtifact, updateArtifactRecord } from '../db/queries/artifacts.js';
 import {
   activateBlob,
   bytesReferenced,
@@ -31,9 +31,10 @@ import {
 } from '../db/queries/blobs.js';
 import { BadRequest, Conflict, Forbidden, InsufficientStorage, NotFound, PayloadTooLarge } from '../errors.js';
 import type { Artifact, BlobInfo } from './artifact.js';
-import type { ArtifactType } from './artifact-type.js';
+import type { ArtifactType, DerivedValues } from './artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
-import { assertDictKey, type FieldDef } from './fields.js';
+import { assertDictKey, BLOB_KINDS, type FieldDef } from './fields.js';
+import { assertLinksResolve, validateValue, withValues } from './input.js';
 import { blobWritable } from './lifecycle.js';
 import { assertCanDownload, assertCanModify, sightOf } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
@@ -156,8 +157,9 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
       await assertWithinQuota(tx, { owner: current.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: written.bytes });
       const done = await activateBlob(conn(tx), reserved.id, { locator: written.locator, size: written.bytes, md5: written.md5, sha1: written.sha1, sha256: written.sha256, now: tx.now() });
       if (!done) throw new Conflict('the blob was removed during the upload');
-      const after = (await findArtifact(conn(tx), { id: current.id, sight: { kind: 'all' } }))!;
-      await type.hooks.afterUpload?.(after, after.blobs.find((b) => b.id === reserved.id)!, hookContext(tx, type));
+      let after = (await findArtifact(conn(tx), { id: current.id, sight: { kind: 'all' } }))!;
+      const derived = await type.hooks.afterUpload?.(after, after.blobs.find((b) => b.id === reserved.id)!, hookContext(tx, type));
+      if (derived) after = await storeDerivedValues(tx, type, after, derived);
       emit(tx, { kind: 'blob.changed', id: after.id, ref: refFor(tx, after), field: def.name, key });
       return after;
     });
@@ -168,6 +170,32 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
   } finally {
     lease.stop();
   }
+}
+
+/** Generic fields an upload hook may not set: identity, ownership, dates and the lifecycle. */
+const NOT_DERIVABLE = new Set(['id', 'name', 'version', 'owner', 'visibility', 'status', 'created_at', 'updated_at', 'activated_at', 'display_type_name']);
+
+/**
+ * Stores the values an afterUpload hook read from the bytes, validated as the type's fields.
+ * A value the bytes gave wrongly refuses the upload (400); a field the hook may not set at all
+ * is the hook's own fault.
+ */
+async function storeDerivedValues(tx: TxContext, type: ArtifactType, artifact: Artifact, derived: DerivedValues): Promise<Artifact> {
+  const valid: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(derived)) {
+    const def = type.fields.get(name);
+    if (!def || NOT_DERIVABLE.has(name) || BLOB_KINDS.has(def.kind)) throw new Error(`type ${type.name}: afterUpload may not set field "${name}"`);
+    try {
+      valid[name] = validateValue(def, value);
+    } catch (err) {
+      if (err instanceof BadRequest) throw new BadRequest(`${type.name}: the upload gives a value the type refuses: ${err.message}`);
+      throw err;
+    }
+  }
+  if (Object.keys(valid).length === 0) return artifact;
+  await assertLinksResolve(conn(tx), tx.actor, type, valid, Object.keys(valid));
+  const { id: _id, blobs: _blobs, typeName: _t, typeVersion: _v, owner: _o, createdAt: _c, ...record } = withValues(type, artifact, valid);
+  return updateArtifactRecord(conn(tx), artifact, { ...record, updatedAt: tx.now() });
 }
 
 /** A blob whose bytes live elsewhere: recorded with the digests the caller declares. */

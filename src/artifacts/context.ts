@@ -71,6 +71,10 @@ export function hookContext(ctx: OpContext, type: Pick<ArtifactType, 'name'>): H
     refuse(message) {
       throw new BadRequest(`${type.name}: ${message}`);
     },
+    openBlob(blob, range) {
+      if (blob.store === null || blob.locator === null) throw new Error('openBlob: the blob has no stored bytes (external, or still being uploaded)');
+      return ctx.catalog.blobs.byName(blob.store).store.read(blob.locator, range ? { range } : {});
+    },
   };
 }
 
