@@ -1,0 +1,37 @@
+/**
+ * What the type-hook tests share: uploading a blob over HTTP, and checking that a refused
+ * upload answered 400 with the problem named and kept nothing (no blob set, no new bytes in any store).
+ */
+import { expect } from 'vitest';
+import type { TestNode } from '../support/node.js';
+
+export async function storedLocators(node: TestNode): Promise<string[]> {
+  const out: string[] = [];
+  for (const named of node.deps.blobs.all()) for await (const o of named.store.list()) out.push(`${named.name}:${o.locator}`);
+  return out.sort();
+}
+
+export function upload(node: TestNode, as: Record<string, string>, path: string, body: string | Uint8Array, contentType = 'application/octet-stream') {
+  return node.request('PUT', path, { as, headers: { 'content-type': contentType }, body: body as RequestInit['body'] });
+}
+
+/** Uploads `body` into `field` of a fresh draft of `type`; expects 400 naming `problem`, and nothing kept. */
+export async function expectRefused(
+  node: TestNode,
+  as: Record<string, string>,
+  target: { type: string; field: string; create?: Record<string, unknown> },
+  body: string | Uint8Array,
+  problem: RegExp,
+): Promise<void> {
+  const created = await node.request('POST', `/artifacts/${target.type}`, { as, json: { name: `refused-${Math.random().toString(36).slice(2)}`, ...target.create } });
+  expect(created.status).toBe(201);
+  const { id } = await created.json();
+  const before = await storedLocators(node);
+  const res = await upload(node, as, `/artifacts/${target.type}/${id}/${target.field}`, body);
+  const answer = await res.json();
+  expect(res.status, JSON.stringify(answer)).toBe(400);
+  expect(answer.explanation).toMatch(problem);
+  const after = await (await node.request('GET', `/artifacts/${target.type}/${id}`, { as })).json();
+  expect(after[target.field]).toBeNull();
+  expect(await storedLocators(node)).toEqual(before);
+}
