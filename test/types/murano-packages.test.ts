@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
-import { expectRefused, upload } from './uploads.js';
+import { bytesReadDuring, expectRefused, upload } from './uploads.js';
 
 const MANIFEST = `Format: 1.0
 Type: Application
@@ -103,6 +103,16 @@ describe('an uploaded Murano package', () => {
     const byClass = await (await node.request('GET', '/artifacts/murano_packages?class_definitions=com.example.apache.VirtualHost', { as: owner })).json();
     expect(byClass.artifacts.map((a: { id: string }) => a.id)).toEqual([created.id]);
     expect((await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] })).status).toBe(200);
+  });
+
+  it('is read through ranges of the stored zip, not whole', async () => {
+    const created = await (await node.request('POST', '/artifacts/murano_packages', { as: owner, json: { name: 'big' } })).json();
+    const zip = await packageZip({ 'manifest.yaml': MANIFEST, 'Classes/ApacheHttpServer.yaml': CLASS, 'Classes/VirtualHost.yaml': CLASS, 'Resources/disk.img': randomBytes(8 * 1024 * 1024) });
+    const read = await bytesReadDuring(node, 'murano_packages', async () => {
+      expect((await upload(node, owner, `/artifacts/murano_packages/${created.id}/package`, zip)).status).toBe(200);
+    });
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(256 * 1024);
   });
 
   it('that is a Library becomes one, and the fields it derives cannot be set by hand', async () => {

@@ -2,7 +2,9 @@
  * What the type-hook tests share: uploading a blob over HTTP, and checking that a refused
  * upload answered 400 with the problem named and kept nothing (no blob set, no new bytes in any store).
  */
+import type { Readable } from 'node:stream';
 import { expect } from 'vitest';
+import type { ByteRange } from '../../src/blobs/blob-store.js';
 import type { TestNode } from '../support/node.js';
 
 export async function storedLocators(node: TestNode): Promise<string[]> {
@@ -34,4 +36,24 @@ export async function expectRefused(
   const after = await (await node.request('GET', `/artifacts/${target.type}/${id}`, { as })).json();
   expect(after[target.field]).toBeNull();
   expect(await storedLocators(node)).toEqual(before);
+}
+
+/**
+ * Runs `work` while recording every read of `type`'s blob store; answers how many bytes the
+ * reads asked for (Infinity when one read a whole blob, without a range).
+ */
+export async function bytesReadDuring(node: TestNode, type: string, work: () => Promise<void>): Promise<number> {
+  const store = node.deps.blobs.forType(type).store;
+  const read = store.read.bind(store);
+  let total = 0;
+  store.read = (locator: string, opts?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable> => {
+    total += opts?.range ? opts.range.end - opts.range.start + 1 : Infinity;
+    return read(locator, opts);
+  };
+  try {
+    await work();
+  } finally {
+    store.read = read;
+  }
+  return total;
 }
