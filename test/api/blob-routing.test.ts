@@ -62,7 +62,7 @@ describe('per-type blob stores', () => {
     expect(Buffer.from(await down.arrayBuffer())).toEqual(bytes);
 
     const tpl = await node.seed('heat_templates', { name: 'routed' }, { as: owner });
-    await node.request('PUT', `/artifacts/heat_templates/${tpl.id}/template`, { as: owner, body: 'x: 1', headers: { 'content-type': 'text/yaml' } });
+    await node.request('PUT', `/artifacts/heat_templates/${tpl.id}/template`, { as: owner, body: 'heat_template_version: 2018-08-31\n', headers: { 'content-type': 'text/yaml' } });
     expect((await locators(node.deps.blobs.byName('local').store)).length).toBe(1);
     expect((await locators(objects)).length).toBe(1);
 

@@ -59,10 +59,10 @@ describe('upload and download', () => {
   });
 
   it('honours Range and If-None-Match', async () => {
-    const t = await node.seed('heat_environments', { name: 'ranged' }, { as: owner });
+    const t = await node.seed('images', { name: 'ranged' }, { as: owner });
     const body = Buffer.from('0123456789abcdefghij');
-    await upload('heat_environments', t.id, 'environment', body);
-    const path = `/artifacts/heat_environments/${t.id}/environment`;
+    await upload('images', t.id, 'image', body);
+    const path = `/artifacts/images/${t.id}/image`;
     const part = await node.request('GET', path, { as: owner, headers: { range: 'bytes=5-9' } });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe('bytes 5-9/20');
@@ -82,72 +82,72 @@ describe('upload and download', () => {
 
   it('fills blob dict entries by key', async () => {
     const t = await node.seed('heat_templates', { name: 'nested' }, { as: owner });
-    expect((await upload('heat_templates', t.id, 'nested_templates/net.yaml', 'net: {}')).status).toBe(200);
-    const res = await upload('heat_templates', t.id, 'nested_templates/vol.yaml', 'vol: {}');
+    expect((await upload('heat_templates', t.id, 'nested_templates/net.yaml', 'heat_template_version: 2018-08-31\nresources: {}\n')).status).toBe(200);
+    const res = await upload('heat_templates', t.id, 'nested_templates/vol.yaml', 'heat_template_version: rocky\n');
     const artifact = await res.json();
     expect(Object.keys(artifact.nested_templates).sort()).toEqual(['net.yaml', 'vol.yaml']);
     expect(artifact.nested_templates['net.yaml'].url).toBe(`/artifacts/heat_templates/${t.id}/nested_templates/net.yaml`);
-    expect(await (await node.request('GET', `/artifacts/heat_templates/${t.id}/nested_templates/vol.yaml`, { as: owner })).text()).toBe('vol: {}');
+    expect(await (await node.request('GET', `/artifacts/heat_templates/${t.id}/nested_templates/vol.yaml`, { as: owner })).text()).toBe('heat_template_version: rocky\n');
     expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/net.yaml`, { as: owner })).status).toBe(204);
     const after = await (await node.request('GET', `/artifacts/heat_templates/${t.id}`, { as: owner })).json();
     expect(Object.keys(after.nested_templates)).toEqual(['vol.yaml']);
   });
 
   it('shows each artifact’s own blobs in a show and in a list', async () => {
-    const a = await node.seed('heat_environments', { name: 'listed-a' }, { as: owner });
-    const b = await node.seed('heat_environments', { name: 'listed-b' }, { as: owner });
-    await upload('heat_environments', a.id, 'environment', 'a: 1');
-    await upload('heat_environments', b.id, 'environment', 'bb: 22');
-    const shown = await (await node.request('GET', `/artifacts/heat_environments/${b.id}`, { as: owner })).json();
-    expect(shown.environment).toMatchObject({ size: 6, sha256: sha256('bb: 22'), status: 'active' });
-    const listed = await (await node.request('GET', '/artifacts/heat_environments?name=in:listed-a,listed-b&sort=name:asc', { as: owner })).json();
-    expect(listed.artifacts.map((x: Body) => [x.name, x.environment?.size, x.environment?.sha256])).toEqual([
+    const a = await node.seed('images', { name: 'listed-a' }, { as: owner });
+    const b = await node.seed('images', { name: 'listed-b' }, { as: owner });
+    await upload('images', a.id, 'image', 'a: 1');
+    await upload('images', b.id, 'image', 'bb: 22');
+    const shown = await (await node.request('GET', `/artifacts/images/${b.id}`, { as: owner })).json();
+    expect(shown.image).toMatchObject({ size: 6, sha256: sha256('bb: 22'), status: 'active' });
+    const listed = await (await node.request('GET', '/artifacts/images?name=in:listed-a,listed-b&sort=name:asc', { as: owner })).json();
+    expect(listed.artifacts.map((x: Body) => [x.name, x.image?.size, x.image?.sha256])).toEqual([
       ['listed-a', 4, sha256('a: 1')],
       ['listed-b', 6, sha256('bb: 22')],
     ]);
-    const none = await (await node.request('GET', '/artifacts/heat_environments?name=in:listed-a,listed-b&limit=1&sort=name:desc', { as: owner })).json();
-    expect(none.artifacts[0].environment.size).toBe(6);
+    const none = await (await node.request('GET', '/artifacts/images?name=in:listed-a,listed-b&limit=1&sort=name:desc', { as: owner })).json();
+    expect(none.artifacts[0].image.size).toBe(6);
   });
 
   it('stores identical bytes once, and keeps them while another artifact uses them', async () => {
     const body = `shared bytes ${Math.random()}`;
-    const a = await node.seed('heat_environments', { name: 'same-a' }, { as: owner });
-    const b = await node.seed('heat_environments', { name: 'same-b' }, { as: owner });
-    await upload('heat_environments', a.id, 'environment', body);
-    await upload('heat_environments', b.id, 'environment', body);
+    const a = await node.seed('images', { name: 'same-a' }, { as: owner });
+    const b = await node.seed('images', { name: 'same-b' }, { as: owner });
+    await upload('images', a.id, 'image', body);
+    await upload('images', b.id, 'image', body);
     const copies = () => filesUnder(join(node.dataDir, 'blobs', 'sha256')).filter((f) => f.endsWith(sha256(body)));
     expect(copies()).toHaveLength(1);
-    expect((await node.request('DELETE', `/artifacts/heat_environments/${a.id}`, { as: owner })).status).toBe(204);
+    expect((await node.request('DELETE', `/artifacts/images/${a.id}`, { as: owner })).status).toBe(204);
     expect(copies()).toHaveLength(1);
-    expect(await (await node.request('GET', `/artifacts/heat_environments/${b.id}/environment`, { as: owner })).text()).toBe(body);
-    expect((await node.request('DELETE', `/artifacts/heat_environments/${b.id}`, { as: owner })).status).toBe(204);
+    expect(await (await node.request('GET', `/artifacts/images/${b.id}/image`, { as: owner })).text()).toBe(body);
+    expect((await node.request('DELETE', `/artifacts/images/${b.id}`, { as: owner })).status).toBe(204);
     expect(copies()).toHaveLength(0);
   });
 });
 
 describe('integrity and limits', () => {
   it('refuses bytes whose Content-MD5 or X-Expected-SHA256 does not match, keeping nothing', async () => {
-    const t = await node.seed('heat_environments', { name: 'checked' }, { as: owner });
+    const t = await node.seed('images', { name: 'checked' }, { as: owner });
     const before = filesUnder(join(node.dataDir, 'blobs')).length;
-    const wrongMd5 = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': md5b64('other') });
+    const wrongMd5 = await upload('images', t.id, 'image', 'hello', { 'content-md5': md5b64('other') });
     expect(wrongMd5.status).toBe(400);
     expect((await wrongMd5.json()).explanation).toMatch(/md5/);
-    const wrongSha = await upload('heat_environments', t.id, 'environment', 'hello', { 'x-expected-sha256': sha256('other') });
+    const wrongSha = await upload('images', t.id, 'image', 'hello', { 'x-expected-sha256': sha256('other') });
     expect(wrongSha.status).toBe(400);
     expect((await wrongSha.json()).explanation).toMatch(/sha256/);
     expect(filesUnder(join(node.dataDir, 'blobs')).length).toBe(before);
-    const shown = await (await node.request('GET', `/artifacts/heat_environments/${t.id}`, { as: owner })).json();
-    expect(shown.environment).toBeNull();
-    const wrongHex = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': createHash('md5').update('other').digest('hex') });
+    const shown = await (await node.request('GET', `/artifacts/images/${t.id}`, { as: owner })).json();
+    expect(shown.image).toBeNull();
+    const wrongHex = await upload('images', t.id, 'image', 'hello', { 'content-md5': createHash('md5').update('other').digest('hex') });
     expect(wrongHex.status).toBe(400);
-    const malformed = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': 'not-an-md5' });
+    const malformed = await upload('images', t.id, 'image', 'hello', { 'content-md5': 'not-an-md5' });
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).explanation).toMatch(/Content-MD5 must be/);
-    const right = await upload('heat_environments', t.id, 'environment', 'hello', { 'content-md5': md5b64('hello'), 'x-expected-sha256': sha256('hello') });
+    const right = await upload('images', t.id, 'image', 'hello', { 'content-md5': md5b64('hello'), 'x-expected-sha256': sha256('hello') });
     expect(right.status).toBe(200);
     // Glare's own form of Content-MD5, hex, is accepted too.
-    const u = await node.seed('heat_environments', { name: 'checked-hex' }, { as: owner });
-    expect((await upload('heat_environments', u.id, 'environment', 'hello', { 'content-md5': createHash('md5').update('hello').digest('hex') })).status).toBe(200);
+    const u = await node.seed('images', { name: 'checked-hex' }, { as: owner });
+    expect((await upload('images', u.id, 'image', 'hello', { 'content-md5': createHash('md5').update('hello').digest('hex') })).status).toBe(200);
   });
 
   it('answers 413 past the field’s size limit, before or while reading, keeping nothing', async () => {
@@ -175,10 +175,10 @@ describe('integrity and limits', () => {
   it('counts blob bytes against the project’s data quota', async () => {
     const quotaProject = node.as({ project: 'p-quota' });
     await node.request('PUT', '/quotas', { as: node.admin, json: [{ project_id: 'p-quota', project_quotas: [{ quota_name: 'max_uploaded_data', quota_value: 10 }] }] });
-    const a = await node.seed('heat_environments', { name: 'q1' }, { as: quotaProject });
-    const b = await node.seed('heat_environments', { name: 'q2' }, { as: quotaProject });
-    expect((await upload('heat_environments', a.id, 'environment', '123456', {}, quotaProject)).status).toBe(200);
-    const over = await upload('heat_environments', b.id, 'environment', '123456', {}, quotaProject);
+    const a = await node.seed('images', { name: 'q1' }, { as: quotaProject });
+    const b = await node.seed('images', { name: 'q2' }, { as: quotaProject });
+    expect((await upload('images', a.id, 'image', '123456', {}, quotaProject)).status).toBe(200);
+    const over = await upload('images', b.id, 'image', '123456', {}, quotaProject);
     expect(over.status).toBe(413);
     expect((await over.json()).explanation).toMatch(/max_uploaded_data/);
     const usage = await (await node.request('GET', '/project-quotas', { as: quotaProject })).json();
@@ -188,11 +188,11 @@ describe('integrity and limits', () => {
 
 describe('rules', () => {
   it('answers 409 for a second upload to the same blob, and 403 once the artifact is active', async () => {
-    const t = await node.seed('heat_environments', { name: 'once' }, { as: owner });
-    await upload('heat_environments', t.id, 'environment', 'a');
-    expect((await upload('heat_environments', t.id, 'environment', 'b')).status).toBe(409);
-    await node.request('PATCH', `/artifacts/heat_environments/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
-    expect((await node.request('DELETE', `/artifacts/heat_environments/${t.id}/environment`, { as: owner })).status).toBe(403);
+    const t = await node.seed('images', { name: 'once' }, { as: owner });
+    await upload('images', t.id, 'image', 'a');
+    expect((await upload('images', t.id, 'image', 'b')).status).toBe(409);
+    await node.request('PATCH', `/artifacts/images/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
+    expect((await node.request('DELETE', `/artifacts/images/${t.id}/image`, { as: owner })).status).toBe(403);
   });
 
   it.each([
@@ -208,16 +208,16 @@ describe('rules', () => {
   });
 
   it('follows visibility: others get 404, anonymous reads public blobs, writes need the owner', async () => {
-    const t = await node.seed('heat_environments', { name: 'vis' }, { as: owner });
-    await upload('heat_environments', t.id, 'environment', 'secret');
-    const path = `/artifacts/heat_environments/${t.id}/environment`;
+    const t = await node.seed('images', { name: 'vis' }, { as: owner });
+    await upload('images', t.id, 'image', 'secret');
+    const path = `/artifacts/images/${t.id}/image`;
     expect((await node.request('GET', path, { as: node.as({ project: 'p2' }) })).status).toBe(404);
     expect((await node.request('GET', path)).status).toBe(404);
-    expect((await upload('heat_environments', t.id, 'environment', 'x', {}, node.as({ project: 'p2' }))).status).toBe(404);
-    await node.request('PATCH', `/artifacts/heat_environments/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
-    await node.request('PATCH', `/artifacts/heat_environments/${t.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/visibility', value: 'public' }] });
+    expect((await upload('images', t.id, 'image', 'x', {}, node.as({ project: 'p2' }))).status).toBe(404);
+    await node.request('PATCH', `/artifacts/images/${t.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
+    await node.request('PATCH', `/artifacts/images/${t.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/visibility', value: 'public' }] });
     expect(await (await node.request('GET', path)).text()).toBe('secret');
-    await node.request('PATCH', `/artifacts/heat_environments/${t.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/status', value: 'deactivated' }] });
+    await node.request('PATCH', `/artifacts/images/${t.id}`, { as: node.admin, patch: [{ op: 'replace', path: '/status', value: 'deactivated' }] });
     expect((await node.request('GET', path, { as: owner })).status).toBe(403);
     expect((await node.request('GET', path, { as: node.admin })).status).toBe(200);
   });

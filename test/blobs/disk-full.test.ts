@@ -37,18 +37,18 @@ afterAll(async () => {
 
 describe.skipIf(!asRoot)('a full filesystem store (needs root to mount a tmpfs)', () => {
   it('answers 507 with a clear message, keeps nothing half-written, and works again once there is room', async () => {
-    const artifact = await node.seed('heat_environments', { name: 'big' }, { as: owner });
-    const path = `/artifacts/heat_environments/${artifact.id}/environment`;
+    const artifact = await node.seed('images', { name: 'big' }, { as: owner });
+    const path = `/artifacts/images/${artifact.id}/image`;
 
     const tooBig = await node.request('PUT', path, { as: owner, body: Buffer.alloc(3 << 20, 'x'), headers: { 'content-type': 'text/plain' } });
     expect(tooBig.status).toBe(507);
     const body = (await tooBig.json()) as { title: string; explanation: string };
     expect(body.title).toBe('Insufficient Storage');
-    expect(body.explanation).toMatch(/no room to store blob "environment".*nothing was kept/);
+    expect(body.explanation).toMatch(/no room to store blob "image".*nothing was kept/);
 
     expect(filesUnder(mountPoint)).toEqual([]);
-    const shown = (await (await node.request('GET', `/artifacts/heat_environments/${artifact.id}`, { as: owner })).json()) as Record<string, unknown>;
-    expect(shown.environment ?? null).toBeNull();
+    const shown = (await (await node.request('GET', `/artifacts/images/${artifact.id}`, { as: owner })).json()) as Record<string, unknown>;
+    expect(shown.image ?? null).toBeNull();
 
     const fits = await node.request('PUT', path, { as: owner, body: 'small enough', headers: { 'content-type': 'text/plain' } });
     expect(fits.status).toBe(200);

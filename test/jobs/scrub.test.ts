@@ -43,14 +43,14 @@ afterAll(() => node.close());
 describe('scrub-blobs', () => {
   it('removes orphaned bytes and dead uploads, keeps what artifacts use, and spares recent bytes', async () => {
     const owner = node.as({ project: 'p1' });
-    const kept = await node.seed('heat_environments', { name: 'kept' }, { as: owner });
-    await node.request('PUT', `/artifacts/heat_environments/${kept.id}/environment`, { as: owner, body: 'in use', headers: { 'content-type': 'text/plain' } });
+    const kept = await node.seed('images', { name: 'kept' }, { as: owner });
+    await node.request('PUT', `/artifacts/images/${kept.id}/image`, { as: owner, body: 'in use', headers: { 'content-type': 'text/plain' } });
     const lost = await orphan('nobody uses me');
     // An upload whose lease ran out (its node was killed), and one from before leases, old.
-    const dead = await node.seed('heat_environments', { name: 'dead-upload' }, { as: owner });
-    await reserveBlob(node.deps.db, { artifactId: dead.id, field: 'environment', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(), leaseMs: -1000 });
-    const old = await node.seed('heat_environments', { name: 'old-upload' }, { as: owner });
-    const unleased = await reserveBlob(node.deps.db, { artifactId: old.id, field: 'environment', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(Date.now() - 48 * 3_600_000), leaseMs: 1000 });
+    const dead = await node.seed('images', { name: 'dead-upload' }, { as: owner });
+    await reserveBlob(node.deps.db, { artifactId: dead.id, field: 'image', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(), leaseMs: -1000 });
+    const old = await node.seed('images', { name: 'old-upload' }, { as: owner });
+    const unleased = await reserveBlob(node.deps.db, { artifactId: old.id, field: 'image', key: '' }, { store: 'local', contentType: 'text/plain', now: new Date(Date.now() - 48 * 3_600_000), leaseMs: 1000 });
     await node.deps.db.execute(sql`update artifact_blobs set lease_expires_at = null where id = ${unleased.id}`);
 
     const now = scrubBlobsHandler({ ...node.deps, clock: () => new Date() });
@@ -61,14 +61,14 @@ describe('scrub-blobs', () => {
     const later = scrubBlobsHandler({ ...node.deps, clock: () => new Date(Date.now() + 2 * 3_600_000) });
     expect(await later.run({}, ctx)).toMatchObject({ removed: 1 });
     expect(await locators()).not.toContain(lost);
-    expect(await (await node.request('GET', `/artifacts/heat_environments/${kept.id}/environment`, { as: owner })).text()).toBe('in use');
-    expect(await findBlob(node.deps.db, { artifactId: dead.id, field: 'environment', key: '' })).toBeUndefined();
-    expect(await findBlob(node.deps.db, { artifactId: old.id, field: 'environment', key: '' })).toBeUndefined();
+    expect(await (await node.request('GET', `/artifacts/images/${kept.id}/image`, { as: owner })).text()).toBe('in use');
+    expect(await findBlob(node.deps.db, { artifactId: dead.id, field: 'image', key: '' })).toBeUndefined();
+    expect(await findBlob(node.deps.db, { artifactId: old.id, field: 'image', key: '' })).toBeUndefined();
   });
 
   it('never removes the temporary file of a running upload, however long it has been paused', async () => {
     const owner = node.as({ project: 'p1' });
-    const artifact = await node.seed('heat_environments', { name: 'paused-upload' }, { as: owner });
+    const artifact = await node.seed('images', { name: 'paused-upload' }, { as: owner });
     let resume!: () => void;
     const resumed = new Promise<void>((r) => (resume = r));
     let step = 0;
@@ -80,7 +80,7 @@ describe('scrub-blobs', () => {
         controller.close();
       },
     });
-    const upload = node.request('PUT', `/artifacts/heat_environments/${artifact.id}/environment`, { as: owner, body, headers: { 'content-type': 'text/plain' } });
+    const upload = node.request('PUT', `/artifacts/images/${artifact.id}/image`, { as: owner, body, headers: { 'content-type': 'text/plain' } });
     const tmpFiles = async () => (await locators()).filter((l) => l.startsWith('tmp/'));
     for (let i = 0; i < 100 && (await tmpFiles()).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     const held = await tmpFiles();
@@ -93,7 +93,7 @@ describe('scrub-blobs', () => {
 
     resume();
     expect((await upload).status).toBe(200);
-    expect(await (await node.request('GET', `/artifacts/heat_environments/${artifact.id}/environment`, { as: owner })).text()).toBe('first half, second half');
+    expect(await (await node.request('GET', `/artifacts/images/${artifact.id}/image`, { as: owner })).text()).toBe('first half, second half');
   });
 
   it('runs in-process, de-duplicating by key', async () => {

@@ -156,7 +156,7 @@ describe('blob dicts hold at most max_size keys', () => {
     const over = await external('one-too-many.yaml');
     expect(over.status).toBe(400);
     expect((await over.json()).explanation).toMatch(/at most 255 keys/);
-    const upload = await node.request('PUT', `/artifacts/heat_templates/${t.id}/nested_templates/uploaded.yaml`, { as: owner, headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const upload = await node.request('PUT', `/artifacts/heat_templates/${t.id}/nested_templates/uploaded.yaml`, { as: owner, headers: { 'content-type': 'text/plain' }, body: 'heat_template_version: 2018-08-31\n' });
     expect(upload.status).toBe(400);
     // replacing an existing key is no new key, so the limit does not stand in its way
     await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/n0.yaml`, { as: owner });
@@ -166,11 +166,11 @@ describe('blob dicts hold at most max_size keys', () => {
 
 describe('downloads are inert in a browser', () => {
   it('serves an uploaded HTML page as an attachment, with nosniff and a sandboxing policy', async () => {
-    const env = await node.seed('heat_environments', { name: 'html-env' }, { as: owner });
+    const image = await node.seed('images', { name: 'html-env' }, { as: owner });
     const html = '<script>alert(document.cookie)</script>';
-    const up = await node.request('PUT', `/artifacts/heat_environments/${env.id}/environment`, { as: owner, headers: { 'content-type': 'text/html' }, body: html });
+    const up = await node.request('PUT', `/artifacts/images/${image.id}/image`, { as: owner, headers: { 'content-type': 'text/html' }, body: html });
     expect(up.status).toBe(200);
-    const res = await node.request('GET', `/artifacts/heat_environments/${env.id}/environment`, { as: owner });
+    const res = await node.request('GET', `/artifacts/images/${image.id}/image`, { as: owner });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -185,9 +185,9 @@ describe('downloads are inert in a browser', () => {
   });
 
   it.each(['bytes=5-2', 'bytes=abc', 'bytes=1-2,4-5'])('ignores the invalid or multiple Range %s and serves the whole blob', async (range) => {
-    const env = await node.seed('heat_environments', { name: `range-${range.replace(/\W/g, '')}` }, { as: owner });
-    await node.request('PUT', `/artifacts/heat_environments/${env.id}/environment`, { as: owner, headers: { 'content-type': 'text/plain' }, body: '0123456789' });
-    const res = await node.request('GET', `/artifacts/heat_environments/${env.id}/environment`, { as: owner, headers: { range } });
+    const image = await node.seed('images', { name: `range-${range.replace(/\W/g, '')}` }, { as: owner });
+    await node.request('PUT', `/artifacts/images/${image.id}/image`, { as: owner, headers: { 'content-type': 'text/plain' }, body: '0123456789' });
+    const res = await node.request('GET', `/artifacts/images/${image.id}/image`, { as: owner, headers: { range } });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('0123456789');
   });

@@ -31,7 +31,7 @@ function trickle(id: string, chunks: string[], gapMs: number): Promise<string> {
     socket.on('close', () => resolve(answer ? answer.split('\r\n')[0]! : 'closed'));
     socket.on('connect', async () => {
       socket.write(
-        `PUT /artifacts/heat_environments/${id}/environment HTTP/1.1\r\nHost: t\r\nX-User-Id: u\r\nX-Project-Id: p1\r\nX-Roles: member\r\n` +
+        `PUT /artifacts/images/${id}/image HTTP/1.1\r\nHost: t\r\nX-User-Id: u\r\nX-Project-Id: p1\r\nX-Roles: member\r\n` +
           `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
       );
       for (const chunk of chunks) {
@@ -49,13 +49,13 @@ describe('HTTP timeouts', () => {
   });
 
   it('lets a slow upload run longer than the idle timeout while bytes keep moving', async () => {
-    const a = await node.seed('heat_environments', { name: 'slow' }, { as: node.as({ project: 'p1' }) });
+    const a = await node.seed('images', { name: 'slow' }, { as: node.as({ project: 'p1' }) });
     const status = await trickle(a.id, Array.from({ length: 8 }, (_, i) => `chunk ${i}\n`), 400);
     expect(status).toBe('HTTP/1.1 200 OK');
   });
 
   it('closes a connection on which nothing moves for the idle timeout', async () => {
-    const a = await node.seed('heat_environments', { name: 'stalled' }, { as: node.as({ project: 'p1' }) });
+    const a = await node.seed('images', { name: 'stalled' }, { as: node.as({ project: 'p1' }) });
     const t0 = Date.now();
     const status = await trickle(a.id, ['first part\n', 'never sent\n'], 3_000);
     expect(status).toBe('closed');

@@ -22,13 +22,13 @@ it('a blob removed and replaced while the artifact is activated never changes an
       const i = batch * ROUNDS + round;
       const t = await node.seed('heat_templates', { name: `race-${i}` }, { as: owner });
       const path = `/artifacts/heat_templates/${t.id}`;
-      const first = `first body ${i}`;
+      const first = `heat_template_version: 2018-08-31\ndescription: first body ${i}\n`;
       expect((await node.request('PUT', `${path}/template`, { as: owner, headers: { 'content-type': 'text/plain' }, body: first })).status).toBe(200);
 
       const replace = (async () => {
         const removed = await node.request('DELETE', `${path}/template`, { as: owner });
         if (removed.status !== 204) return [removed.status];
-        const put = await node.request('PUT', `${path}/template`, { as: owner, headers: { 'content-type': 'text/plain' }, body: `second body ${i}` });
+        const put = await node.request('PUT', `${path}/template`, { as: owner, headers: { 'content-type': 'text/plain' }, body: `heat_template_version: 2018-08-31\ndescription: second body ${i}\n` });
         return [removed.status, put.status];
       })();
       const activate = node.request('PATCH', path, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
@@ -65,14 +65,14 @@ it('an upload in flight holds activation off (409) instead of changing the artif
     Array.from({ length: ROUNDS }, async (_, i) => {
       const t = await node.seed('heat_templates', { name: `late-${i}` }, { as: owner });
       const path = `/artifacts/heat_templates/${t.id}`;
-      await node.request('PUT', `${path}/template`, { as: owner, headers: { 'content-type': 'text/plain' }, body: `template ${i}` });
+      await node.request('PUT', `${path}/template`, { as: owner, headers: { 'content-type': 'text/plain' }, body: `heat_template_version: 2018-08-31\ndescription: template ${i}\n` });
       // A dict blob is optional for activation, yet one being written must finish first.
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
           await gate;
-          controller.enqueue(new TextEncoder().encode(`nested ${i}`));
+          controller.enqueue(new TextEncoder().encode(`heat_template_version: 2018-08-31\ndescription: nested ${i}\n`));
           controller.close();
         },
       });

@@ -86,7 +86,7 @@ describe('SIGTERM', () => {
     const ids: string[] = [];
     for (const name of ['busy', 'stall']) {
       const json = JSON.stringify({ name });
-      setup.socket.write(`POST /artifacts/heat_environments HTTP/1.1\r\nHost: t\r\n${owner}Content-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`);
+      setup.socket.write(`POST /artifacts/images HTTP/1.1\r\nHost: t\r\n${owner}Content-Type: application/json\r\nContent-Length: ${json.length}\r\n\r\n${json}`);
       const created = await setup.next();
       expect(created.status).toBe(201);
       ids.push((JSON.parse(created.body) as { id: string }).id);
@@ -97,7 +97,7 @@ describe('SIGTERM', () => {
     idle.socket.write('GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
     expect((await idle.next()).status).toBe(200);
 
-    const upload = (id: string, length: number) => `PUT /artifacts/heat_environments/${id}/environment HTTP/1.1\r\nHost: t\r\n${owner}Content-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
+    const upload = (id: string, length: number) => `PUT /artifacts/images/${id}/image HTTP/1.1\r\nHost: t\r\n${owner}Content-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
     const busy = await open(node.port);
     busy.socket.write(`${upload(ids[0]!, 10)}12345`);
     const stalled = await open(node.port);

@@ -83,18 +83,18 @@ describe('soak', () => {
       const as = { 'X-User-Id': `u${w}`, 'X-Project-Id': `p${w % 4}`, 'X-Roles': 'member' };
       const json = { ...as, 'content-type': 'application/json' };
       for (let i = 0; Date.now() < deadline; i++) {
-        const created = await call('POST', '/artifacts/heat_environments', json, JSON.stringify({ name: `soak-${w}-${i}`, version: `1.0.${i}`, tags: [`w${w % 8}`] }));
+        const created = await call('POST', '/artifacts/images', json, JSON.stringify({ name: `soak-${w}-${i}`, version: `1.0.${i}`, tags: [`w${w % 8}`] }));
         if (!expectStatus('create', created, 201)) continue;
         const id = (JSON.parse(created.text) as { id: string }).id;
-        const path = `/artifacts/heat_environments/${id}`;
+        const path = `/artifacts/images/${id}`;
         const blob = Buffer.alloc(4096 + (i % 7) * 1000, w);
-        expectStatus('upload', await call('PUT', `${path}/environment`, { ...as, 'content-type': 'application/octet-stream' }, blob), 200);
+        expectStatus('upload', await call('PUT', `${path}/image`, { ...as, 'content-type': 'application/octet-stream' }, blob), 200);
         expectStatus('patch', await call('PATCH', path, { ...as, 'content-type': 'application/json-patch+json' }, JSON.stringify([{ op: 'replace', path: '/description', value: `pass ${i}` }])), 200);
         expectStatus('show', await call('GET', path, as), 200);
-        const downloaded = await call('GET', `${path}/environment`, as);
+        const downloaded = await call('GET', `${path}/image`, as);
         if (expectStatus('download', downloaded, 200) && downloaded.text.length !== blob.length) unexpected.push(`download: ${downloaded.text.length} bytes, uploaded ${blob.length}`);
-        expectStatus('list', await call('GET', `/artifacts/heat_environments?tags=w${w % 8}&limit=5&sort=created_at:desc`, as), 200);
-        expectStatus('anonymous list', await call('GET', '/artifacts/heat_environments?limit=3', {}), 200);
+        expectStatus('list', await call('GET', `/artifacts/images?tags=w${w % 8}&limit=5&sort=created_at:desc`, as), 200);
+        expectStatus('anonymous list', await call('GET', '/artifacts/images?limit=3', {}), 200);
         if (i % 2 === 0) expectStatus('delete', await call('DELETE', path, as), 204);
       }
     };

@@ -91,14 +91,14 @@ afterAll(async () => {
 describe('a node killed with -9 mid-upload', () => {
   it('frees the blob (delete, upload, activation) soon after it restarts, and the scrub removes the dead upload’s temporary file', async () => {
     node = await startNode();
-    const created = await fetch(url('/artifacts/heat_environments'), {
+    const created = await fetch(url('/artifacts/images'), {
       method: 'POST',
       headers: { ...owner, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'crash', version: '1.0.0' }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const blobPath = `/artifacts/heat_environments/${id}/environment`;
+    const blobPath = `/artifacts/images/${id}/image`;
 
     // An upload that sends 1 MiB of a declared 4 MiB and waits.
     const upload = httpRequest(url(blobPath), { method: 'PUT', headers: { ...owner, 'content-type': 'text/plain', 'content-length': String(4 << 20) } });
@@ -130,7 +130,7 @@ describe('a node killed with -9 mid-upload', () => {
     const again = await fetch(url(blobPath), { method: 'PUT', headers: { ...owner, 'content-type': 'text/plain' }, body: 'uploaded again' });
     expect(again.status).toBe(200);
     expect(await (await fetch(url(blobPath), { headers: owner })).text()).toBe('uploaded again');
-    const activated = await fetch(url(`/artifacts/heat_environments/${id}`), {
+    const activated = await fetch(url(`/artifacts/images/${id}`), {
       method: 'PATCH',
       headers: { ...owner, 'content-type': 'application/json-patch+json' },
       body: JSON.stringify([{ op: 'replace', path: '/status', value: 'active' }]),
