@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
-import { expectRefused, upload } from './uploads.js';
+import { expectRefused, upload, uploadedInto } from './uploads.js';
 
 const HOT = `heat_template_version: 2018-08-31
 description: A web server
@@ -46,12 +46,7 @@ beforeAll(async () => {
 });
 afterAll(() => node.close());
 
-async function uploaded(type: string, field: string, body: string) {
-  const created = await (await node.request('POST', `/artifacts/${type}`, { as: owner, json: { name: `t-${Math.random().toString(36).slice(2)}` } })).json();
-  const res = await upload(node, owner, `/artifacts/${type}/${created.id}/${field}`, body, 'application/yaml');
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await node.request('GET', `/artifacts/${type}/${created.id}`, { as: owner })).json();
-}
+const uploaded = (type: string, field: string, body: string) => uploadedInto(node, owner, type, field, body);
 
 const ids = async (query: string) => (await (await node.request('GET', `/artifacts/heat_templates?${query}`, { as: owner })).json()).artifacts.map((a: { id: string }) => a.id);
 

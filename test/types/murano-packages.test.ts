@@ -4,10 +4,9 @@
  * refused with 400 and nothing is kept. The zips are built here with a zip library.
  */
 import { randomBytes } from 'node:crypto';
-import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
-import { bytesReadDuring, expectRefused, upload } from './uploads.js';
+import { bytesReadDuring, expectRefused, upload, zipOf } from './uploads.js';
 
 const MANIFEST = `Format: 1.0
 Type: Application
@@ -43,14 +42,8 @@ Methods:
       - $.instance.deploy()
 `;
 
-async function packageZip(files: Record<string, string | Uint8Array>, compression: 'DEFLATE' | 'STORE' = 'DEFLATE'): Promise<Buffer> {
-  const zip = new JSZip();
-  for (const [name, content] of Object.entries(files)) zip.file(name, content, { createFolders: false });
-  return zip.generateAsync({ type: 'nodebuffer', compression });
-}
-
 const goodPackage = (manifest = MANIFEST) =>
-  packageZip({
+  zipOf({
     'manifest.yaml': manifest,
     'Classes/ApacheHttpServer.yaml': CLASS,
     'Classes/VirtualHost.yaml': CLASS.replace('ApacheHttpServer', 'VirtualHost'),
@@ -107,7 +100,7 @@ describe('an uploaded Murano package', () => {
 
   it('is read through ranges of the stored zip, not whole', async () => {
     const created = await (await node.request('POST', '/artifacts/murano_packages', { as: owner, json: { name: 'big' } })).json();
-    const zip = await packageZip({ 'manifest.yaml': MANIFEST, 'Classes/ApacheHttpServer.yaml': CLASS, 'Classes/VirtualHost.yaml': CLASS, 'Resources/disk.img': randomBytes(8 * 1024 * 1024) });
+    const zip = await zipOf({ 'manifest.yaml': MANIFEST, 'Classes/ApacheHttpServer.yaml': CLASS, 'Classes/VirtualHost.yaml': CLASS, 'Resources/disk.img': randomBytes(8 * 1024 * 1024) });
     const read = await bytesReadDuring(node, 'murano_packages', async () => {
       expect((await upload(node, owner, `/artifacts/murano_packages/${created.id}/package`, zip)).status).toBe(200);
     });
@@ -127,7 +120,7 @@ describe('an uploaded Murano package', () => {
   });
 
   it.each([
-    ['no manifest', () => packageZip({ 'Classes/ApacheHttpServer.yaml': CLASS }), /no manifest\.yaml at its root/],
+    ['no manifest', () => zipOf({ 'Classes/ApacheHttpServer.yaml': CLASS }), /no manifest\.yaml at its root/],
     ['a manifest that is not YAML', () => goodPackage('FullName: a.b\nTags: [x, y\nClasses: {}\n'), /manifest\.yaml is not valid YAML or JSON at line \d+/],
     ['a manifest that is a list', () => goodPackage('- FullName\n'), /manifest\.yaml must be a mapping/],
     ['a manifest without FullName', () => goodPackage(MANIFEST.replace(/FullName: .*\n/, '')), /manifest\.yaml has no FullName/],
@@ -136,17 +129,17 @@ describe('an uploaded Murano package', () => {
     ['a requirement that is no semver range', () => goodPackage(MANIFEST.replace('">=1.0.0,<2.0.0"', 'latest-please')), /"latest-please", the version of required package com\.example\.databases\.MySql, is not a semver range/],
     ['Tags that are not a list', () => goodPackage(MANIFEST.replace('Tags: [HTTP, Server, WebServer]', 'Tags: HTTP')), /Tags must be a list of strings/],
     ['bytes that are no zip', async () => Buffer.from('this is not a zip archive at all'), /not a readable zip archive/],
-    ['a path climbing out of the archive (zip slip)', () => packageZip({ 'manifest.yaml': MANIFEST, '../../etc/cron.d/evil': '* * * * * root sh' }), /path that escapes the archive: "\.\.\/\.\.\/etc\/cron\.d\/evil"/],
-    ['an absolute path', () => packageZip({ 'manifest.yaml': MANIFEST, '/etc/passwd': 'root:x:0:0' }), /path that escapes the archive: "\/etc\/passwd"/],
-    ['a bomb by compression ratio', () => packageZip({ 'manifest.yaml': MANIFEST, 'Resources/zeros.bin': new Uint8Array(20 * 1024 * 1024) }), /"Resources\/zeros\.bin" would inflate \d+ times \(20971520 bytes\); at most 100 times/],
+    ['a path climbing out of the archive (zip slip)', () => zipOf({ 'manifest.yaml': MANIFEST, '../../etc/cron.d/evil': '* * * * * root sh' }), /path that escapes the archive: "\.\.\/\.\.\/etc\/cron\.d\/evil"/],
+    ['an absolute path', () => zipOf({ 'manifest.yaml': MANIFEST, '/etc/passwd': 'root:x:0:0' }), /path that escapes the archive: "\/etc\/passwd"/],
+    ['a bomb by compression ratio', () => zipOf({ 'manifest.yaml': MANIFEST, 'Resources/zeros.bin': new Uint8Array(20 * 1024 * 1024) }), /"Resources\/zeros\.bin" would inflate \d+ times \(20971520 bytes\); at most 100 times/],
     [
       'a bomb by declared size',
-      async () => declareUncompressedSize(await packageZip({ 'manifest.yaml': MANIFEST, 'Resources/noise.bin': randomBytes(12 * 1024 * 1024) }), 'Resources/noise.bin', 1.1 * 1024 ** 3),
+      async () => declareUncompressedSize(await zipOf({ 'manifest.yaml': MANIFEST, 'Resources/noise.bin': randomBytes(12 * 1024 * 1024) }), 'Resources/noise.bin', 1.1 * 1024 ** 3),
       /the package would inflate to more than 1073741824 bytes/,
     ],
     [
       'too many entries',
-      () => packageZip(Object.fromEntries([['manifest.yaml', MANIFEST], ...Array.from({ length: 10_000 }, (_, i) => [`Resources/f${i}`, ''])])),
+      () => zipOf(Object.fromEntries([['manifest.yaml', MANIFEST], ...Array.from({ length: 10_000 }, (_, i) => [`Resources/f${i}`, ''])])),
       /the package has 10001 entries; at most 10000 are accepted/,
     ],
   ])('with %s is refused with 400, and nothing is kept', async (_name, build, problem) => {

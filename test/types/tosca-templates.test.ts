@@ -3,10 +3,9 @@
  * library) whose TOSCA-Metadata/TOSCA.meta names the entry template; its definitions version and
  * node types are stored, and what is no TOSCA template is refused with nothing kept.
  */
-import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
-import { expectRefused, upload } from './uploads.js';
+import { expectRefused, uploadedInto, zipOf } from './uploads.js';
 
 const TEMPLATE = `tosca_definitions_version: tosca_simple_yaml_1_3
 description: A web server on a compute node
@@ -28,11 +27,7 @@ topology_template:
 
 const META = 'TOSCA-Meta-File-Version: 1.0\nCSAR-Version: 1.1\nCreated-By: tests\nEntry-Definitions: Definitions/service.yaml\n';
 
-function csar(files: Record<string, string>): Promise<Buffer> {
-  const zip = new JSZip();
-  for (const [name, content] of Object.entries(files)) zip.file(name, content, { createFolders: false });
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
-}
+const csar = (files: Record<string, string>) => zipOf(files);
 
 let node: TestNode;
 let owner: Record<string, string>;
@@ -42,12 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => node.close());
 
-async function uploaded(body: string | Uint8Array) {
-  const created = await (await node.request('POST', '/artifacts/tosca_templates', { as: owner, json: { name: `t-${Math.random().toString(36).slice(2)}` } })).json();
-  const res = await upload(node, owner, `/artifacts/tosca_templates/${created.id}/template`, body);
-  expect(res.status, await res.clone().text()).toBe(200);
-  return (await node.request('GET', `/artifacts/tosca_templates/${created.id}`, { as: owner })).json();
-}
+const uploaded = (body: string | Uint8Array) => uploadedInto(node, owner, 'tosca_templates', 'template', body);
 
 const refused = (body: string | Uint8Array, problem: RegExp) => expectRefused(node, owner, { type: 'tosca_templates', field: 'template' }, body, problem);
 

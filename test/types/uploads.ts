@@ -3,6 +3,7 @@
  * upload answered 400 with the problem named and kept nothing (no blob set, no new bytes in any store).
  */
 import type { Readable } from 'node:stream';
+import JSZip from 'jszip';
 import { expect } from 'vitest';
 import type { ByteRange } from '../../src/blobs/blob-store.js';
 import type { TestNode } from '../support/node.js';
@@ -56,4 +57,19 @@ export async function bytesReadDuring(node: TestNode, type: string, work: () => 
     store.read = read;
   }
   return total;
+}
+
+/** A zip of `files` (path → content), built as an archiver would, paths kept exactly as given. */
+export function zipOf(files: Record<string, string | Uint8Array>, compression: 'DEFLATE' | 'STORE' = 'DEFLATE'): Promise<Buffer> {
+  const zip = new JSZip();
+  for (const [name, content] of Object.entries(files)) zip.file(name, content, { createFolders: false });
+  return zip.generateAsync({ type: 'nodebuffer', compression });
+}
+
+/** Uploads `body` into `field` of a fresh draft of `type`, expects 200, and answers the artifact as shown. */
+export async function uploadedInto(node: TestNode, as: Record<string, string>, type: string, field: string, body: string | Uint8Array) {
+  const created = await (await node.request('POST', `/artifacts/${type}`, { as, json: { name: `t-${Math.random().toString(36).slice(2)}` } })).json();
+  const res = await upload(node, as, `/artifacts/${type}/${created.id}/${field}`, body);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await node.request('GET', `/artifacts/${type}/${created.id}`, { as })).json();
 }
