@@ -33,6 +33,7 @@ export const heatEnvironments = defineArtifactType({
   },
   hooks: {
     async afterUpload(_artifact, blob, ctx) {
+      if (blob.field !== 'environment') return undefined;
       const what = 'the environment';
       const doc = parseMapping(ctx, await readBlobText(ctx, blob, MAX_ENVIRONMENT_BYTES, what), what);
       for (const [key, value] of Object.entries(doc)) {

@@ -28,6 +28,7 @@ export const heatTemplates = defineArtifactType({
   },
   hooks: {
     async afterUpload(_artifact, blob, ctx) {
+      if (blob.field !== 'template' && blob.field !== 'nested_templates') return undefined;
       const what = blob.field === 'template' ? 'the template' : `nested template "${blob.key}"`;
       const summary = summariseTemplate(ctx, parseMapping(ctx, await readBlobText(ctx, blob, MAX_TEMPLATE_BYTES, what), what), what);
       return blob.field === 'template' ? summary : undefined;

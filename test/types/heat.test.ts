@@ -92,6 +92,13 @@ describe('an uploaded Heat template', () => {
   });
 });
 
+describe('other blobs of Heat artifacts', () => {
+  it.each([['heat_templates'], ['heat_environments']])('of %s, such as the icon, are not read as templates', async (type) => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    expect((await uploadedInto(node, owner, type, 'icon', png)).icon.size).toBe(png.length);
+  });
+});
+
 describe('an uploaded Heat environment', () => {
   it('stores the parameters it sets and the resource types it maps', async () => {
     const env = await uploaded(
