@@ -185,6 +185,7 @@ async function storeDerivedValues(tx: TxContext, type: ArtifactType, artifact: A
   for (const [name, value] of Object.entries(derived)) {
     const def = type.fields.get(name);
     if (!def || NOT_DERIVABLE.has(name) || BLOB_KINDS.has(def.kind)) throw new Error(`type ${type.name}: afterUpload may not set field "${name}"`);
+    if (artifact.status !== 'drafted' && !def.mutable) throw new Error(`type ${type.name}: afterUpload may not change field "${name}" of a ${artifact.status} artifact`);
     try {
       valid[name] = validateValue(def, value);
     } catch (err) {
