@@ -60,9 +60,9 @@ describe('an uploaded Heat template', () => {
       resource_types: ['OS::Cinder::Volume', 'OS::Neutron::FloatingIP', 'OS::Nova::Server'],
     });
     expect(await ids('heat_template_version=2018-08-31')).toEqual([hot.id]);
-    expect(await ids('resource_types=OS::Neutron::FloatingIP')).toEqual([hot.id]);
+    expect(await ids('resource_types=eq:OS::Neutron::FloatingIP')).toEqual([hot.id]);
     expect(await ids('parameter_names=flavor')).toEqual([hot.id]);
-    expect(await ids('resource_types=OS::Heat::None')).toEqual([]);
+    expect(await ids('resource_types=eq:OS::Heat::None')).toEqual([]);
   });
 
   it('reads a CFN template in JSON', async () => {
