@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { type Body } from '../support/json.js';
+import { zipOf } from '../types/uploads.js';
 
 let node: TestNode;
 let owner: Record<string, string>;
@@ -57,7 +58,7 @@ describe('lifecycle', () => {
 
   it('runs a type’s own activation rule (a murano Library must define classes)', async () => {
     const lib = await node.seed('murano_packages', { name: 'lib', type: 'Library' }, { as: owner });
-    const zip = await node.request('PUT', `/artifacts/murano_packages/${lib.id}/package`, { as: owner, body: 'PK', headers: { 'content-type': 'application/zip' } });
+    const zip = await node.request('PUT', `/artifacts/murano_packages/${lib.id}/package`, { as: owner, body: await zipOf({ 'manifest.yaml': 'Format: 1.0\nType: Library\nFullName: com.example.Lib\nClasses: {}\n' }), headers: { 'content-type': 'application/zip' } });
     expect(zip.status).toBe(200);
     const res = await node.request('PATCH', `/artifacts/murano_packages/${lib.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
     expect(res.status).toBe(400);

@@ -129,6 +129,8 @@ describe.skipIf(!installed)('the glare command through a whole life cycle', { ti
   const template = Buffer.from('heat_template_version: 2016-10-14\nresources: {}\n');
   const nested = Buffer.from('heat_template_version: 2016-10-14\ndescription: nested\n');
   const image = randomBytes(5 * 1024 * 1024);
+  // A qcow2 image, as its disk_format says: the node checks the magic number.
+  Buffer.from('QFI\xfb', 'latin1').copy(image, 0);
   let templateId = '';
   let imageId = '';
   let packageId = '';
