@@ -10,11 +10,7 @@ export interface TestResponse extends Response {
   json(): Promise<Body>;
 }
 
-export function asTestResponse(res: Response): TestResponse {
-  return res as TestResponse;
-}
-
 /** The JSON body of any Response (from fetch, or a Hono app), typed for assertions. */
 export function json(res: Response): Promise<Body> {
-  return asTestResponse(res).json();
+  return (res as TestResponse).json();
 }
