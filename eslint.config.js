@@ -24,7 +24,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/api/**/*.ts'],
+    files: ['src/api/**/*.ts', 'src/web/**/*.ts', 'src/web/**/*.tsx'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -36,7 +36,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/artifacts/**/*.ts', 'src/types/**/*.ts'],
+    // The domain: the core and the features built on it, each a folder DESIGN.md names.
+    files: ['src/{artifacts,types,dependencies,signing,bundles,community,importers,federation}/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -50,5 +51,15 @@ export default tseslint.config(
   {
     files: ['src/db/**/*.ts', 'src/blobs/**/*.ts', 'src/jobs/**/*.ts', 'src/config/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: http, patterns: [...httpPatterns, ...wireFormats] }] },
+  },
+  {
+    // The `catalog` client talks to nodes over HTTP only: nothing of the node's own insides.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/db/**', '**/artifacts/**', '**/api/**', '**/app.js', '**/deps.js', 'drizzle-orm', 'drizzle-orm/*', 'postgres'], message: 'The catalog CLI reaches a node over HTTP only.' }] },
+      ],
+    },
   },
 );
