@@ -101,20 +101,23 @@ const swiftService: Service = {
 async function ensure(service: Service, startable: boolean): Promise<string | undefined> {
   if (await service.answers()) return undefined;
   if (!startable) return `${service.name} does not answer; the tests start only the local default one (${service.startCommand})`;
-  let why: string;
+  console.log(`[global-setup] ${service.name} does not answer: starting it (${service.startCommand})`);
+  // A start command that fails may still leave the service coming up: pg_ctlcluster answers "already
+  // running" (exit 2) for a cluster that is still starting after a reboot. So wait either way, and
+  // tell what the command said only if the service never answers.
+  let said = '';
   try {
-    console.log(`[global-setup] ${service.name} does not answer: starting it (${service.startCommand})`);
     service.start();
-    const deadline = Date.now() + START_WAIT_MS;
-    while (Date.now() < deadline) {
-      if (await service.answers()) return undefined;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    why = `it was started but did not answer within ${START_WAIT_MS / 1000} s`;
   } catch (err) {
-    const e = err as Error & { stderr?: Buffer };
-    why = `starting it failed: ${(e.stderr?.toString().trim() || e.message).split('\n').slice(-5).join(' | ')}`;
+    const e = err as Error & { stderr?: Buffer; stdout?: Buffer };
+    said = [e.stderr, e.stdout].map((b) => b?.toString().trim()).filter(Boolean).join(' | ') || e.message;
   }
+  const deadline = Date.now() + START_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (await service.answers()) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const why = said ? `starting it failed: ${said.split('\n').slice(-5).join(' | ')}` : `it was started but did not answer within ${START_WAIT_MS / 1000} s`;
   return `${service.name} does not answer and ${why}. Start it with: ${service.startCommand}`;
 }
 
