@@ -122,3 +122,14 @@ describe('revoking a key', () => {
     expect((await node.request('POST', '/developer-keys/no-such-kid/revoke', { as: p1, json: { reason: 'x' } })).status).toBe(404);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the key and signature routes', async () => {
+    const doc = await (await node.request('GET', '/openapi.json')).json();
+    for (const path of ['/developer-keys', '/developer-keys/{kid}', '/developer-keys/{kid}/revoke', '/artifacts/{type}/{id}/manifest', '/artifacts/{type}/{id}/signatures', '/artifacts/{type}/{id}/verify', '/artifacts/{type}/{id}/signatures/{signature_id}']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(doc.components.schemas).toHaveProperty('DeveloperKey');
+    expect(doc.components.schemas).toHaveProperty('Verification');
+  });
+});
