@@ -152,6 +152,26 @@ export async function revokeKey(ctx: OpContext, input: { project?: string; kid: 
   });
 }
 
+/**
+ * Records a key another node holds (an import brings the keys its signatures were made with):
+ * registers it when the project lacks it, and takes a revocation the other node knows of and
+ * this one does not. Running it again changes nothing.
+ */
+export async function adoptKey(
+  ctx: OpContext,
+  input: { project: string; jwk: unknown; name?: string; revokedAt?: Date | null; revocationReason?: string | null },
+): Promise<DeveloperKey> {
+  const project = keyProjectFor(ctx.actor, input.project, 'register developer keys');
+  const { jwk, alg, kid } = await parsePublicJwk(input.jwk);
+  return withTransaction(ctx, async (tx) => {
+    const found = await findDeveloperKey(conn(tx), project, kid);
+    const row = found ?? (await insertDeveloperKey(conn(tx), { project, kid, name: input.name ?? '', alg, jwk, createdBy: actorLabel(tx.actor), createdAt: tx.now() }));
+    if (row.revokedAt || !input.revokedAt) return toKey(row);
+    const reason = input.revocationReason ?? 'revoked where the key came from';
+    return toKey((await revokeDeveloperKey(conn(tx), { project, kid, revokedAt: input.revokedAt, reason, revokedBy: actorLabel(tx.actor) }))!);
+  });
+}
+
 /** The key a signature names, among the keys of `project` (the signed artifact's owner). */
 export async function findKey(ctx: OpContext, project: string, kid: string): Promise<DeveloperKey | undefined> {
   const row = await findDeveloperKey(conn(ctx), project, kid);

@@ -63,6 +63,8 @@ const describe = (a: Pick<Artifact, 'typeName' | 'owner' | 'name' | 'version'>) 
 export interface SignatureCheck {
   id: string;
   kid: string;
+  /** The compact detached JWS, for anyone (another node, a client) to check it again. */
+  jws: string;
   /** The project whose key it is: the artifact's owner. */
   project: string;
   /** The key as registered; null when the project has no such key. */
@@ -143,7 +145,7 @@ export function manifestChanges(signed: Manifest, now: Manifest): string[] {
 }
 
 function toCheck(row: SignatureRow, result: Awaited<ReturnType<typeof check>>): SignatureCheck {
-  return { id: row.id, kid: row.kid, project: row.project, signedAt: row.signedAt, attachedBy: row.attachedBy, ...result };
+  return { id: row.id, kid: row.kid, jws: row.jws, project: row.project, signedAt: row.signedAt, attachedBy: row.attachedBy, ...result };
 }
 
 /** Every signature attached to `artifact`, checked against it as it is now. */

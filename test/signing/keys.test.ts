@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../../src/artifacts/actor.js';
+import { opContext } from '../../src/artifacts/context.js';
+import { adoptKey } from '../../src/signing/keys.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { SIGNING_TYPES_DIR, developerKey, register } from './support.js';
 
@@ -120,6 +123,22 @@ describe('revoking a key', () => {
     expect(twice.status).toBe(409);
     expect((await twice.json()).explanation).toMatch(/already revoked.*laptop stolen/);
     expect((await node.request('POST', '/developer-keys/no-such-kid/revoke', { as: p1, json: { reason: 'x' } })).status).toBe(404);
+  });
+});
+
+describe('adopting a key another node holds (an import)', () => {
+  it('registers it once, and takes a revocation this node did not know of', async () => {
+    const key = await developerKey('ES256');
+    const ctx = opContext(node.deps, systemActor('import', 'p3'));
+    const first = await adoptKey(ctx, { project: 'p3', jwk: key.publicJwk, name: 'from upstream' });
+    expect(first).toMatchObject({ project: 'p3', kid: key.kid, revokedAt: null });
+    expect((await adoptKey(ctx, { project: 'p3', jwk: key.publicJwk })).createdAt).toEqual(first.createdAt);
+    const revokedAt = new Date('2026-02-03T04:05:06.000Z');
+    const revoked = await adoptKey(ctx, { project: 'p3', jwk: key.publicJwk, revokedAt, revocationReason: 'stolen upstream' });
+    expect(revoked).toMatchObject({ revokedAt, revocationReason: 'stolen upstream', revokedBy: 'system:import' });
+    await expect(adoptKey(ctx, { project: 'p3', jwk: key.privateJwk })).rejects.toThrow(/private key part/);
+    const listed = await node.request('GET', '/developer-keys', { as: node.as({ project: 'p3' }) });
+    expect((await listed.json()).keys).toMatchObject([{ kid: key.kid, name: 'from upstream', revoked: true }]);
   });
 });
 

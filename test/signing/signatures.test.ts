@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { flattenedVerify, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { SIGNING_TYPES_DIR, activate, developerKey, manifestBytes, register, signAndAttach, signDetached, upload, type DeveloperKeyPair } from './support.js';
@@ -89,7 +90,12 @@ describe('attaching and verifying a signature', () => {
       const v = await verify(a.id);
       expect(v).toMatchObject({ id: a.id, name: a.name, owner: 'p1', verified: true });
       expect(v.signatures).toEqual([{ ...attached }]);
-      expect(v.manifest_sha256).toBe(sha256(await manifestBytes(node, p1, 'apps', String(a.id))));
+      const bytes = await manifestBytes(node, p1, 'apps', String(a.id));
+      expect(v.manifest_sha256).toBe(sha256(bytes));
+      // Anyone can check the signature again, with the key and the served manifest alone.
+      const [protectedHeader, , signature] = String(v.signatures[0].jws).split('.');
+      const checked = await flattenedVerify({ protected: protectedHeader!, payload: Buffer.from(bytes).toString('base64url'), signature: signature! }, await importJWK(key().publicJwk, key().alg));
+      expect(checked.protectedHeader).toEqual({ alg: key().alg, kid: key().kid });
     },
   );
 

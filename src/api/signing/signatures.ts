@@ -15,6 +15,7 @@ const SignatureView = z
   .object({
     id: z.string(),
     kid: z.string(),
+    jws: z.string().openapi({ description: 'The detached JWS, to check again over GET .../manifest' }),
     key_project: z.string(),
     key_name: z.string().nullable(),
     alg: z.string().nullable(),
@@ -44,6 +45,7 @@ function renderSignature(s: SignatureCheck): z.infer<typeof SignatureView> {
   return {
     id: s.id,
     kid: s.kid,
+    jws: s.jws,
     key_project: s.project,
     key_name: s.key?.name ?? null,
     alg: s.key?.alg ?? null,
