@@ -185,7 +185,8 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
       const have = assigned.get(key);
       if (have) {
         if (satisfies(have.row, requirement)) return solve(i + 1);
-        conflictAt(key, [], `${label(have.row)} does not satisfy ${requirement.range}`);
+        const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
+        conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
         return false;
       }
       const all = byKey.get(key) ?? [];
@@ -196,8 +197,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
       }
       const fitting = all.filter((row) => asks.every((c) => satisfies(row, c.requirement)));
       if (fitting.length === 0) {
-        const both = asks.length === 1 ? 'it' : asks.length === 2 ? 'both' : 'all of them';
-        conflictAt(key, [], `no ${requirement.type} ${requirement.name} satisfies ${both} (available: ${all.map((r) => r.version).slice(0, 10).join(', ')}${all.length > 10 ? ', ...' : ''})`);
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
         return false;
       }
       for (const row of fitting) {
@@ -266,6 +266,13 @@ function rowOf(ctx: OpContext, artifact: Artifact): CandidateRow {
     requires: artifact.requires,
     links: type ? heldLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, link: l.link, target: l.target?.id ?? null })) : [],
   };
+}
+
+function noneSatisfies(requirement: Requirement, asks: number, available: readonly CandidateRow[]): string {
+  const which = asks === 1 ? 'it' : asks === 2 ? 'both' : 'all of them';
+  const versions = available.map((r) => r.version);
+  const listed = versions.length === 0 ? '' : ` (available: ${versions.slice(0, 10).join(', ')}${versions.length > 10 ? ', ...' : ''})`;
+  return `no ${requirement.type} ${requirement.name} satisfies ${which}${listed}`;
 }
 
 function ref(row: CandidateRow | null): ConflictStep['by'] {
