@@ -98,7 +98,10 @@ describe('an uploaded Murano package', () => {
     expect(byName.artifacts.map((a: { id: string }) => a.id)).toEqual([created.id]);
     const byClass = await (await node.request('GET', '/artifacts/murano_packages?class_definitions=com.example.apache.VirtualHost', { as: owner })).json();
     expect(byClass.artifacts.map((a: { id: string }) => a.id)).toEqual([created.id]);
-    expect((await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] })).status).toBe(200);
+    // The manifest's Require is a real requirement: no MySql package here, so no activation.
+    const activation = await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
+    expect(activation.status).toBe(403);
+    expect((await activation.json()).explanation).toMatch(/cannot activate.*requires murano_packages com\.example\.databases\.MySql >=1\.0\.0 <2\.0\.0/);
   });
 
   it('is read through ranges of the stored zip, not whole', async () => {
