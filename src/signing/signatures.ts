@@ -83,7 +83,8 @@ export interface SignatureCheck {
 
 export interface Verification {
   artifact: Artifact;
-  manifestSha256: string;
+  /** null when the dependencies no longer resolve (the reasons say so). */
+  manifestSha256: string | null;
   /** At least one attached signature holds. */
   verified: boolean;
   signatures: SignatureCheck[];
@@ -153,15 +154,26 @@ function toCheck(row: SignatureRow, result: Awaited<ReturnType<typeof check>>): 
   return { id: row.id, kid: row.kid, jws: row.jws, project: row.project, signedAt: row.signedAt, attachedBy: row.attachedBy, ...result };
 }
 
-/** Every signature attached to `artifact`, checked against it as it is now. */
+/**
+ * Every signature attached to `artifact`, checked against it as it is now. When its dependencies
+ * no longer resolve, it has no manifest, and no signature holds: each says why.
+ */
 export async function verifyArtifactSignatures(ctx: OpContext, artifact: Artifact): Promise<Verification> {
-  const current = await manifestOf(ctx, artifact);
+  let current: ComputedManifest | undefined;
+  let unresolved: string | undefined;
+  try {
+    current = await manifestOf(ctx, artifact);
+  } catch (err) {
+    if (!(err instanceof Conflict)) throw err;
+    unresolved = `the artifact has no manifest now: ${err.message}`;
+  }
   const signatures: SignatureCheck[] = [];
   for (const row of await listSignatures(conn(ctx), artifact.id)) {
     const evidence = { jws: parseDetachedJws(row.jws), signedAt: row.signedAt, signedManifest: row.manifest as unknown as Manifest };
-    signatures.push(toCheck(row, await check(ctx, artifact.owner, evidence, current)));
+    const result = current ? await check(ctx, artifact.owner, evidence, current) : { key: (await findKey(ctx, artifact.owner, row.kid)) ?? null, holds: false, reason: unresolved! };
+    signatures.push(toCheck(row, result));
   }
-  return { artifact, manifestSha256: current.sha256, verified: signatures.some((s) => s.holds), signatures };
+  return { artifact, manifestSha256: current?.sha256 ?? null, verified: signatures.some((s) => s.holds), signatures };
 }
 
 /** GET .../verify: the artifact as the actor sees it, and its signatures checked. */

@@ -12,7 +12,8 @@ let ed: DeveloperKeyPair;
 let ec: DeveloperKeyPair;
 
 beforeAll(async () => {
-  node = await createTestNode({ types_dir: SIGNING_TYPES_DIR });
+  // mark_broken: a dependency may be deleted under a signed artifact, which verify must then report.
+  node = await createTestNode({ types_dir: SIGNING_TYPES_DIR, dependencies: { on_depended_removal: 'mark_broken' } });
   p1 = node.as({ project: 'p1', user: 'alice' });
   p2 = node.as({ project: 'p2', user: 'bob' });
   ed = await developerKey('EdDSA');
@@ -179,6 +180,18 @@ describe('a signature that no longer holds names why', () => {
     expect(v.signatures[0].reason).toBe(
       `the artifact changed since key ${ed.kid} ("alice laptop") signed it: dependency apps/p1/ranged-lib@1.0.0 is no longer one; dependency apps/p1/ranged-lib@1.1.0 was added`,
     );
+  });
+
+  it('a dependency deleted: no manifest, and each signature says why', async () => {
+    const lib = await app('gone-lib');
+    const root = await app('gone-root', { uses: [link(lib)] });
+    expect((await signAndAttach(node, p1, 'apps', String(root.id), ed)).status).toBe(201);
+    expect((await node.request('DELETE', `/artifacts/apps/${lib.id}`, { as: p1 })).status).toBe(204);
+    const v = await verify(root.id);
+    expect(v).toMatchObject({ verified: false, manifest_sha256: null });
+    expect(v.signatures[0]).toMatchObject({ kid: ed.kid, key_name: 'alice laptop', holds: false });
+    expect(v.signatures[0].reason).toMatch(new RegExp(`^the artifact has no manifest now: .*${String(lib.id)}`));
+    expect((await node.request('GET', `/artifacts/apps/${root.id}/manifest`, { as: p1 })).status).toBe(409);
   });
 
   it('a revoked key: a signature made before the revocation holds, one made after it does not', async () => {
