@@ -17,6 +17,7 @@ import { jobHandlers } from './jobs/handlers/index.js';
 import { createInlineQueue } from './jobs/inline-runner.js';
 import type { JobQueue } from './jobs/queue.js';
 import { BUILTIN_TYPES } from './types/builtin.js';
+import { assertStoredArtifactsReadable } from './types/compatibility.js';
 import { loadTypePlugins } from './types/load.js';
 
 export interface Deps {
@@ -55,6 +56,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
   const types = createTypeRegistry([...BUILTIN_TYPES, ...(await loadTypePlugins(config.types_dir))]);
+  await assertStoredArtifactsReadable(opts.database.db, types);
   for (const typeName of Object.keys(config.quotas.types)) {
     if (!types.has(typeName)) throw new Error(`quotas.types names unknown artifact type "${typeName}"`);
   }
