@@ -50,20 +50,22 @@ function checksFor(reader: ArtifactType, storedVersion: string): Labelled[] {
   for (const def of reader.specificFields) {
     const blob = BLOB_KINDS.has(def.kind);
     if (blob) {
-      checks.push({ check: { kind: 'value_in_blob_field', field: def.name }, describe: (n) => `${by}: field "${def.name}" is a ${def.kind}, and ${n} artifacts${of} hold a value in it` });
+      checks.push({ check: { kind: 'value_in_blob_field', field: def.name }, describe: (n) => `${by}: field "${def.name}" is of kind ${def.kind}, and ${artifacts(n)}${of} ${n === 1 ? 'holds' : 'hold'} a value in it` });
     } else {
-      checks.push({ check: { kind: 'json_type', field: def.name, jsonTypes: jsonTypes(def.kind) }, describe: (n) => `${by}: field "${def.name}" is a ${def.kind}, and ${n} artifacts${of} hold a value of another kind in it` });
-      checks.push({ check: { kind: 'blob_in_value_field', field: def.name }, describe: (n) => `${by}: field "${def.name}" is a ${def.kind}, and ${n} artifacts${of} hold a blob in it` });
+      checks.push({ check: { kind: 'json_type', field: def.name, jsonTypes: jsonTypes(def.kind) }, describe: (n) => `${by}: field "${def.name}" is of kind ${def.kind}, and ${artifacts(n)}${of} ${n === 1 ? 'holds' : 'hold'} a value of another kind in it` });
+      checks.push({ check: { kind: 'blob_in_value_field', field: def.name }, describe: (n) => `${by}: field "${def.name}" is of kind ${def.kind}, and ${artifacts(n)}${of} ${n === 1 ? 'holds' : 'hold'} a blob in it` });
     }
     if (def.requiredOnActivate && !hasDefault(def)) {
       checks.push({
         check: { kind: 'missing_on_active', field: def.name, blob },
-        describe: (n) => `${by}: field "${def.name}" is required of active artifacts and has no default, and ${n} active or deactivated artifacts${of} have no value in it`,
+        describe: (n) => `${by}: field "${def.name}" is required of active artifacts and has no default, and ${artifacts(n, 'active or deactivated ')}${of} ${n === 1 ? 'has' : 'have'} no value in it`,
       });
     }
   }
   return checks;
 }
+
+const artifacts = (n: number, which = '') => `${n} ${which}artifact${n === 1 ? '' : 's'}`;
 
 function hasDefault(def: FieldDef): boolean {
   const d = def.default;

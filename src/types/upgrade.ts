@@ -107,7 +107,7 @@ function targetProblems(target: ArtifactType, artifact: Artifact, fields: Record
   if (artifact.status !== 'drafted') {
     const after: Artifact = { ...artifact, fields };
     const missing = [...target.fields.values()].filter((f) => f.requiredOnActivate && isEmptyValue(fieldValue(target, after, f.name)));
-    for (const f of missing) problems.push(`field "${f.name}" is required of a ${artifact.status} artifact in ${target.version} and it has no value and no default`);
+    for (const f of missing) problems.push(`field "${f.name}" is required of ${artifact.status} artifacts in ${target.version}, and it has no value and no default`);
   }
   return problems;
 }
@@ -116,7 +116,7 @@ function targetProblems(target: ArtifactType, artifact: Artifact, fields: Record
 function immutableChanges(own: ArtifactType, artifact: Artifact, fields: Record<string, unknown>): string[] {
   return own.specificFields
     .filter((f) => !f.mutable && !BLOB_KINDS.has(f.kind) && !isEmptyValue(artifact.fields[f.name]) && !isDeepStrictEqual(artifact.fields[f.name], fields[f.name]))
-    .map((f) => `immutable field "${f.name}" of a ${artifact.status} artifact would change, and an upgrade changes no immutable value`);
+    .map((f) => `immutable field "${f.name}" would change, and an upgrade changes no immutable value once an artifact is ${artifact.status}`);
 }
 
 export type UpgradeOutcome =
