@@ -2,13 +2,14 @@
  * @module A type's upgrade over every artifact of it, as a job with a record of its progress.
  *
  * An admin (or the node's `upgrade-type` command) starts a run, dry or real; the job walks the
- * type's artifacts not at the target version in id order, one transaction each: the artifact is
- * upgraded under its row lock and the run's counters and cursor move in the same transaction, so
- * a run that stops (a worker killed, the node restarted) resumes after the last artifact it
- * counted, and counts each once. Running it again upgrades only what is left: artifacts that
- * failed stay as they were and are reported again.
+ * type's artifacts not at the target version in id order, a batch per transaction: each artifact
+ * is upgraded under its row lock, and the run's counters and cursor move in the same
+ * transaction, so a run that stops (a worker killed, the node restarted) resumes after the last
+ * batch it counted and counts each artifact once. Running it again upgrades only what is left:
+ * artifacts that failed stay as they were and are reported again.
  */
 import { withTransaction, type OpContext } from '../artifacts/context.js';
+import { ARTIFACT_ID } from '../artifacts/names.js';
 import { requireAdmin } from '../artifacts/policy.js';
 import {
   artifactsNotAtVersion,
@@ -23,6 +24,7 @@ import {
   recordUpgradeProgress,
   requeueUpgradeRun,
   type TypeUpgradeRow,
+  type UpgradeFailureRow,
 } from '../db/queries/type-versions.js';
 import { AppError, Conflict, NotFound } from '../errors.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -33,7 +35,8 @@ export type UpgradeRun = TypeUpgradeRow;
 export const UPGRADE_JOB = 'upgrade-type';
 /** Failures a run keeps with their reasons; `failed` counts them all. */
 const KEPT_FAILURES = 100;
-const BATCH = 200;
+/** Artifacts per transaction: a commit each, and the most a stopped run does again. */
+const BATCH = 50;
 /** A running run whose record has not moved for this long lost its job: starting again resumes it. */
 const STALLED_AFTER_MS = 5 * 60_000;
 
@@ -72,7 +75,8 @@ export async function startTypeUpgrade(ctx: OpContext, queue: Pick<JobQueue, 'en
 
 export async function showUpgradeRun(ctx: OpContext, q: { typeName: string; id: string }): Promise<UpgradeRun> {
   requireAdmin(ctx.actor, 'read type upgrades');
-  const run = await findUpgradeRun(ctx.catalog.db, q.id, q.typeName);
+  // Run ids are UUIDs, as artifact ids are: anything else names no run.
+  const run = ARTIFACT_ID.test(q.id) ? await findUpgradeRun(ctx.catalog.db, q.id, q.typeName) : undefined;
   if (!run) throw new NotFound(`no upgrade run ${q.id} of ${q.typeName}`);
   return run;
 }
@@ -87,7 +91,7 @@ export async function listTypeUpgradeRuns(ctx: OpContext, q: { typeName: string;
  * The job: carries on with the run from its cursor until no artifact is left. `signal` stops it
  * between two artifacts; the run then resumes from there.
  */
-export async function runTypeUpgrade(ctx: OpContext, runId: string, signal: AbortSignal): Promise<UpgradeRun> {
+export async function runTypeUpgrade(ctx: OpContext, runId: string, signal: AbortSignal, opts: { batchSize?: number } = {}): Promise<UpgradeRun> {
   const db = ctx.catalog.db;
   const found = await findUpgradeRun(db, runId);
   if (!found) throw new NotFound(`no upgrade run ${runId}`);
@@ -99,13 +103,11 @@ export async function runTypeUpgrade(ctx: OpContext, runId: string, signal: Abor
     const remaining = await countArtifactsNotAtVersion(db, { typeName, targetVersion, after: found.cursor });
     let cursor = (await markUpgradeRunning(db, runId, { remaining, now: ctx.now() })).cursor;
     for (;;) {
-      const ids = await artifactsNotAtVersion(db, { typeName, targetVersion, after: cursor, limit: BATCH });
+      if (signal.aborted) throw signal.reason ?? new Error('stopped');
+      const ids = await artifactsNotAtVersion(db, { typeName, targetVersion, after: cursor, limit: opts.batchSize ?? BATCH });
       if (ids.length === 0) break;
-      for (const id of ids) {
-        if (signal.aborted) throw signal.reason ?? new Error('stopped');
-        await upgradeOne(ctx, found, id);
-        cursor = id;
-      }
+      await upgradeBatch(ctx, found, ids);
+      cursor = ids.at(-1)!;
     }
   } catch (err) {
     if (signal.aborted) throw err; // stopped, not failed: the run resumes
@@ -121,19 +123,30 @@ export async function runTypeUpgrade(ctx: OpContext, runId: string, signal: Abor
   return (await findUpgradeRun(db, runId))!;
 }
 
-async function upgradeOne(ctx: OpContext, run: UpgradeRun, id: string): Promise<void> {
+/**
+ * One transaction per batch: the artifacts' row locks and the run's progress commit together
+ * (one commit per batch, not per artifact). A refusal is an outcome and does not undo the batch;
+ * an error does, and the batch is done again when the run resumes.
+ */
+async function upgradeBatch(ctx: OpContext, run: UpgradeRun, ids: readonly string[]): Promise<void> {
   await withTransaction(ctx, async (tx) => {
-    let outcome: Awaited<ReturnType<typeof upgradeArtifact>> | undefined;
-    try {
-      outcome = await upgradeArtifact(tx, { typeName: run.typeName, id, to: run.targetVersion, dryRun: run.dryRun });
-    } catch (err) {
-      // Deleted since it was listed: nothing to count.
-      if (!(err instanceof NotFound)) throw err;
+    let changed = 0;
+    const failures: UpgradeFailureRow[] = [];
+    for (const id of ids) {
+      let outcome: Awaited<ReturnType<typeof upgradeArtifact>>;
+      try {
+        outcome = await upgradeArtifact(tx, { typeName: run.typeName, id, to: run.targetVersion, dryRun: run.dryRun });
+      } catch (err) {
+        // Deleted since it was listed: nothing to count.
+        if (err instanceof NotFound) continue;
+        throw err;
+      }
+      if (outcome.kind === 'upgraded') changed++;
+      if (outcome.kind === 'refused') {
+        const a = outcome.artifact;
+        failures.push({ id, name: a.name, version: a.version, typeVersion: a.typeVersion, reason: outcome.reason });
+      }
     }
-    const failure =
-      outcome?.kind === 'refused'
-        ? { id, name: outcome.artifact.name, version: outcome.artifact.version, typeVersion: outcome.artifact.typeVersion, reason: outcome.reason }
-        : undefined;
-    await recordUpgradeProgress(tx.tx, run.id, { cursor: id, changed: outcome?.kind === 'upgraded', ...(failure ? { failure } : {}), keepFailures: KEPT_FAILURES, now: tx.now() });
+    await recordUpgradeProgress(tx.tx, run.id, { cursor: ids.at(-1)!, processed: ids.length, changed, failures, keepFailures: KEPT_FAILURES, now: tx.now() });
   });
 }

@@ -114,9 +114,15 @@ describe('versions side by side', () => {
 });
 
 describe('upgrading a type', () => {
-  it('is for admins only', async () => {
-    const res = await node.request('POST', '/admin/types/kits/upgrades?dry_run=true', { as: owner });
-    expect(res.status).toBe(403);
+  it('is for admins only, and answers bad input with 4xx', async () => {
+    expect((await node.request('POST', '/admin/types/kits/upgrades?dry_run=true', { as: owner })).status).toBe(403);
+    expect((await node.request('POST', '/admin/types/kits/upgrades?dry_run=true')).status).toBe(403);
+    expect((await node.request('GET', '/admin/types/kits/upgrades', { as: owner })).status).toBe(403);
+    expect((await node.request('GET', '/admin/types/kits/upgrades/not-a-uuid', { as: node.admin })).status).toBe(404);
+    expect((await node.request('GET', '/admin/types/nope/upgrades', { as: node.admin })).status).toBe(404);
+    expect((await node.request('POST', '/admin/types/kits/upgrades?type_version=7.0', { as: node.admin })).status).toBe(404);
+    expect((await node.request('POST', '/admin/types/kits/upgrades?dry_run=maybe', { as: node.admin })).status).toBe(400);
+    expect((await node.request('POST', '/admin/types/all/upgrades', { as: node.admin })).status).toBe(403);
   });
 
   it('dry-runs first: how many would change, which would fail and why, changing nothing', async () => {
@@ -174,7 +180,7 @@ describe('upgrading a type', () => {
     const off = node.deps.events.on((e) => {
       if (e.kind === 'artifact.updated') stop.abort();
     });
-    await expect(runTypeUpgrade(ctx, started.id, stop.signal)).rejects.toThrow();
+    await expect(runTypeUpgrade(ctx, started.id, stop.signal, { batchSize: 1 })).rejects.toThrow();
     off();
     const halfway = await showUpgradeRun(ctx, { typeName: 'gadgets', id: started.id });
     expect(halfway.status).toBe('running');

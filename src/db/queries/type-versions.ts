@@ -18,6 +18,28 @@ export async function storedTypeVersions(db: Conn): Promise<Array<{ typeName: st
   return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 
+/** Which fields the artifacts of each (type, type version) hold values in, by the values' JSON type: one pass. */
+export async function storedFieldShapes(db: Conn): Promise<Array<{ typeName: string; typeVersion: string; field: string; jsonType: string }>> {
+  const rows = await db.execute(
+    sql`select distinct a.type_name as "typeName", a.type_version as "typeVersion", f.key as "field", jsonb_typeof(f.value) as "jsonType"
+        from ${artifacts} a, jsonb_each(a.fields) f`,
+  );
+  return rowsOf(rows) as Array<{ typeName: string; typeVersion: string; field: string; jsonType: string }>;
+}
+
+/** Which fields the artifacts of each (type, type version) hold blobs in: one pass over the blobs. */
+export async function storedBlobFields(db: Conn): Promise<Array<{ typeName: string; typeVersion: string; field: string }>> {
+  return db
+    .selectDistinct({ typeName: artifacts.typeName, typeVersion: artifacts.typeVersion, field: artifactBlobs.field })
+    .from(artifactBlobs)
+    .innerJoin(artifacts, eq(artifacts.id, artifactBlobs.artifactId));
+}
+
+/** postgres.js answers an array of rows, PGlite { rows }. */
+function rowsOf(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+}
+
 /** A way a stored artifact may not fit the type version that reads it. */
 export type StoredValueCheck =
   /** A value is stored for the field and its JSON type is none of `jsonTypes`. */
@@ -136,21 +158,24 @@ export async function markUpgradeRunning(db: Conn, id: string, q: { remaining: n
   return row!;
 }
 
-/** Counts one artifact done, in the transaction that upgraded it, so a resumed run counts it once. */
+/**
+ * Counts a batch of artifacts done, in the transaction that upgraded them, so a resumed run
+ * counts each once.
+ */
 export async function recordUpgradeProgress(
   db: Conn,
   id: string,
-  q: { cursor: string; changed: boolean; failure?: UpgradeFailureRow; keepFailures: number; now: Date },
+  q: { cursor: string; processed: number; changed: number; failures: readonly UpgradeFailureRow[]; keepFailures: number; now: Date },
 ): Promise<void> {
-  const failure = q.failure ? sql`case when jsonb_array_length(${typeUpgrades.failures}) < ${q.keepFailures} then ${typeUpgrades.failures} || ${JSON.stringify([q.failure])}::jsonb else ${typeUpgrades.failures} end` : undefined;
+  const kept = sql`(select coalesce(jsonb_agg(f), '[]'::jsonb) from (select f from jsonb_array_elements(${typeUpgrades.failures} || ${JSON.stringify(q.failures)}::jsonb) with ordinality as e(f, n) order by n limit ${q.keepFailures}) kept)`;
   await db
     .update(typeUpgrades)
     .set({
       cursor: q.cursor,
-      processed: sql`${typeUpgrades.processed} + 1`,
-      changed: sql`${typeUpgrades.changed} + ${q.changed ? 1 : 0}`,
-      failed: sql`${typeUpgrades.failed} + ${q.failure ? 1 : 0}`,
-      ...(failure ? { failures: failure } : {}),
+      processed: sql`${typeUpgrades.processed} + ${q.processed}`,
+      changed: sql`${typeUpgrades.changed} + ${q.changed}`,
+      failed: sql`${typeUpgrades.failed} + ${q.failures.length}`,
+      ...(q.failures.length > 0 ? { failures: kept } : {}),
       updatedAt: q.now,
     })
     .where(eq(typeUpgrades.id, id));
