@@ -9,13 +9,20 @@ import { conflictOnDuplicate } from './errors.js';
 
 type Conn = Db | Tx;
 
-/** How many artifacts each (type, type version) holds. */
-export async function storedTypeVersions(db: Conn): Promise<Array<{ typeName: string; typeVersion: string; count: number }>> {
-  const rows = await db
-    .select({ typeName: artifacts.typeName, typeVersion: artifacts.typeVersion, count: count() })
-    .from(artifacts)
-    .groupBy(artifacts.typeName, artifacts.typeVersion);
-  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+/**
+ * Every (type, type version) some artifact has: a skip through the (type_name, type_version)
+ * index, one probe per pair, however many artifacts there are.
+ */
+export async function storedTypeVersions(db: Conn): Promise<Array<{ typeName: string; typeVersion: string }>> {
+  const result = await db.execute(sql`with recursive pairs as (
+      (select type_name, type_version from ${artifacts} order by type_name, type_version limit 1)
+      union all
+      select next.type_name, next.type_version from pairs, lateral (
+        select a.type_name, a.type_version from ${artifacts} a
+        where (a.type_name, a.type_version) > (pairs.type_name, pairs.type_version)
+        order by a.type_name, a.type_version limit 1) next
+    ) select type_name as "typeName", type_version as "typeVersion" from pairs`);
+  return rowsOf(result) as Array<{ typeName: string; typeVersion: string }>;
 }
 
 /** Which fields the artifacts of each (type, type version) hold values in, by the values' JSON type: one pass. */

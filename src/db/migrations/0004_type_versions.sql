@@ -19,4 +19,5 @@ CREATE TABLE "type_upgrades" (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "type_upgrades_one_unfinished_per_type" ON "type_upgrades" USING btree ("type_name") WHERE not dry_run and status in ('queued', 'running');--> statement-breakpoint
-CREATE INDEX "type_upgrades_type_created_idx" ON "type_upgrades" USING btree ("type_name","created_at");
+CREATE INDEX "type_upgrades_type_created_idx" ON "type_upgrades" USING btree ("type_name","created_at");--> statement-breakpoint
+CREATE INDEX "artifacts_type_version_idx" ON "artifacts" USING btree ("type_name","type_version");
