@@ -5,6 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from './api/env.js';
+import { typeUpgradesRouter } from './api/admin/type-upgrades.js';
 import { errorHandler } from './api/errors.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
@@ -40,6 +41,7 @@ export function createApp(deps: Deps) {
   app.route('/', dependenciesRouter(deps));
   // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
+  app.route('/', typeUpgradesRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));

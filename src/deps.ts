@@ -19,6 +19,7 @@ import { createInlineQueue } from './jobs/inline-runner.js';
 import type { JobQueue } from './jobs/queue.js';
 import { signaturePolicyGuard } from './signing/policy.js';
 import { BUILTIN_TYPES } from './types/builtin.js';
+import { assertStoredArtifactsReadable } from './types/compatibility.js';
 import { loadTypePlugins } from './types/load.js';
 
 export interface Deps {
@@ -59,6 +60,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const metrics = new PromRegistry();
   collectDefaultMetrics({ register: metrics });
   const types = createTypeRegistry([...BUILTIN_TYPES, ...(await loadTypePlugins(config.types_dir))]);
+  await assertStoredArtifactsReadable(opts.database.db, types);
   for (const typeName of Object.keys(config.quotas.types)) {
     if (!types.has(typeName)) throw new Error(`quotas.types names unknown artifact type "${typeName}"`);
   }

@@ -1,29 +1,40 @@
 /**
- * @module The composition root: `catalog-node serve | migrate`. Reads config, opens the database
- * (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise), migrates, serves (on PostgreSQL
- * from `server.processes` worker processes, src/cluster.ts); stops cleanly on SIGTERM/SIGINT
- * (src/http-server.ts).
+ * @module The composition root: `catalog-node serve | worker | migrate | upgrade-type`. Reads
+ * config, opens the database (PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise),
+ * migrates, serves (on PostgreSQL from `server.processes` worker processes, src/cluster.ts);
+ * stops cleanly on SIGTERM/SIGINT (src/http-server.ts).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
+import { systemActor } from './artifacts/actor.js';
+import { opContext } from './artifacts/context.js';
+import { AppError } from './errors.js';
+import { showUpgradeRun, startTypeUpgrade, type UpgradeRun } from './types/upgrade-runs.js';
 import { clusterMetrics, clusterNoticeChannel, clusterSlot, isClusterPrimary, runPrimary } from './cluster.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
-import { buildDeps, closeDeps } from './deps.js';
+import { buildDeps, closeDeps, type Deps } from './deps.js';
 import { startHttpServer } from './http-server.js';
 import { startBullmqWorker } from './jobs/bullmq-runner.js';
 import { jobHandlers } from './jobs/handlers/index.js';
+import { createInlineQueue } from './jobs/inline-runner.js';
 
 const USAGE = [
-  'usage: catalog-node <serve|worker|migrate>',
+  'usage: catalog-node <serve|worker|migrate|upgrade-type>',
   '  serve    run the HTTP API (migrates first); without REDIS_URL it also runs the jobs',
   '  worker   run background jobs from Redis (needs REDIS_URL)',
   '  migrate  apply database migrations and exit',
+  '  upgrade-type TYPE [--dry-run] [--to VERSION]',
+  '           carry every artifact of TYPE to its newest (or the given) version as a job, printing',
+  '           its progress; exits 3 when some artifacts could not be upgraded (they are listed)',
 ].join('\n');
+
+const COMMANDS = new Set(['serve', 'worker', 'migrate', 'upgrade-type']);
 
 function openDatabase(config: Config): Promise<DatabaseHandle> {
   const db = config.database;
@@ -62,7 +73,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (command !== 'serve' && command !== 'worker' && command !== 'migrate') {
+  if (!COMMANDS.has(command)) {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
@@ -93,6 +104,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`migrations applied to ${database.describe}\n`);
     await database.close();
     return 0;
+  }
+
+  if (command === 'upgrade-type') {
+    try {
+      return await upgradeTypeCommand(config, database, log, argv.slice(1));
+    } finally {
+      await database.close();
+    }
   }
 
   if (command === 'worker' && !config.queue.redis_url) {
@@ -167,9 +186,81 @@ function untilStopped(log: Logger): Promise<void> {
   });
 }
 
+/**
+ * `upgrade-type TYPE`: starts the type's upgrade as a job (run here by the in-process runner, or
+ * by a worker through Redis) and follows its progress in the database until it ends.
+ */
+async function upgradeTypeCommand(config: Config, database: DatabaseHandle, log: Logger, args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseUpgradeArgs>;
+  try {
+    parsed = parseUpgradeArgs(args);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  // Without Redis the job runs in this process: once that queue is idle, the run has gone as far as it will.
+  let inline: ReturnType<typeof createInlineQueue> | undefined;
+  const deps = await buildDeps(config, {
+    database,
+    log,
+    ...(config.queue.redis_url ? {} : { queue: (base: Omit<Deps, 'queue'>) => (inline = createInlineQueue({ handlers: jobHandlers(base), log })) }),
+  });
+  try {
+    const ctx = opContext(deps, systemActor('upgrade-type'));
+    let run: UpgradeRun;
+    try {
+      run = await startTypeUpgrade(ctx, deps.queue, { typeName: parsed.type, dryRun: parsed.dryRun, ...(parsed.to ? { to: parsed.to } : {}) });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    const what = `${parsed.dryRun ? 'dry run of the upgrade' : 'upgrade'} of ${run.typeName} to ${run.targetVersion}`;
+    process.stdout.write(`${what}: run ${run.id}\n`);
+    let shown = -1;
+    let idle = false;
+    void inline?.idle().then(() => (idle = true));
+    while (run.status === 'queued' || run.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      run = await showUpgradeRun(ctx, { typeName: run.typeName, id: run.id });
+      if (idle && (run.status === 'queued' || run.status === 'running')) {
+        process.stderr.write(`${what} stopped before the end${run.error ? `: ${run.error}` : ''}; run the command again to resume it\n`);
+        return 1;
+      }
+      if (run.processed !== shown && run.status === 'running') {
+        shown = run.processed;
+        process.stdout.write(`${run.processed}/${run.total} artifacts, ${run.changed} ${run.dryRun ? 'would change' : 'upgraded'}, ${run.failed} failed\n`);
+      }
+    }
+    if (run.status === 'failed') {
+      process.stderr.write(`${what} failed: ${run.error}\n`);
+      return 1;
+    }
+    process.stdout.write(`${what} done: ${run.processed} artifacts, ${run.changed} ${run.dryRun ? 'would change' : 'upgraded'}, ${run.failed} ${run.dryRun ? 'would fail' : 'left as they were'}\n`);
+    for (const f of run.failures) process.stdout.write(`  ${f.id} ${f.name} ${f.version} (${run.typeName} ${f.typeVersion}): ${f.reason}\n`);
+    if (run.failed > run.failures.length) process.stdout.write(`  ... and ${run.failed - run.failures.length} more\n`);
+    return run.failed > 0 && !run.dryRun ? 3 : 0;
+  } finally {
+    await closeDeps(deps);
+  }
+}
+
+function parseUpgradeArgs(args: string[]): { type: string; dryRun: boolean; to?: string } {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean' }, to: { type: 'string' } } });
+  if (positionals.length !== 1) throw new Error('upgrade-type takes one artifact type');
+  return { type: positionals[0]!, dryRun: values['dry-run'] ?? false, ...(values.to ? { to: values.to } : {}) };
+}
+
+/** Problems an operator fixes in files, said without a stack trace. */
+const OPERATOR_ERRORS = new Set(['IncompatibleTypesError', 'TypeFileError']);
+
 main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof Error && OPERATOR_ERRORS.has(err.name)) {
+      process.stderr.write(`catalog-node: ${err.message}\n`);
+      process.exit(1);
+    }
     process.stderr.write(`catalog-node failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },

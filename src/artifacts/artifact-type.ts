@@ -58,6 +58,26 @@ export interface TypeHooks {
   output?(artifact: Artifact): Readonly<Record<string, unknown>>;
 }
 
+/**
+ * How an artifact of an older version of a type becomes one of this version. Declarations cover
+ * the common cases; `apply` (a type module's) whatever they cannot say. Fields this version adds
+ * with a default get it; every value is then checked against this version's fields, and what
+ * fails is reported for that artifact, which stays as it was.
+ */
+export interface TypeUpgrade {
+  /** The version this one upgrades from (a chain of these reaches older versions). */
+  from: string;
+  /** Old field name → new field name: the value moves. */
+  rename: Readonly<Record<string, string>>;
+  /** Fields of the old version whose values are dropped. */
+  remove: readonly string[];
+  /**
+   * The type's own field values in this version, from those of the old one (after rename and
+   * remove). `ctx.refuse(message)` leaves the artifact as it was and reports the message.
+   */
+  apply?(fields: Readonly<Record<string, unknown>>, artifact: Artifact, ctx: HookContext): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
 export interface ArtifactType {
   name: string;
   /** The schema's own version (types evolve independently of the catalog). */
@@ -70,6 +90,8 @@ export interface ArtifactType {
   /** Whether the type carries the catalog's authorship fields (provided_by, license, ...). */
   authorship: boolean;
   hooks: TypeHooks;
+  /** How artifacts of the previous version carry over to this one, when this version says. */
+  upgrade?: TypeUpgrade;
 }
 
 export interface ArtifactTypeSpec {
@@ -81,6 +103,7 @@ export interface ArtifactTypeSpec {
   authorship?: boolean;
   fields: Record<string, { kind: FieldKind } & FieldSpec>;
   hooks?: TypeHooks;
+  upgrade?: TypeUpgrade;
 }
 
 export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
@@ -96,6 +119,14 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
   });
   const fields = new Map<string, FieldDef>();
   for (const f of [...inherited, ...specificFields]) fields.set(f.name, f);
+  for (const [from, to] of Object.entries(spec.upgrade?.rename ?? {})) {
+    const def = fields.get(to);
+    if (!def || GENERIC_FIELD_NAMES.has(to)) throw new Error(`type ${spec.name}: upgrade renames "${from}" to "${to}", which is none of this version's own fields`);
+    if (fields.has(from) && !GENERIC_FIELD_NAMES.has(from)) throw new Error(`type ${spec.name}: upgrade renames "${from}", which this version still has`);
+  }
+  for (const name of spec.upgrade?.remove ?? []) {
+    if (fields.has(name)) throw new Error(`type ${spec.name}: upgrade removes "${name}", which this version still has`);
+  }
   return {
     name: spec.name,
     version: spec.version,
@@ -105,5 +136,6 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
     specificFields,
     authorship: spec.authorship ?? false,
     hooks: spec.hooks ?? {},
+    ...(spec.upgrade ? { upgrade: spec.upgrade } : {}),
   };
 }

@@ -65,6 +65,17 @@ function blobSlot(type: ArtifactType, field: string, key: string | undefined): {
 
 const slotName = (def: FieldDef, key: string) => `${def.name}${key ? `/${key}` : ''}`;
 
+/**
+ * The target with the type version the artifact was made with, whose blob fields it keeps. Only
+ * a type with several versions costs the extra read; an artifact the actor cannot see stays
+ * the verb's NotFound.
+ */
+async function ownVersion<T extends { type: ArtifactType; id: string }>(ctx: OpContext, target: T): Promise<T> {
+  if (ctx.catalog.types.versions(target.type.name).length < 2) return target;
+  const found = await findArtifact(conn(ctx), { id: target.id, typeName: target.type.name, sight: sightOf(ctx.actor) });
+  return found ? { ...target, type: ctx.catalog.types.forArtifact(found) } : target;
+}
+
 /** The artifact under its row lock, if the actor sees it. */
 async function lockedArtifact(tx: TxContext, type: ArtifactType, id: string): Promise<Artifact> {
   const found = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
@@ -101,7 +112,8 @@ export interface UploadMeta {
   signal: AbortSignal;
 }
 
-export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Readable; meta: UploadMeta }): Promise<Artifact> {
+export async function uploadBlob(ctx: OpContext, given: BlobTarget & { body: Readable; meta: UploadMeta }): Promise<Artifact> {
+  const target = await ownVersion(ctx, given);
   const { type, id, body, meta } = target;
   const { def, key } = blobSlot(type, target.field, target.key);
   const maxBytes = def.maxBlobSize!;
@@ -211,7 +223,8 @@ export interface ExternalLocation {
   size: number | null;
 }
 
-export async function setExternalBlob(ctx: OpContext, target: BlobTarget & { location: ExternalLocation }): Promise<Artifact> {
+export async function setExternalBlob(ctx: OpContext, given: BlobTarget & { location: ExternalLocation }): Promise<Artifact> {
+  const target = await ownVersion(ctx, given);
   const { type, id, location } = target;
   const { def, key } = blobSlot(type, target.field, target.key);
   return withTransaction(ctx, async (tx) => {
@@ -231,8 +244,9 @@ export type BlobSource =
 
 /** Where a blob's bytes are, for a download by the actor. */
 export async function findBlobForDownload(ctx: OpContext, target: BlobTarget): Promise<BlobSource> {
-  const { def, key } = blobSlot(target.type, target.field, target.key);
+  blobSlot(target.type, target.field, target.key);
   const artifact = await showArtifact(ctx, target);
+  const { def, key } = blobSlot(ctx.catalog.types.forArtifact(artifact), target.field, target.key);
   assertCanDownload(ctx.actor, artifact);
   const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
   if (!blob) throw new NotFound(`blob ${slotName(def, key)} has not been uploaded`);
@@ -243,7 +257,8 @@ export async function findBlobForDownload(ctx: OpContext, target: BlobTarget): P
   return { kind: 'stored', blob: { ...blob, locator: blob.locator, size: blob.size, sha256: blob.sha256 }, store: ctx.catalog.blobs.byName(blob.store) };
 }
 
-export async function removeBlob(ctx: OpContext, target: BlobTarget): Promise<void> {
+export async function removeBlob(ctx: OpContext, given: BlobTarget): Promise<void> {
+  const target = await ownVersion(ctx, given);
   const { type, id } = target;
   const { def, key } = blobSlot(type, target.field, target.key);
   const removed = await withTransaction(ctx, async (tx) => {

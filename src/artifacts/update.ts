@@ -31,10 +31,12 @@ export interface UpdateIntent {
 }
 
 export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Promise<Artifact> {
-  const { type, id } = intent;
+  const { id } = intent;
   return withTransaction(ctx, async (tx) => {
-    const current = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
-    if (!current) throw new NotFound(`no ${type.name} with id ${id}`);
+    const current = await findArtifact(conn(tx), { id, typeName: intent.type.name, sight: sightOf(tx.actor), forUpdate: true });
+    if (!current) throw new NotFound(`no ${intent.type.name} with id ${id}`);
+    // The artifact keeps the rules of the type version it was made with.
+    const type = tx.catalog.types.forArtifact(current);
     assertCanModify(tx.actor, current);
     const changes = intent.change(current);
     const values = changes.values ?? {};

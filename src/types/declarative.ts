@@ -10,11 +10,15 @@
  * fields:
  *   vendor: { kind: string, sortable: true, validators: { max_length: 255 } }
  *   package: { kind: blob, max_blob_size: 104857600 }
+ * upgrade:                    # how artifacts of an older version carry over (see upgrade.ts)
+ *   from: "0.9"
+ *   rename: { maker: vendor }
+ *   remove: [legacy_id]
  * ```
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { defineArtifactType, type ArtifactType, type TypeHooks } from '../artifacts/artifact-type.js';
+import { defineArtifactType, type ArtifactType, type TypeHooks, type TypeUpgrade } from '../artifacts/artifact-type.js';
 import { FIELD_KINDS, FILTER_OPS } from '../artifacts/fields.js';
 import { TYPE_NAME } from '../artifacts/names.js';
 
@@ -67,6 +71,14 @@ const FieldYaml = z
   })
   .strict();
 
+const UpgradeYaml = z
+  .object({
+    from: z.union([z.string(), z.number()]).transform(String),
+    rename: z.record(z.string(), z.string()).default({}),
+    remove: z.array(z.string()).default([]),
+  })
+  .strict();
+
 const TypeYaml = z
   .object({
     name: z.string().regex(TYPE_NAME, 'must be lower case letters, digits and _'),
@@ -76,6 +88,7 @@ const TypeYaml = z
     /** Carry the catalog's authorship fields (provided_by, supported_by, license, ...). */
     authorship: z.boolean().default(false),
     fields: z.record(z.string(), FieldYaml),
+    upgrade: UpgradeYaml.optional(),
   })
   .strict();
 
@@ -97,10 +110,11 @@ export function typeFromYaml(file: string, text: string): ArtifactType {
 }
 
 /** A type from its declarative description (YAML's snake_case keys), with a module's hooks if any. */
-export function typeFromDocument(file: string, doc: unknown, hooks?: TypeHooks): ArtifactType {
+export function typeFromDocument(file: string, doc: unknown, hooks?: TypeHooks, upgradeApply?: TypeUpgrade['apply']): ArtifactType {
   const parsed = TypeYaml.safeParse(doc);
   if (!parsed.success) throw new TypeFileError(file, parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
   const t = parsed.data;
+  if (upgradeApply && !t.upgrade) throw new TypeFileError(file, ['upgrade.apply needs upgrade.from: the version it upgrades from']);
   try {
     return defineArtifactType({
       name: t.name,
@@ -109,6 +123,7 @@ export function typeFromDocument(file: string, doc: unknown, hooks?: TypeHooks):
       description: t.description,
       authorship: t.authorship,
       ...(hooks ? { hooks } : {}),
+      ...(t.upgrade ? { upgrade: { ...t.upgrade, ...(upgradeApply ? { apply: upgradeApply } : {}) } } : {}),
       fields: Object.fromEntries(
         Object.entries(t.fields).map(([name, f]) => [
           name,

@@ -18,11 +18,14 @@
  * };
  * ```
  *
+ * `upgrade: { from, rename?, remove?, apply(fields, artifact, ctx) }` carries artifacts of an
+ * older version over where declarations are not enough (see types/upgrade.ts).
+ *
  * A hook refuses with `ctx.refuse(message)` (a 400 naming the type); anything else it throws is
  * the module's own fault and answers 500 with the error logged.
  */
 import { pathToFileURL } from 'node:url';
-import type { ArtifactType, TypeHooks } from '../artifacts/artifact-type.js';
+import type { ArtifactType, TypeHooks, TypeUpgrade } from '../artifacts/artifact-type.js';
 import { TypeFileError, typeFromDocument } from './declarative.js';
 
 const HOOK_NAMES = [
@@ -47,7 +50,23 @@ export async function typeFromModule(file: string): Promise<ArtifactType> {
   const exported = loaded.default;
   if (typeof exported !== 'object' || exported === null) throw new TypeFileError(file, ['the module must export its type description as default']);
   const { hooks, ...description } = exported as Record<string, unknown>;
-  return typeFromDocument(file, description, checkHooks(file, hooks));
+  return typeFromDocument(file, withoutUpgradeFunction(description), checkHooks(file, hooks), upgradeFunction(file, description.upgrade));
+}
+
+/** `upgrade.apply` is code; the rest of `upgrade` is the declarative description. */
+function withoutUpgradeFunction(description: Record<string, unknown>): Record<string, unknown> {
+  const upgrade = description.upgrade;
+  if (typeof upgrade !== 'object' || upgrade === null) return description;
+  const { apply: _apply, ...declared } = upgrade as Record<string, unknown>;
+  return { ...description, upgrade: declared };
+}
+
+function upgradeFunction(file: string, upgrade: unknown): TypeUpgrade['apply'] {
+  if (typeof upgrade !== 'object' || upgrade === null) return undefined;
+  const apply = (upgrade as Record<string, unknown>).apply;
+  if (apply === undefined) return undefined;
+  if (typeof apply !== 'function') throw new TypeFileError(file, ['upgrade.apply must be a function']);
+  return apply as TypeUpgrade['apply'];
 }
 
 function checkHooks(file: string, hooks: unknown): TypeHooks | undefined {

@@ -153,7 +153,8 @@ export function artifactsRouter(deps: Deps) {
   };
   const readableType = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
   const render = (type: ArtifactType | undefined, artifact: Artifact): WireArtifact => {
-    if (type) return renderArtifact(type, artifact);
+    // Each artifact as the version of its type it was made with describes it.
+    if (type) return renderArtifact(deps.types.forArtifact(artifact), artifact);
     // Rows of a type whose plugin was removed still list under `all`, by their stored name.
     const own = deps.types.has(artifact.typeName) ? deps.types.get(artifact.typeName).displayName : artifact.typeName;
     return renderGeneric(artifact, own);
@@ -198,7 +199,7 @@ export function artifactsRouter(deps: Deps) {
     const type = writableType(c.req.valid('param').type);
     const created = await createArtifact(opContextOf(deps, c), { type, values: valuesFromWire(type.fields, body) });
     c.header('Location', `/artifacts/${type.name}/${created.id}`);
-    return c.json(renderArtifact(type, created), 201);
+    return c.json(render(type, created), 201);
   });
 
   router.openapi(showRoute, async (c) => {
@@ -211,8 +212,8 @@ export function artifactsRouter(deps: Deps) {
     const { type: typeName, id } = c.req.valid('param');
     const ops = await readJsonBody(c, { accept: ['application/json-patch+json'], limitBytes });
     const type = writableType(typeName);
-    const updated = await updateArtifact(opContextOf(deps, c), { type, id, change: (current) => patchToChanges(type, current, ops) });
-    return c.json(renderArtifact(type, updated), 200);
+    const updated = await updateArtifact(opContextOf(deps, c), { type, id, change: (current) => patchToChanges(deps.types.forArtifact(current), current, ops) });
+    return c.json(render(type, updated), 200);
   });
 
   router.openapi(deleteRoute, async (c) => {

@@ -162,7 +162,8 @@ export function blobsRouter(deps: Deps) {
     const contentType = (c.req.header('content-type') ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
     if (contentType === EXTERNAL_LOCATION_TYPE) {
       const location = parseExternalLocation(await readJsonBody(c, { accept: [EXTERNAL_LOCATION_TYPE], limitBytes }));
-      return c.json(renderArtifact(t.type, await setExternalBlob(ctx, { ...t, location })), 200);
+      const withLocation = await setExternalBlob(ctx, { ...t, location });
+      return c.json(renderArtifact(deps.types.forArtifact(withLocation), withLocation), 200);
     }
     const lengthHeader = c.req.header('content-length');
     if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader)) throw new BadRequest('Content-Length must be a whole number');
@@ -180,7 +181,7 @@ export function blobsRouter(deps: Deps) {
         signal: c.req.raw.signal,
       },
     });
-    return c.json(renderArtifact(t.type, artifact), 200);
+    return c.json(renderArtifact(deps.types.forArtifact(artifact), artifact), 200);
   }
 
   async function download(c: Context<AppEnv>, p: BlobParams) {

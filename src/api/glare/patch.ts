@@ -24,6 +24,7 @@ export function patchToChanges(type: ArtifactType, current: Artifact, ops: unkno
     const value = after[name];
     if (name === 'status') changes.status = statusOf(value);
     else if (name === 'visibility') changes.visibility = visibilityOf(value);
+    else if (name === 'type_version') throw new BadRequest(`a draft moves to a newer version of its type with POST /artifacts/${type.name}/${current.id}/upgrade`);
     else {
       const def = type.fields.get(name);
       if (!def) throw new BadRequest(`type ${type.name} has no field "${name.slice(0, 60)}"`);

@@ -47,6 +47,8 @@ export function renderArtifact(type: ArtifactType, artifact: Artifact): WireArti
       out[def.name] = Object.fromEntries(Object.entries(value as Record<string, BlobInfo>).map(([k, b]) => [k, renderBlob(type.name, artifact.id, b)]));
     } else out[def.name] = value;
   }
+  // Extension: the version of the type's schema that describes this artifact.
+  out.type_version = artifact.typeVersion;
   return type.hooks.output ? { ...out, ...type.hooks.output(artifact) } : out;
 }
 

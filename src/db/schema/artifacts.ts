@@ -53,6 +53,8 @@ export const artifacts = pgTable(
     uniqueIndex(PUBLIC_TWIN_INDEX).on(t.typeName, t.name, t.version).where(sql`visibility = 'public'`),
     index('artifacts_type_name_version_idx').on(t.typeName, t.name, t.versionKey),
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
+    /** Which type versions are in use, read at start (types/compatibility.ts) by skipping through it. */
+    index('artifacts_type_version_idx').on(t.typeName, t.typeVersion),
     index('artifacts_name_version_idx').on(t.name, t.versionKey),
     index('artifacts_owner_idx').on(t.owner),
     index('artifacts_metadata_idx').using('gin', t.metadata),

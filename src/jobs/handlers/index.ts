@@ -2,7 +2,8 @@
 import type { Deps } from '../../deps.js';
 import type { JobHandler } from '../queue.js';
 import { scrubBlobsHandler } from './scrub-blobs.js';
+import { upgradeTypeHandler } from './upgrade-type.js';
 
 export function jobHandlers(deps: Omit<Deps, 'queue'>): JobHandler<unknown>[] {
-  return [scrubBlobsHandler(deps)];
+  return [scrubBlobsHandler(deps), upgradeTypeHandler(deps)];
 }
