@@ -1,0 +1,66 @@
+/**
+ * @module The federation state a node process holds: its identity (read from the database, kept
+ * for a few seconds), the replay cache of node tokens, the upstreams' circuit breakers and the
+ * peer client. Built once in deps.ts.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Db } from '../db/client.js';
+import { CircuitBreakers } from './breaker.js';
+import { loadIdentity, type NodeIdentity } from './identity.js';
+import { createPeerClient, type PeerClient } from './peer-client.js';
+import type { ReplayCache } from './replay-cache.js';
+
+/**
+ * How long a process keeps the identity it read. Another process's key rotation reaches this one
+ * within it; the old key stays published far longer (federation.key_overlap_hours), so nothing
+ * this process signs meanwhile is refused.
+ */
+const IDENTITY_CACHE_MS = 5000;
+
+export interface Federation {
+  identity(): Promise<NodeIdentity>;
+  /** Forget the cached identity (after this process rotated or retired a key). */
+  reloadIdentity(): void;
+  replay: ReplayCache;
+  breakers: CircuitBreakers;
+  client: PeerClient;
+  close(): void;
+}
+
+/** What the federation's functions need of the node. */
+export interface FederationDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  clock: () => Date;
+  federation: Federation;
+}
+
+export function createFederation(opts: { db: Db; config: Config; log: Logger; clock: () => Date; replay: ReplayCache }): Federation {
+  let cached: { at: number; identity: Promise<NodeIdentity> } | undefined;
+  const identity = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > IDENTITY_CACHE_MS) {
+      const loading = loadIdentity(opts.db, opts.clock());
+      cached = { at: now, identity: loading };
+      loading.catch(() => {
+        if (cached?.identity === loading) cached = undefined;
+      });
+    }
+    return cached.identity;
+  };
+  const settings = opts.config.federation;
+  const breakers = new CircuitBreakers({ probeEveryMs: settings.breaker.probe_every_ms, log: opts.log, clock: opts.clock });
+  return {
+    identity,
+    reloadIdentity: () => (cached = undefined),
+    replay: opts.replay,
+    breakers,
+    client: createPeerClient({ identity, tokenLifetimeSeconds: settings.token_lifetime_seconds, clock: opts.clock }),
+    close: () => {
+      breakers.stopAll();
+      opts.replay.close();
+    },
+  };
+}
