@@ -30,7 +30,7 @@ export interface PeerClient {
 
 export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; tokenLifetimeSeconds: number; clock: () => Date }): PeerClient {
   const signalFor = (timeoutMs: number, outer?: AbortSignal) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)));
     return outer ? AbortSignal.any([outer, timeout]) : timeout;
   };
   return {
