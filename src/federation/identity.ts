@@ -103,7 +103,8 @@ export interface KeyAnnouncement {
 
 /** The published key set, signed by every published key (a JWS in General JSON serialisation). */
 export async function announceKeys(identity: NodeIdentity, now: Date): Promise<GeneralJWSInput> {
-  const payload: KeyAnnouncement = { iss: identity.nodeId, iat: Math.floor(now.getTime() / 1000), keys: [...identity.published] };
+  // Millisecond precision: a rotation and a retirement in the same second are still ordered.
+  const payload: KeyAnnouncement = { iss: identity.nodeId, iat: now.getTime() / 1000, keys: [...identity.published] };
   const signer = new GeneralSign(new TextEncoder().encode(JSON.stringify(payload)));
   for (const a of identity.announcers) signer.addSignature(a.key).setProtectedHeader({ alg: NODE_JWT_ALG, kid: a.kid, typ: 'node-keys+json' });
   return signer.sign();

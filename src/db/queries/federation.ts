@@ -2,7 +2,7 @@
  * @module Queries over federation state: the node's identity and keys, enrolment tokens, peers.
  * Rows become the federation domain's types here.
  */
-import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../client.js';
 import { enrolmentTokens, federationPeers, nodeIdentity, nodeKeys } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
@@ -155,7 +155,7 @@ export async function replacePeerKeys(db: Conn, nodeId: string, keys: Jwk[], iss
   const rows = await db
     .update(federationPeers)
     .set({ keys, keysIssuedAt: issuedAt, updatedAt: now })
-    .where(and(eq(federationPeers.nodeId, nodeId), or(isNull(federationPeers.keysIssuedAt), sql`${federationPeers.keysIssuedAt} < ${issuedAt}`)))
+    .where(and(eq(federationPeers.nodeId, nodeId), or(isNull(federationPeers.keysIssuedAt), lt(federationPeers.keysIssuedAt, issuedAt))))
     .returning({ nodeId: federationPeers.nodeId });
   return rows.length;
 }
