@@ -65,6 +65,21 @@ export interface VerifyOptions {
   replay: ReplayCache;
 }
 
+/** Imported public keys by their JWK text: importing is most of the cost of a verification. */
+const importedKeys = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+const IMPORTED_KEYS_MAX = 1000;
+
+function importVerifyKey(jwk: JWK) {
+  const id = JSON.stringify([jwk.kty, jwk.crv, jwk.x]);
+  let key = importedKeys.get(id);
+  if (!key) {
+    if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.clear();
+    key = importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, NODE_JWT_ALG);
+    importedKeys.set(id, key);
+  }
+  return key;
+}
+
 export async function verifyNodeJwt(token: string, opts: VerifyOptions): Promise<{ iss: string; kid: string }> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claimed: { iss?: unknown };
@@ -86,7 +101,7 @@ export async function verifyNodeJwt(token: string, opts: VerifyOptions): Promise
 
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, await importJWK(jwk, NODE_JWT_ALG), {
+    ({ payload } = await jwtVerify(token, await importVerifyKey(jwk), {
       algorithms: [NODE_JWT_ALG],
       issuer: iss,
       audience: opts.audience,
