@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../db/client.js';
+import { listPeers, type PeerRecord } from '../db/queries/federation.js';
 import { CircuitBreakers } from './breaker.js';
 import { loadIdentity, type NodeIdentity } from './identity.js';
 import { createPeerClient, type PeerClient } from './peer-client.js';
@@ -17,11 +18,20 @@ import type { ReplayCache } from './replay-cache.js';
  * this process signs meanwhile is refused.
  */
 const IDENTITY_CACHE_MS = 5000;
+/**
+ * How long a process keeps its list of upstreams (every search reads it). Changes made through
+ * this process apply at once (peersChanged); another process's within this.
+ */
+const UPSTREAMS_CACHE_MS = 1000;
 
 export interface Federation {
   identity(): Promise<NodeIdentity>;
   /** Forget the cached identity (after this process rotated or retired a key). */
   reloadIdentity(): void;
+  /** The upstreams, read at most every second. */
+  upstreams(): Promise<PeerRecord[]>;
+  /** Forget the cached upstreams (after this process changed one). */
+  peersChanged(): void;
   replay: ReplayCache;
   breakers: CircuitBreakers;
   client: PeerClient;
@@ -50,11 +60,24 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
     }
     return cached.identity;
   };
+  let upstreams: { at: number; list: Promise<PeerRecord[]> } | undefined;
   const settings = opts.config.federation;
   const breakers = new CircuitBreakers({ probeEveryMs: settings.breaker.probe_every_ms, log: opts.log, clock: opts.clock });
   return {
     identity,
     reloadIdentity: () => (cached = undefined),
+    upstreams() {
+      const now = Date.now();
+      if (!upstreams || now - upstreams.at > UPSTREAMS_CACHE_MS) {
+        const list = listPeers(opts.db, 'upstream');
+        upstreams = { at: now, list };
+        list.catch(() => {
+          if (upstreams?.list === list) upstreams = undefined;
+        });
+      }
+      return upstreams.list;
+    },
+    peersChanged: () => (upstreams = undefined),
     replay: opts.replay,
     breakers,
     client: createPeerClient({ identity, tokenLifetimeSeconds: settings.token_lifetime_seconds, clock: opts.clock }),

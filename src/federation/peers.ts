@@ -211,6 +211,7 @@ export async function enrolWithUpstream(
     timeoutMs: input.timeoutMs ?? null,
     now: fd.clock(),
   });
+  fd.federation.peersChanged();
   fd.log.info({ upstream: node.id, name: node.name, permissions }, 'enrolled with an upstream');
   return record;
 }
@@ -224,6 +225,7 @@ export async function setPeerState(fd: FederationDeps, actor: Actor, relation: P
   requireAdmin(actor, `change ${relation} nodes`);
   const updated = await setPeerStatus(fd.db, relation, nodeId, status, fd.clock());
   if (!updated) throw new NotFound(`no ${relation} node ${nodeId}`);
+  fd.federation.peersChanged();
   if (relation === 'upstream') fd.federation.breakers.forget(nodeId);
   return updated;
 }
@@ -231,12 +233,13 @@ export async function setPeerState(fd: FederationDeps, actor: Actor, relation: P
 export async function removePeer(fd: FederationDeps, actor: Actor, relation: PeerRelation, nodeId: string): Promise<void> {
   requireAdmin(actor, `remove ${relation} nodes`);
   if (!(await deletePeer(fd.db, relation, nodeId))) throw new NotFound(`no ${relation} node ${nodeId}`);
+  fd.federation.peersChanged();
   if (relation === 'upstream') fd.federation.breakers.forget(nodeId);
 }
 
 /** The upstreams a search may ask: active, and granted search. */
 export async function searchableUpstreams(fd: FederationDeps): Promise<PeerRecord[]> {
-  return (await listPeers(fd.db, 'upstream')).filter((u) => u.status === 'active' && u.permissions.includes('search') && u.url);
+  return (await fd.federation.upstreams()).filter((u) => u.status === 'active' && u.permissions.includes('search') && u.url);
 }
 
 /**
@@ -285,6 +288,7 @@ export async function acceptKeyAnnouncement(fd: FederationDeps, announcement: un
   const { keys, issuedAt } = await verifyKeyAnnouncement(announcement, iss, pinned);
   const taken = await replacePeerKeys(fd.db, iss, keys, issuedAt, fd.clock());
   if (taken === 0) throw new BadRequest('this node already took a newer key announcement from that node');
+  fd.federation.peersChanged();
   fd.log.info({ peer: iss, keys: keys.map((k) => k.kid) }, 'peer keys replaced from its announcement');
   return { node: iss, keys: keys.map((k) => k.kid) };
 }
