@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../db/client.js';
-import { listPeers, type PeerRecord } from '../db/queries/federation.js';
+import { findPeerRelations, listPeers, type PeerRecord } from '../db/queries/federation.js';
 import { CircuitBreakers } from './breaker.js';
 import { loadIdentity, type NodeIdentity } from './identity.js';
 import { createPeerClient, type PeerClient } from './peer-client.js';
@@ -19,10 +19,12 @@ import type { ReplayCache } from './replay-cache.js';
  */
 const IDENTITY_CACHE_MS = 5000;
 /**
- * How long a process keeps its list of upstreams (every search reads it). Changes made through
- * this process apply at once (peersChanged); another process's within this.
+ * How long a process keeps what it read of its peers: the upstream list (every search reads it)
+ * and a calling peer's keys and permissions (every node request needs them). Changes made through
+ * this process (enrolment, suspension, removal, new keys) apply at once (peersChanged); those
+ * made through another process of the node within this.
  */
-const UPSTREAMS_CACHE_MS = 1000;
+const PEERS_CACHE_MS = 1000;
 
 export interface Federation {
   identity(): Promise<NodeIdentity>;
@@ -30,6 +32,8 @@ export interface Federation {
   reloadIdentity(): void;
   /** The upstreams, read at most every second. */
   upstreams(): Promise<PeerRecord[]>;
+  /** Every relation with node `nodeId`, read at most every second. */
+  relationsOf(nodeId: string): Promise<PeerRecord[]>;
   /** Forget the cached upstreams (after this process changed one). */
   peersChanged(): void;
   replay: ReplayCache;
@@ -61,6 +65,7 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
     return cached.identity;
   };
   let upstreams: { at: number; list: Promise<PeerRecord[]> } | undefined;
+  const relations = new Map<string, { at: number; list: Promise<PeerRecord[]> }>();
   const settings = opts.config.federation;
   const breakers = new CircuitBreakers({ probeEveryMs: settings.breaker.probe_every_ms, log: opts.log, clock: opts.clock });
   return {
@@ -68,7 +73,7 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
     reloadIdentity: () => (cached = undefined),
     upstreams() {
       const now = Date.now();
-      if (!upstreams || now - upstreams.at > UPSTREAMS_CACHE_MS) {
+      if (!upstreams || now - upstreams.at > PEERS_CACHE_MS) {
         const list = listPeers(opts.db, 'upstream');
         upstreams = { at: now, list };
         list.catch(() => {
@@ -77,7 +82,21 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
       }
       return upstreams.list;
     },
-    peersChanged: () => (upstreams = undefined),
+    relationsOf(nodeId) {
+      const now = Date.now();
+      const known = relations.get(nodeId);
+      if (known && now - known.at <= PEERS_CACHE_MS) return known.list;
+      // Bounded: unknown issuers are remembered too (they cost a query each otherwise).
+      if (relations.size >= 10_000) relations.clear();
+      const list = findPeerRelations(opts.db, nodeId);
+      relations.set(nodeId, { at: now, list });
+      list.catch(() => relations.delete(nodeId));
+      return list;
+    },
+    peersChanged: () => {
+      upstreams = undefined;
+      relations.clear();
+    },
     replay: opts.replay,
     breakers,
     client: createPeerClient({ identity, tokenLifetimeSeconds: settings.token_lifetime_seconds, clock: opts.clock }),

@@ -247,7 +247,7 @@ export async function searchableUpstreams(fd: FederationDeps): Promise<PeerRecor
  * acts with what its enrolment granted; an upstream calling down acts with no permission.
  */
 export async function peerCredentials(fd: FederationDeps, iss: string): Promise<{ keys: JWK[]; actor: PeerActor } | undefined> {
-  const relations = await findPeerRelations(fd.db, iss);
+  const relations = await fd.federation.relationsOf(iss);
   if (relations.length === 0) return undefined;
   const active = relations.filter((r) => r.status === 'active');
   if (active.length === 0) throw new Forbidden(`node ${iss} is suspended on this node`);
