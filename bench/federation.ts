@@ -7,12 +7,13 @@
  * Three real nodes (global ← vendor ← leaf), each over its own PostgreSQL database
  * (`bench_fed_*` at BENCH_DATABASE_URL's server) and served by @hono/node-server on a loopback
  * port, sharing Redis (REDIS_URL, default redis://127.0.0.1:6379) under their own prefixes. All
- * run in this one process, one request at a time (closed loop, concurrency 1), so a hop's added
- * latency is the work it does plus a loopback round trip, not contention between requests.
+ * run in this one process, one request at a time, the scenarios interleaved request by request, so
+ * a hop's added latency is the work it does plus a loopback round trip, not contention between
+ * requests, and load changing over time weighs on every row alike.
  * A dead upstream is a TCP proxy that accepts and never answers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -25,7 +26,7 @@ import { buildDeps, closeDeps, type Deps } from '../src/deps.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { databaseUrl, DEFAULT_ADMIN_URL, dropDatabase, recreateDatabase } from './databases.js';
-import { runClosedLoop, type LoadResult } from './load.js';
+import { percentiles, type Percentiles } from './load.js';
 import { fixed, markdownTable } from './table.js';
 
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
@@ -117,7 +118,8 @@ async function enrol(child: BenchNode, upstream: BenchNode, opts: { url?: string
 
 interface Row {
   scenario: string;
-  result: LoadResult;
+  latency: Percentiles;
+  cpu: Percentiles;
   note: string;
 }
 
@@ -163,61 +165,80 @@ async function main(): Promise<void> {
       ...Array.from({ length: 20 }, (_, i) => `type=images&name=global-${20 + i * 7}`),
       ...Array.from({ length: 10 }, (_, i) => `type=images&tags=bench&version=1.${i}.0&limit=20`),
     ];
-    const measure = async (scenario: string, node: BenchNode, path: (q: string) => string, note: string, before?: () => void): Promise<Row> => {
-      const result = await runClosedLoop({
-        items: queries,
-        async exec(q) {
-          before?.();
-          const res = await fetch(new URL(path(q).slice(1), node.url), { headers: USER });
-          const body = (await res.json()) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
-          if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`);
-          const unexpected = body.sources?.find((s) => s.status !== 'ok' && s.path.at(-1)?.name !== 'dead');
-          if (unexpected) throw new Error(`source ${unexpected.path.map((p) => p.name).join('>')} is ${unexpected.status}`);
-        },
-        concurrency: 1,
-        warmupMs,
-        durationMs,
-        maxRequests: 1_000_000,
-      });
-      if (result.errors > 0) console.warn(`${scenario}: ${result.errors} errors, first: ${result.firstError}`);
-      return { scenario, result, note };
+    interface Scenario {
+      scenario: string;
+      node: BenchNode;
+      path: (q: string) => string;
+      note: string;
+      before?: () => void;
+    }
+    const search = (q: string) => `/federation/v1/search?${q}`;
+    const scenarios: Scenario[] = [
+      { scenario: 'list on one node (GET /artifacts/images)', node: global, path: (q) => `/artifacts/images?${q.replace('type=images&', '')}`, note: 'the plain list, for reference' },
+      { scenario: 'search, one node (global)', node: global, path: search, note: 'no upstream' },
+      { scenario: 'search, one hop (vendor → global)', node: vendor, path: search, note: 'fair: same filters on each node' },
+      { scenario: 'search, two hops (leaf → vendor → global)', node: leaf, path: search, note: 'fair' },
+      { scenario: 'search, one hop (deadleaf → global)', node: deadLeaf, path: search, note: 'baseline of the two rows below (dead upstream suspended)' },
+      {
+        scenario: `+ black-holed upstream, circuit closed every time (timeout ${deadTimeoutMs} ms)`,
+        node: deadLeaf,
+        path: search,
+        note: 'worst case: the breaker is reset before each request',
+        before: () => deadLeaf.deps.federation.breakers.forget(deadId),
+      },
+      { scenario: '+ black-holed upstream, circuit open', node: deadLeaf, path: search, note: 'what a dead upstream costs after its first timeout' },
+    ];
+    const exec = async (s: Scenario, q: string) => {
+      s.before?.();
+      const res = await fetch(new URL(s.path(q).slice(1), s.node.url), { headers: USER });
+      const body = (await res.json()) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
+      if (!res.ok) throw new Error(`${s.scenario}: ${res.status} ${JSON.stringify(body)}`);
+      const unexpected = body.sources?.find((src) => src.status !== 'ok' && src.path.at(-1)?.name !== 'dead');
+      if (unexpected) throw new Error(`${s.scenario}: source ${unexpected.path.map((p) => p.name).join('>')} is ${unexpected.status}`);
     };
+    // The baseline row must not ask the dead upstream, the two after it must: the dead upstream is
+    // suspended around the baseline's requests (through deadleaf's own admin API, so at once).
+    const setDead = (status: 'suspend' | 'resume') => ok(deadLeaf.request('POST', `/federation/v1/admin/upstreams/${deadId}/${status}`, { headers: ADMIN }), status);
 
-    console.log(`measuring: ${durationMs / 1000} s per scenario after ${warmupMs / 1000} s of warm-up, one request at a time`);
-    const rows: Row[] = [];
-    rows.push(await measure('list on one node (GET /artifacts/images)', global, (q) => `/artifacts/images?${q.replace('type=images&', '')}`, 'the plain list, for reference'));
-    const one = await measure('search, one node (global)', global, (q) => `/federation/v1/search?${q}`, 'no upstream');
-    rows.push(one);
-    const hop1 = await measure('search, one hop (vendor → global)', vendor, (q) => `/federation/v1/search?${q}`, 'fair: same filters on each node');
-    rows.push(hop1);
-    const hop2 = await measure('search, two hops (leaf → vendor → global)', leaf, (q) => `/federation/v1/search?${q}`, 'fair');
-    rows.push(hop2);
-    // The baseline without the dead upstream (suspended: not asked), then with it.
-    await deadLeaf.request('POST', `/federation/v1/admin/upstreams/${deadId}/suspend`, { headers: ADMIN });
-    const base = await measure('search, one hop (deadleaf → global)', deadLeaf, (q) => `/federation/v1/search?${q}`, 'baseline of the two rows below');
-    rows.push(base);
-    await deadLeaf.request('POST', `/federation/v1/admin/upstreams/${deadId}/resume`, { headers: ADMIN });
-    const deadClosed = await measure(
-      `+ black-holed upstream, circuit closed every time (timeout ${deadTimeoutMs} ms)`,
-      deadLeaf,
-      (q) => `/federation/v1/search?${q}`,
-      'worst case: the breaker is reset before each request',
-      () => deadLeaf.deps.federation.breakers.forget(deadId),
-    );
-    rows.push(deadClosed);
-    const deadOpen = await measure('+ black-holed upstream, circuit open', deadLeaf, (q) => `/federation/v1/search?${q}`, 'what a dead upstream costs after its first timeout');
-    rows.push(deadOpen);
+    console.log(`load average before measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+    console.log(`measuring: the scenarios interleaved, one request at a time, ${warmupMs / 1000} s of warm-up then ${durationMs / 1000} s`);
+    // Interleaved request by request, so a machine whose load changes over time weighs on every row alike.
+    const samples = scenarios.map(() => [] as number[]);
+    // CPU this process (all the nodes and the client) spends per request: unlike wall time, it
+    // hardly moves with the machine's load.
+    const cpu = scenarios.map(() => [] as number[]);
+    const t0 = performance.now();
+    let round = 0;
+    while (performance.now() - t0 < warmupMs + durationMs) {
+      const q = queries[round++ % queries.length]!;
+      const measured = performance.now() - t0 >= warmupMs;
+      for (const [i, s] of scenarios.entries()) {
+        if (i === 4) await setDead('suspend');
+        const cpuBefore = process.cpuUsage();
+        const started = performance.now();
+        await exec(s, q);
+        const took = performance.now() - started;
+        const used = process.cpuUsage(cpuBefore);
+        if (i === 4) await setDead('resume');
+        if (measured) {
+          samples[i]!.push(took);
+          cpu[i]!.push((used.user + used.system) / 1000);
+        }
+      }
+    }
+    const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)), cpu: percentiles(Float64Array.from(cpu[i]!)) }));
+    const [one, hop1, hop2, base, deadClosed, deadOpen] = rows.slice(1) as Row[] as [Row, Row, Row, Row, Row, Row];
 
     const ms = (n: number) => fixed(n, 2);
     console.log();
     console.log(
       markdownTable(
-        ['scenario', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s', 'note'],
-        rows.map((r) => [r.scenario, String(r.result.latency.count), ms(r.result.latency.p50), ms(r.result.latency.p90), ms(r.result.latency.p99), fixed(r.result.rps, 0), r.note]),
+        ['scenario', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'node CPU p50 ms', 'note'],
+        rows.map((r) => [r.scenario, String(r.latency.count), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99), ms(r.cpu.p50), r.note]),
         ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
       ),
     );
-    const p50 = (r: Row) => r.result.latency.p50;
+    const p50 = (r: Row) => r.latency.p50;
     console.log();
     console.log(
       markdownTable(
@@ -225,8 +246,9 @@ async function main(): Promise<void> {
         [
           ['added p50 per hop (one hop − one node)', ms(p50(hop1) - p50(one)), '≤ 2.00', p50(hop1) - p50(one) <= 2 ? 'yes' : 'no'],
           ['added p50 per hop (two hops − one hop)', ms(p50(hop2) - p50(hop1)), '≤ 2.00', p50(hop2) - p50(hop1) <= 2 ? 'yes' : 'no'],
+          ['added node CPU p50 per hop (two hops − one hop)', ms(hop2.cpu.p50 - hop1.cpu.p50), '(≤ 2.00 wall on a quiet machine needs this well below)', ''],
           ['dead upstream, circuit closed: added p50', ms(p50(deadClosed) - p50(base)), `≤ ${deadTimeoutMs} + 20`, p50(deadClosed) - p50(base) <= deadTimeoutMs + 20 ? 'yes' : 'no'],
-          ['dead upstream, circuit closed: added p99', ms(deadClosed.result.latency.p99 - p50(base)), `≤ ${deadTimeoutMs} + 20`, deadClosed.result.latency.p99 - p50(base) <= deadTimeoutMs + 20 ? 'yes' : 'no'],
+          ['dead upstream, circuit closed: added p99', ms(deadClosed.latency.p99 - p50(base)), `≤ ${deadTimeoutMs} + 20`, deadClosed.latency.p99 - p50(base) <= deadTimeoutMs + 20 ? 'yes' : 'no'],
           ['dead upstream, circuit open: added p50', ms(p50(deadOpen) - p50(base)), '≈ 0', Math.abs(p50(deadOpen) - p50(base)) <= 0.5 ? 'yes' : 'no'],
         ],
         ['left', 'right', 'right', 'left'],

@@ -16,6 +16,8 @@ import { NODE_JWT_ALG, type NodeIdentity } from './identity.js';
 import type { ReplayCache } from './replay-cache.js';
 
 export const NODE_JWT_TYPE = 'node+jwt';
+/** Receivers refuse a node token that lives longer than this (whatever the sender's setting). */
+export const MAX_NODE_TOKEN_LIFETIME_SECONDS = 120;
 
 export interface RequestBinding {
   method: string;

@@ -32,7 +32,7 @@ import {
 import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from '../errors.js';
 import type { FederationDeps } from './federation.js';
 import { announceKeys, checkedPublicKeys, FEDERATION_API_VERSION, retireKey, rotateKeys, verifyKeyAnnouncement, type PublicJwk } from './identity.js';
-import { verifyNodeJwt, type RequestBinding } from './node-jwt.js';
+import { MAX_NODE_TOKEN_LIFETIME_SECONDS, verifyNodeJwt, type RequestBinding } from './node-jwt.js';
 import { peerErrorMessage } from './peer-client.js';
 
 export type { PeerRecord, PeerRelation, EnrolmentTokenRecord };
@@ -109,7 +109,7 @@ export async function enrolChild(fd: FederationDeps, request: EnrolmentRequest, 
     audience: identity.nodeId,
     request: proof.binding,
     now: fd.clock(),
-    maxLifetimeSeconds: 120,
+    maxLifetimeSeconds: MAX_NODE_TOKEN_LIFETIME_SECONDS,
     clockToleranceSeconds: settings.clock_tolerance_seconds,
     keysFor: async (claimedIss) => (claimedIss === request.node.id ? keys : undefined),
     replay: fd.federation.replay,
@@ -267,7 +267,7 @@ export async function authenticatePeer(fd: FederationDeps, token: string, bindin
     audience: identity.nodeId,
     request: binding,
     now: fd.clock(),
-    maxLifetimeSeconds: 120,
+    maxLifetimeSeconds: MAX_NODE_TOKEN_LIFETIME_SECONDS,
     clockToleranceSeconds: fd.config.federation.clock_tolerance_seconds,
     keysFor: async (iss) => {
       const found = await peerCredentials(fd, iss);
