@@ -16,6 +16,7 @@ import { requireAdmin } from '../artifacts/policy.js';
 import {
   deletePeer,
   findEnrolmentTokenByHash,
+  findPeer,
   findPeerRelations,
   insertEnrolmentToken,
   insertPeer,
@@ -29,7 +30,7 @@ import {
   type PeerRelation,
   type PeerStatus,
 } from '../db/queries/federation.js';
-import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from '../errors.js';
+import { BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable } from '../errors.js';
 import type { FederationDeps } from './federation.js';
 import { announceKeys, checkedPublicKeys, FEDERATION_API_VERSION, retireKey, rotateKeys, verifyKeyAnnouncement, type PublicJwk } from './identity.js';
 import { MAX_NODE_TOKEN_LIFETIME_SECONDS, verifyNodeJwt, type RequestBinding } from './node-jwt.js';
@@ -168,6 +169,8 @@ export async function enrolWithUpstream(
   };
   const node = (await fetchJson('federation/v1/node')) as Partial<NodeDescription>;
   if (typeof node.id !== 'string' || typeof node.name !== 'string') throw new Unavailable(`${input.url} does not describe a catalog node at /federation/v1/node`);
+  // Checked before the token is presented, so the upstream never records a child that then refuses it.
+  if (await findPeer(fd.db, 'upstream', node.id)) throw new Conflict(`this node is enrolled with ${node.name} (${node.id}) already: remove it first to enrol again`);
   const jwks = (await fetchJson('.well-known/jwks.json')) as { keys?: unknown };
   const offered = await checkedPublicKeys(Array.isArray(jwks.keys) ? jwks.keys : []);
   if (input.fingerprint && !offered.some((k) => k.kid === input.fingerprint)) {

@@ -45,6 +45,13 @@ describe('enrolment', () => {
     ]);
     const upstreams = await child.node.request('GET', '/federation/v1/admin/upstreams', { as: child.node.admin });
     expect((await upstreams.json()).nodes.map((n: { node_id: string }) => n.node_id)).toEqual([upstream.id]);
+
+    // Enrolling again is refused by the child before it spends the new token.
+    const token = await issueToken(upstream);
+    const again = await child.node.request('POST', '/federation/v1/admin/upstreams', { as: child.node.admin, json: { url: upstream.url, token } });
+    expect(again.status).toBe(409);
+    const tokens = await upstream.node.request('GET', '/federation/v1/admin/enrolment-tokens', { as: upstream.node.admin });
+    expect((await tokens.json()).tokens.filter((t: { used_at: string | null }) => t.used_at === null)).toHaveLength(1);
   });
 
   it('refuses a token used already, and records nothing', async () => {
