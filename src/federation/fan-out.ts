@@ -208,7 +208,9 @@ async function askUpstream(
   });
   let answer: SearchAnswer;
   try {
-    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { method: 'GET', path: `${SEARCH_PATH}?${query}`, timeoutMs });
+    // Relative to the upstream's URL, which may carry a path prefix (a node behind a proxy).
+    const target = `${new URL(SEARCH_PATH.slice(1), base).pathname}?${query}`;
+    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { method: 'GET', path: target, timeoutMs });
     if (!res.ok) {
       const message = await peerErrorMessage(res);
       // A refusal (4xx) says nothing about the upstream being alive or dead.
