@@ -9,6 +9,8 @@ import { changesListings, createCatalogEvents, type CatalogEvents } from './arti
 import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
+import { createFederation, type Federation } from './federation/federation.js';
+import { memoryReplayCache, redisReplayCache } from './federation/replay-cache.js';
 import type { Config } from './config/schema.js';
 import type { DatabaseHandle, Db } from './db/client.js';
 import { openBlobStore } from './blobs/options.js';
@@ -33,6 +35,8 @@ export interface Deps {
   blobs: BlobStores;
   queue: JobQueue;
   jwt: JwtVerifier;
+  /** Node identity, peer trust and the peer client (src/federation/). */
+  federation: Federation;
   log: Logger;
   metrics: Registry;
   /** The node's metrics in Prometheus' text format (summed over its processes when it has several). */
@@ -83,6 +87,10 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   events.on((event) => {
     if (changesListings(event)) listCounts.invalidate();
   });
+  const clock = opts.clock ?? (() => new Date());
+  const redisUrl = config.queue.redis_url;
+  const replay = redisUrl ? redisReplayCache({ redisUrl, prefix: config.queue.prefix, log }) : memoryReplayCache(clock);
+  const federation = createFederation({ db: opts.database.db, config, log, clock, replay });
   const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,
@@ -91,10 +99,11 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     events,
     blobs,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
+    federation,
     log,
     metrics,
     metricsText: opts.nodeMetrics?.(metrics) ?? (() => metrics.metrics()),
-    clock: opts.clock ?? (() => new Date()),
+    clock,
     activationGuards: [signaturePolicyGuard],
   };
   const queue = opts.queue
@@ -108,5 +117,6 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
 /** Releases what buildDeps opened (the database handle is the caller's). */
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.queue.close();
+  deps.federation.close();
   await deps.blobs.close();
 }

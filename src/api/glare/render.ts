@@ -4,6 +4,7 @@
  */
 import { fieldValue, genericFieldValue, type Artifact, type BlobInfo } from '../../artifacts/artifact.js';
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import type { TypeRegistry } from '../../artifacts/registry.js';
 import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
 
 export type WireArtifact = Record<string, unknown>;
@@ -60,4 +61,13 @@ export function renderGeneric(artifact: Artifact, displayTypeName: string): Wire
   }
   out.type_name = artifact.typeName;
   return out;
+}
+
+/** An artifact as a list shows it: by its type, or in the `all` view (type undefined) generically. */
+export function renderListed(types: Pick<TypeRegistry, 'has' | 'get' | 'forArtifact'>, type: ArtifactType | undefined, artifact: Artifact): WireArtifact {
+  // Each artifact as the version of its type it was made with describes it.
+  if (type) return renderArtifact(types.forArtifact(artifact), artifact);
+  // Rows of a type whose plugin was removed still list under `all`, by their stored name.
+  const own = types.has(artifact.typeName) ? types.get(artifact.typeName).displayName : artifact.typeName;
+  return renderGeneric(artifact, own);
 }
