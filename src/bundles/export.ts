@@ -1,7 +1,7 @@
 /**
  * @module Exporting an artifact with its closure as one bundle (see manifest.ts for the format).
- * Everything the bundle will hold is checked before the first byte is sent (the caller sees
- * every artifact, no blob is still uploading, every internal link stays inside the bundle), so a
+ * Everything the bundle will hold is checked before the first byte is sent (the closure resolves
+ * for the caller, no blob is still uploading, deactivated artifacts only for admins), so a
  * refusal is an error answer, not a cut-off tar. Blob bytes stream from their store into the tar
  * one entry at a time: memory does not grow with the bundle.
  */
@@ -13,11 +13,9 @@ import type { OpContext } from '../artifacts/context.js';
 import { assertCanDownload } from '../artifacts/policy.js';
 import { showArtifact } from '../artifacts/read.js';
 import type { NamedStore } from '../blobs/routing.js';
+import { dependencyClosure } from '../dependencies/closure.js';
 import { Conflict } from '../errors.js';
 import { blobEntryName, BUNDLE_FORMAT, internalLinks, manifestArtifact, MANIFEST_ENTRY, type BundleManifest } from './manifest.js';
-
-/** The artifacts `root` needs (root excluded), as the context's actor sees them. */
-export type ClosureOf = (ctx: OpContext, root: Artifact) => Promise<Artifact[]>;
 
 export interface BundleExport {
   manifest: BundleManifest;
@@ -48,7 +46,7 @@ function referencesFirst(types: (name: string) => ArtifactType, root: Artifact, 
   const visit = (a: Artifact) => {
     if (state.has(a.id)) return;
     state.set(a.id, 'visiting');
-    for (const link of internalLinks(types(a.typeName), a.fields)) {
+    for (const link of internalLinks(types(a.typeName), a)) {
       const target = byId.get(link.target.id);
       if (target && target !== root) visit(target);
     }
@@ -59,22 +57,17 @@ function referencesFirst(types: (name: string) => ArtifactType, root: Artifact, 
   return [...ordered, root];
 }
 
-export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }, closureOf: ClosureOf): Promise<BundleExport> {
+export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<BundleExport> {
   const root = await showArtifact(ctx, target);
-  const closure = (await closureOf(ctx, root)).filter((a) => a.id !== root.id);
+  // Refuses (Conflict) when a link leads to an artifact that is missing or the caller does not see.
+  const closure = await dependencyClosure(ctx, root);
   const typeOf = (name: string) => ctx.catalog.types.get(name);
   const members = referencesFirst(typeOf, root, closure);
-  const ids = new Set(members.map((a) => a.id));
 
   const blobs = new Map<string, BlobEntry>();
   for (const artifact of members) {
     const label = `${artifact.typeName} "${artifact.name}" ${artifact.version}`;
     assertCanDownload(ctx.actor, artifact);
-    for (const link of internalLinks(typeOf(artifact.typeName), artifact.fields)) {
-      if (!ids.has(link.target.id)) {
-        throw new Conflict(`${label} links to /artifacts/${link.target.type}/${link.target.id} (field ${link.field}), which is not in its closure or not visible to you: the bundle would not be whole`);
-      }
-    }
     for (const blob of artifact.blobs) {
       if (blob.status !== 'active') throw new Conflict(`blob ${blob.field}${blob.key ? `/${blob.key}` : ''} of ${label} is still being uploaded`);
       if (blob.external || blob.sha256 === null || blob.locator === null || blob.store === null || blob.size === null) continue;

@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import tar from 'tar-stream';
 import { z } from 'zod';
-import type { Artifact, BlobInfo } from '../artifacts/artifact.js';
+import { fieldValue, setGenericField, type Artifact, type BlobInfo } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import { releaseBytes } from '../artifacts/blobs.js';
 import { conn, emit, refFor, withTransaction, type OpContext } from '../artifacts/context.js';
@@ -225,30 +225,35 @@ function validateBlobs(type: ArtifactType, a: ManifestArtifact, where: string): 
   }
 }
 
-/** The declared references must be exactly the internal links of the fields, each inside the bundle. */
-function validateReferences(type: ArtifactType, a: ManifestArtifact, values: Record<string, unknown>, inBundle: Map<string, ManifestArtifact>, where: string): void {
-  const actual = internalLinks(type, values);
+/** `record` as an artifact with id `id` and no blobs: what link discovery reads. */
+const asArtifact = (record: ArtifactRecord, id: string): Artifact => ({ ...record, id, blobs: [] });
+
+/** The declared references must be exactly the internal links the values hold, each inside the bundle. */
+function validateReferences(type: ArtifactType, a: ManifestArtifact, record: ArtifactRecord, inBundle: Map<string, ManifestArtifact>, where: string): void {
+  const actual = internalLinks(type, asArtifact(record, a.id));
   const key = (r: { field: string; key: string; target: string }) => `${r.field}\u0000${r.key}\u0000${r.target}`;
   const declared = new Set(a.references.map(key));
   const found = new Set(actual.map((l) => key({ field: l.field, key: l.key, target: l.target.id })));
   if (declared.size !== found.size || [...found].some((k) => !declared.has(k))) throw new BadRequest(`${where}: its references do not match the links in its fields`);
   for (const link of actual) {
     const target = inBundle.get(link.target.id);
-    if (!target || target.type !== link.target.type) throw new BadRequest(`${where}: field ${link.field} links to /artifacts/${link.target.type}/${link.target.id}, which the bundle does not hold`);
+    if (!target || target.type !== link.target.type) throw new BadRequest(`${where}: field ${link.field} links to ${link.link}, which the bundle does not hold`);
   }
 }
 
-/** A copy of `values` whose internal links name the ids this node gives the bundle's artifacts. */
-function rewriteLinks(type: ArtifactType, values: Record<string, unknown>, idOf: (sourceId: string) => string): Record<string, unknown> {
-  const out: Record<string, unknown> = structuredClone(values);
-  for (const link of internalLinks(type, values)) {
+/** A copy of `record` whose internal links name the ids this node gives the bundle's artifacts. */
+function rewriteLinks(type: ArtifactType, record: ArtifactRecord, sourceId: string, idOf: (sourceId: string) => string): ArtifactRecord {
+  const out = { ...asArtifact(record, sourceId), fields: structuredClone(record.fields) as Record<string, unknown> };
+  for (const link of internalLinks(type, asArtifact(record, sourceId))) {
     const to = `/artifacts/${link.target.type}/${idOf(link.target.id)}`;
-    const held = out[link.field];
-    if (typeof held === 'string') out[link.field] = to;
-    else if (Array.isArray(held)) held[Number(link.key)] = to;
+    const held = fieldValue(type, out, link.field);
+    if (typeof held === 'string') {
+      if (!setGenericField(out, link.field, to)) out.fields[link.field] = to;
+    } else if (Array.isArray(held)) held[Number(link.key)] = to;
     else (held as Record<string, unknown>)[link.key] = to;
   }
-  return out;
+  const { id: _id, blobs: _blobs, ...rewritten } = out;
+  return rewritten;
 }
 
 /** What identifies content for "is it the same artifact?": everything but ids, status, visibility and dates. */
@@ -283,21 +288,6 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
     const owner = ownerOf(a);
     const { type, values } = validateEntry(ctx, a, owner);
     const where = label(a, owner);
-    validateBlobs(type, a, where);
-    validateReferences(type, a, values, inBundle, where);
-    const identity = `${type.name}\u0000${owner}\u0000${values.name as string}\u0000${values.version as string}`;
-    if (identities.has(identity)) throw new BadRequest(`the manifest lists ${where} twice`);
-    identities.add(identity);
-    const existingId = await findArtifactIdByIdentity(conn(ctx), { typeName: type.name, owner, name: values.name as string, version: values.version as string });
-    const existing = existingId ? await findArtifact(conn(ctx), { id: existingId, sight: { kind: 'all' } }) : undefined;
-    checked.push({ a, type, values, owner, existing });
-  }
-
-  // Ids first, so links can be rewritten whatever order (or cycle) they form.
-  const idOf = new Map(checked.map((c) => [c.a.id, c.existing?.id ?? randomUUID()]));
-  const conflicts: string[] = [];
-  const plan: PlannedArtifact[] = checked.map(({ a, type, values, owner, existing }) => {
-    const fields = rewriteLinks(type, Object.fromEntries(Object.entries(values).filter(([n]) => !GENERIC_FIELD_NAMES.has(n))), (id) => idOf.get(id)!);
     const record: ArtifactRecord = {
       typeName: type.name,
       typeVersion: type.version,
@@ -317,17 +307,32 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
       license: (values.license as string | null | undefined) ?? null,
       licenseUrl: (values.license_url as string | null | undefined) ?? null,
       release: (values.release as string[] | null | undefined) ?? [],
-      fields,
+      fields: Object.fromEntries(Object.entries(values).filter(([n]) => !GENERIC_FIELD_NAMES.has(n))),
     };
+    validateBlobs(type, a, where);
+    validateReferences(type, a, record, inBundle, where);
+    const identity = `${type.name}\u0000${owner}\u0000${record.name}\u0000${record.version}`;
+    if (identities.has(identity)) throw new BadRequest(`the manifest lists ${where} twice`);
+    identities.add(identity);
+    const existingId = await findArtifactIdByIdentity(conn(ctx), { typeName: type.name, owner, name: record.name, version: record.version });
+    const existing = existingId ? await findArtifact(conn(ctx), { id: existingId, sight: { kind: 'all' } }) : undefined;
+    checked.push({ a, type, owner, existing, record });
+  }
+
+  // Ids first, so links can be rewritten whatever order (or cycle) they form.
+  const idOf = new Map(checked.map((c) => [c.a.id, c.existing?.id ?? randomUUID()]));
+  const conflicts: string[] = [];
+  const plan: PlannedArtifact[] = checked.map(({ a, type, owner, existing, record: asExported }) => {
+    const record = rewriteLinks(type, asExported, a.id, (id) => idOf.get(id)!);
     const blobs = a.blobs;
     const incoming = contentOf(record, blobs.map((b) => ({ ...b, url: b.external ? b.url : null })));
     if (existing) {
       const live = existing.blobs.filter((b) => b.status === 'active');
       if (!isDeepStrictEqual(contentOf(existing, live), incoming)) conflicts.push(label(a, owner));
     } else if (record.status !== 'drafted') {
-      const asArtifact: Artifact = { ...record, id: idOf.get(a.id)!, blobs: blobs.map((b) => ({ ...blobInfo(b), id: '', status: 'active', store: null, locator: null, createdAt: now, updatedAt: now })) };
+      const withBlobs: Artifact = { ...record, id: idOf.get(a.id)!, blobs: blobs.map((b) => ({ ...blobInfo(b), id: '', status: 'active', store: null, locator: null, createdAt: now, updatedAt: now })) };
       try {
-        assertActivatable(type, asArtifact);
+        assertActivatable(type, withBlobs);
       } catch (err) {
         if (err instanceof AppError) throw new BadRequest(`${label(a, owner)} is ${record.status} in the bundle, but ${err.message}`);
         throw err;

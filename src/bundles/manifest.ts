@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Artifact, BlobInfo } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
-import { LINK_KINDS, parseInternalLink } from '../artifacts/fields.js';
+import { heldLinks, type HeldLink } from '../dependencies/links.js';
 
 export const BUNDLE_FORMAT = 'catalog-bundle/1';
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -106,20 +106,9 @@ export type BundleManifest = z.infer<typeof BundleManifest>;
 
 export const blobEntryName = (sha256: string) => `${BLOB_ENTRY_PREFIX}${sha256}`;
 
-/** Each internal link among `artifact`'s values: which field (and key) holds it, and where it points. */
-export function internalLinks(type: ArtifactType, fields: Readonly<Record<string, unknown>>): Array<{ field: string; key: string; target: { type: string; id: string } }> {
-  const found: Array<{ field: string; key: string; target: { type: string; id: string } }> = [];
-  for (const [name, value] of Object.entries(fields)) {
-    const def = type.fields.get(name);
-    if (!def || !LINK_KINDS.has(def.kind) || value === null || value === undefined) continue;
-    const entries: Array<[string, unknown]> =
-      typeof value === 'string' ? [['', value]] : Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value as Record<string, unknown>);
-    for (const [key, link] of entries) {
-      const target = typeof link === 'string' ? parseInternalLink(link) : undefined;
-      if (target) found.push({ field: name, key, target });
-    }
-  }
-  return found;
+/** The internal links `artifact` holds: the references a bundle carries and an import rewrites. */
+export function internalLinks(type: ArtifactType, artifact: Artifact): Array<HeldLink & { target: { type: string; id: string } }> {
+  return heldLinks(type, artifact).filter((l): l is HeldLink & { target: { type: string; id: string } } => l.target !== undefined);
 }
 
 function manifestBlob(blob: BlobInfo): ManifestBlob {
@@ -150,7 +139,7 @@ export function manifestArtifact(type: ArtifactType, artifact: Artifact): Manife
     release: artifact.release,
     activated_at: artifact.activatedAt ? artifact.activatedAt.toISOString() : null,
     fields: { ...artifact.fields },
-    references: internalLinks(type, artifact.fields).map((l) => ({ field: l.field, key: l.key, target: l.target.id })),
+    references: internalLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, target: l.target.id })),
     blobs: [...artifact.blobs].sort((a, b) => a.field.localeCompare(b.field) || a.key.localeCompare(b.key)).map(manifestBlob),
   };
 }
