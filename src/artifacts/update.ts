@@ -60,6 +60,7 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
       if (current.status === 'drafted') {
         assertActivatable(type, after);
         await type.hooks.beforeActivate?.(after, hooks);
+        for (const guard of tx.catalog.activationGuards) await guard(tx, type, after);
         after.activatedAt = now;
       }
     }
