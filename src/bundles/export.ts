@@ -15,6 +15,7 @@ import { showArtifact } from '../artifacts/read.js';
 import type { NamedStore } from '../blobs/routing.js';
 import { dependencyClosure } from '../dependencies/closure.js';
 import { Conflict } from '../errors.js';
+import { signaturesToCarry } from './signatures.js';
 import { blobEntryName, BUNDLE_FORMAT, internalLinks, manifestArtifact, MANIFEST_ENTRY, type BundleManifest } from './manifest.js';
 
 export interface BundleExport {
@@ -80,8 +81,9 @@ export async function exportBundle(ctx: OpContext, target: { type: ArtifactType;
     origin: ctx.catalog.config.node.name,
     created_at: ctx.now().toISOString(),
     root: root.id,
-    artifacts: members.map((a) => manifestArtifact(typeOf(a.typeName), a)),
+    artifacts: [],
   };
+  for (const a of members) manifest.artifacts.push(manifestArtifact(typeOf(a.typeName), a, await signaturesToCarry(ctx, a)));
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
   let size = TAR_BLOCK + padded(manifestBytes.length) + 2 * TAR_BLOCK;

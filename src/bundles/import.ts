@@ -22,7 +22,8 @@ import { z } from 'zod';
 import { fieldValue, setGenericField, type Artifact, type BlobInfo } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import { releaseBytes } from '../artifacts/blobs.js';
-import { conn, emit, refFor, withTransaction, type OpContext } from '../artifacts/context.js';
+import { systemActor } from '../artifacts/actor.js';
+import { conn, emit, refFor, withTransaction, type OpContext, type TxContext } from '../artifacts/context.js';
 import { assertDictKey, BLOB_KINDS } from '../artifacts/fields.js';
 import { GENERIC_FIELD_NAMES } from '../artifacts/generic-fields.js';
 import { validateValue } from '../artifacts/input.js';
@@ -37,6 +38,8 @@ import { findArtifact, insertArtifact, type ArtifactRecord } from '../db/queries
 import { insertExternalBlob, lockBytes } from '../db/queries/blobs.js';
 import { findArtifactIdByIdentity, insertStoredBlob } from '../db/queries/bundles.js';
 import { AppError, BadRequest, Conflict, Unavailable } from '../errors.js';
+import { adoptKey } from '../signing/keys.js';
+import { attachSignature } from '../signing/signatures.js';
 import {
   BLOB_ENTRY_PREFIX,
   BundleManifest,
@@ -47,6 +50,7 @@ import {
   type ManifestBlob,
   type StoredManifestBlob,
 } from './manifest.js';
+import { verifyBundleSignatures } from './signatures.js';
 
 export interface ImportOptions {
   body: Readable;
@@ -65,6 +69,10 @@ export interface ImportedArtifact {
   owner: string;
   /** False when an identical artifact was already here and was reused. */
   created: boolean;
+  /** Signatures the bundle carried for it, all verified. */
+  signaturesVerified: number;
+  /** Of those, attached here: only to an artifact created with the owner the signatures were made for. */
+  signaturesAttached: number;
 }
 
 export interface ImportResult {
@@ -319,6 +327,8 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
     checked.push({ a, type, owner, existing, record });
   }
 
+  await verifyBundleSignatures(ctx, checked.map((c) => ({ source: c.a, type: c.type, record: c.record })));
+
   // Ids first, so links can be rewritten whatever order (or cycle) they form.
   const idOf = new Map(checked.map((c) => [c.a.id, c.existing?.id ?? randomUUID()]));
   const conflicts: string[] = [];
@@ -406,6 +416,7 @@ async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], en
 
 async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly PlannedArtifact[], stored: Map<string, StoredCopy[]>): Promise<ImportResult> {
   const created = plan.filter((p) => !p.existing);
+  const attached = new Map<string, number>();
   await withTransaction(ctx, async (tx) => {
     const added = new Map<string, { owner: string; typeName: string; artifacts: number; bytes: number }>();
     for (const p of created) {
@@ -437,6 +448,22 @@ async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly P
       }
       emit(tx, { kind: 'artifact.created', id: artifact.id, ref: refFor(tx, artifact) });
     }
+    // Once every artifact and blob is in: a signature's manifest pins the dependencies too.
+    const asNode: TxContext = { ...tx, actor: systemActor('bundle import') };
+    for (const p of created) {
+      if (p.record.owner !== p.source.owner) continue; // a signature binds the owner it was made for
+      for (const s of p.source.signatures) {
+        await adoptKey(asNode, { project: p.record.owner, jwk: s.key.jwk, name: s.key.name, revokedAt: s.key.revoked_at ? new Date(s.key.revoked_at) : null, revocationReason: s.key.revocation_reason });
+        await attachSignature(asNode, { type: p.type, id: p.id, jws: s.jws, signedAt: new Date(s.signed_at) });
+        attached.set(p.id, (attached.get(p.id) ?? 0) + 1);
+      }
+    }
+    // What activating them would have checked (a policy requiring signatures): an import is no way around it.
+    for (const p of created) {
+      if (p.record.status === 'drafted') continue;
+      const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
+      for (const guard of tx.catalog.activationGuards) await guard(tx, p.type, artifact);
+    }
   });
   const artifacts = plan.map((p) => ({
     sourceId: p.source.id,
@@ -446,6 +473,8 @@ async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly P
     version: p.record.version,
     owner: p.record.owner,
     created: !p.existing,
+    signaturesVerified: p.source.signatures.length,
+    signaturesAttached: attached.get(p.id) ?? 0,
   }));
   return { root: artifacts.find((a) => a.sourceId === manifest.root)!, artifacts };
 }

@@ -1,9 +1,9 @@
 /**
  * @module The bundle format: one tar whose first entry is `manifest.json` (every artifact of a
- * closure with its fields, internal references, blob sizes and digests), followed by one entry
- * per distinct stored blob, named `blobs/<sha256>`. The manifest comes first so an import can
- * check everything it will create before it reads a byte of a blob; external blobs have no entry
- * (the manifest keeps their URL and declared digests).
+ * closure with its fields, internal references, blob sizes and digests, developer signatures),
+ * followed by one entry per distinct stored blob, named `blobs/<sha256>`. The manifest comes
+ * first so an import can check everything it will create before it reads a byte of a blob;
+ * external blobs have no entry (the manifest keeps their URL and declared digests).
  */
 import { z } from 'zod';
 import type { Artifact, BlobInfo } from '../artifacts/artifact.js';
@@ -62,6 +62,29 @@ const Reference = z
   .strict();
 export type ManifestReference = z.infer<typeof Reference>;
 
+/**
+ * A developer signature that held on the exporting node, with the public key it names (the kid is
+ * the key's JWK thumbprint, so the key cannot be swapped) and that key's revocation, if any.
+ */
+const ManifestSignature = z
+  .object({
+    kid: z.string().min(1).max(255),
+    /** Compact detached JWS over the artifact's canonical manifest (signing/manifest.ts). */
+    jws: z.string().min(1).max(4096),
+    /** When a node first recorded the signature. */
+    signed_at: z.iso.datetime(),
+    key: z
+      .object({
+        jwk: z.record(z.string(), z.unknown()),
+        name: z.string().max(255),
+        revoked_at: z.iso.datetime().nullable(),
+        revocation_reason: z.string().max(1024).nullable(),
+      })
+      .strict(),
+  })
+  .strict();
+export type ManifestSignature = z.infer<typeof ManifestSignature>;
+
 export const ManifestArtifact = z
   .object({
     /** The artifact's id on the node that made the bundle: what references name. */
@@ -86,6 +109,7 @@ export const ManifestArtifact = z
     fields: z.record(z.string(), z.unknown()),
     references: z.array(Reference),
     blobs: z.array(ManifestBlob),
+    signatures: z.array(ManifestSignature).max(64),
   })
   .strict();
 export type ManifestArtifact = z.infer<typeof ManifestArtifact>;
@@ -119,7 +143,7 @@ function manifestBlob(blob: BlobInfo): ManifestBlob {
 }
 
 /** The manifest's entry for `artifact`: its own values, as the exporting node holds them. */
-export function manifestArtifact(type: ArtifactType, artifact: Artifact): ManifestArtifact {
+export function manifestArtifact(type: ArtifactType, artifact: Artifact, signatures: ManifestSignature[]): ManifestArtifact {
   return {
     id: artifact.id,
     type: artifact.typeName,
@@ -141,5 +165,6 @@ export function manifestArtifact(type: ArtifactType, artifact: Artifact): Manife
     fields: { ...artifact.fields },
     references: internalLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, target: l.target.id })),
     blobs: [...artifact.blobs].sort((a, b) => a.field.localeCompare(b.field) || a.key.localeCompare(b.key)).map(manifestBlob),
+    signatures,
   };
 }

@@ -11,7 +11,7 @@ import { artifacts } from '../../src/db/schema/index.js';
 import type { Body } from '../support/json.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { storedLocators, upload } from '../types/uploads.js';
-import { readTar, writeTar, type TarEntry } from './tar.js';
+import { openBundle, readTar, withManifest, writeTar, type TarEntry } from './tar.js';
 
 const TYPES_DIR = 'test/bundles/fixtures/types';
 const TAR = { 'content-type': 'application/x-tar' };
@@ -178,11 +178,9 @@ describe('a bundle that is not whole or not what its manifest says', () => {
   let entries: TarEntry[];
   let manifest: Body;
   beforeAll(async () => {
-    entries = await readTar(bundle);
-    manifest = JSON.parse(entries[0]!.data.toString());
+    ({ entries, manifest } = await openBundle(bundle));
   });
 
-  const withManifest = (m: Body) => [{ name: 'manifest.json', data: Buffer.from(JSON.stringify(m)) }, ...entries.slice(1)];
   /** The last blob entry is the one spoiled, so the blobs before it were stored by the time it is refused. */
   const lastBlob = () => entries.length - 1;
 
@@ -202,7 +200,7 @@ describe('a bundle that is not whole or not what its manifest says', () => {
         const m = structuredClone(manifest);
         const name = entries[lastBlob()]!.name.slice('blobs/'.length);
         for (const a of m.artifacts) for (const b of a.blobs) if (b.sha256 === name) b.md5 = '0'.repeat(32);
-        return writeTar(withManifest(m));
+        return writeTar(withManifest(entries, m));
       },
       /does not match/,
     ],
@@ -211,7 +209,7 @@ describe('a bundle that is not whole or not what its manifest says', () => {
       () => {
         const m = structuredClone(manifest);
         m.artifacts[1].fields.uses = 'not a list';
-        return writeTar(withManifest(m));
+        return writeTar(withManifest(entries, m));
       },
       /kits "lib"/,
     ],

@@ -1,6 +1,7 @@
 /** Reading and writing small tars in memory, so the bundle tests can look inside a bundle and tamper with it. */
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import type { Body } from '../support/json.js';
 
 export interface TarEntry {
   name: string;
@@ -26,4 +27,15 @@ export async function writeTar(entries: readonly TarEntry[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** A bundle's entries with `manifest` in place of its manifest (the first entry). */
+export function withManifest(entries: readonly TarEntry[], manifest: unknown): TarEntry[] {
+  return [{ name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) }, ...entries.slice(1)];
+}
+
+/** A bundle's entries and its parsed manifest, to look at or tamper with. */
+export async function openBundle(bytes: Buffer): Promise<{ entries: TarEntry[]; manifest: Body }> {
+  const entries = await readTar(bytes);
+  return { entries, manifest: JSON.parse(entries[0]!.data.toString()) };
 }

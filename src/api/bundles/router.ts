@@ -31,6 +31,8 @@ const ImportedView = z
     version: z.string(),
     owner: z.string(),
     created: z.boolean().describe('false: an identical artifact was already here and is reused'),
+    signatures_verified: z.number().int().describe('Developer signatures the bundle carried for it; every one verified'),
+    signatures_attached: z.number().int().describe('Of those, attached here: only where the artifact was created with the owner they were made for'),
   })
   .openapi('ImportedArtifact');
 
@@ -84,7 +86,17 @@ const importRoute = createRoute({
   },
 });
 
-const view = (a: ImportedArtifact) => ({ source_id: a.sourceId, id: a.id, type_name: a.type, name: a.name, version: a.version, owner: a.owner, created: a.created });
+const view = (a: ImportedArtifact) => ({
+  source_id: a.sourceId,
+  id: a.id,
+  type_name: a.type,
+  name: a.name,
+  version: a.version,
+  owner: a.owner,
+  created: a.created,
+  signatures_verified: a.signaturesVerified,
+  signatures_attached: a.signaturesAttached,
+});
 
 /** Sends `body` as the response: straight into the socket when there is one (as blob downloads do). */
 function sendStream(c: Context<AppEnv>, body: Readable, headers: Record<string, string>): Response {
