@@ -168,6 +168,12 @@ describe('POST /import', () => {
     expect(body.artifacts.map((a: Body) => a.owner)).toEqual(['p1', 'p1', 'p1']);
   });
 
+  it('is documented in /openapi.json with export', async () => {
+    const doc = await (await target.request('GET', '/openapi.json')).json();
+    expect(doc.paths['/import'].post.requestBody.content).toHaveProperty(['application/x-tar']);
+    expect(doc.paths['/artifacts/{type}/{id}/export'].get.responses['200'].content).toHaveProperty(['application/x-tar']);
+  });
+
   it('refuses anonymous callers and bodies that are not tars', async () => {
     expect((await target.request('POST', '/import', { headers: TAR, body: new Uint8Array(bundle) })).status).toBe(403);
     expect((await target.request('POST', '/import', { as: target.as({ project: 'p5' }), headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(415);
