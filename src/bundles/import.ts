@@ -109,6 +109,9 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
 
   const extract = tar.extract();
   opts.body.on('error', (err) => extract.destroy(err));
+  // A caller that goes away between blob entries stops the import too, not only a running write.
+  const onAbort = () => extract.destroy(new Error('the client went away before the bundle was read'));
+  opts.signal.addEventListener('abort', onAbort, { once: true });
   opts.body.pipe(extract);
   const entries = extract[Symbol.asyncIterator]();
   const stored = new Map<string, StoredCopy[]>();
@@ -123,6 +126,8 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
     opts.body.resume();
     for (const copies of stored.values()) for (const copy of copies) await releaseBytes(ctx.catalog, copy.store, copy);
     throw asImportError(err);
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
   }
 }
 

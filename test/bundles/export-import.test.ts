@@ -235,6 +235,20 @@ describe('a bundle that is not whole or not what its manifest says', () => {
     expect(await storedLocators(refusing)).toEqual([]);
   });
 
+  it('a connection cut in the middle of a blob leaves nothing behind', async () => {
+    const cutAt = bundle.length - 100_000;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(bundle.subarray(0, cutAt)));
+        setTimeout(() => controller.error(new Error('connection reset')), 50);
+      },
+    });
+    const res = await refusing.request('POST', '/import', { as: refusing.as({ project: 'p1' }), headers: TAR, body });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(await artifactRows(refusing)).toBe(0);
+    expect(await storedLocators(refusing)).toEqual([]);
+  });
+
   it('the untouched bundle is then accepted by the same node', async () => {
     const res = await importInto(refusing, refusing.as({ project: 'p1' }), bundle);
     expect(res.status).toBe(201);
