@@ -9,6 +9,7 @@ import { errorHandler } from './api/errors.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
 import { bundlesRouter } from './api/bundles/router.js';
+import { dependenciesRouter } from './api/glare/dependencies.js';
 import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
 import { developerKeysRouter } from './api/signing/keys.js';
@@ -38,6 +39,9 @@ export function createApp(deps: Deps) {
   app.route('/', artifactsRouter(deps));
   // Before the blob routes, so /export is never taken for a blob field.
   app.route('/', bundlesRouter(deps));
+  // Before the blob routes too: /resolve, /dependencies and /dependants are no blob fields.
+  app.route('/', dependenciesRouter(deps));
+  // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));

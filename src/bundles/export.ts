@@ -13,7 +13,7 @@ import type { OpContext } from '../artifacts/context.js';
 import { assertCanDownload } from '../artifacts/policy.js';
 import { showArtifact } from '../artifacts/read.js';
 import type { NamedStore } from '../blobs/routing.js';
-import { dependencyClosure } from '../dependencies/closure.js';
+import { dependencyClosure, dependencyGraph } from '../dependencies/closure.js';
 import { Conflict } from '../errors.js';
 import { signaturesToCarry } from './signatures.js';
 import { blobEntryName, BUNDLE_FORMAT, internalLinks, manifestArtifact, MANIFEST_ENTRY, type BundleManifest } from './manifest.js';
@@ -58,6 +58,17 @@ function referencesFirst(types: (name: string) => ArtifactType, root: Artifact, 
   return [...ordered, root];
 }
 
+/** For each artifact of the closure: which artifact each of its requirements resolved to. */
+async function resolvedRequirements(ctx: OpContext, root: Artifact): Promise<(a: Artifact) => Array<{ index: number; target: string }>> {
+  const { edges } = await dependencyGraph(ctx, root);
+  return (a) =>
+    edges.flatMap((e) => {
+      if (e.via !== 'requires' || (e.from?.id ?? root.id) !== a.id) return [];
+      const index = a.requires.findIndex((r) => r.type === e.requirement.type && r.name === e.requirement.name && r.range === e.requirement.range);
+      return index < 0 ? [] : [{ index, target: e.to.id }];
+    });
+}
+
 export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<BundleExport> {
   const root = await showArtifact(ctx, target);
   // Refuses (Conflict) when a link leads to an artifact that is missing or the caller does not see.
@@ -83,7 +94,10 @@ export async function exportBundle(ctx: OpContext, target: { type: ArtifactType;
     root: root.id,
     artifacts: [],
   };
-  for (const a of members) manifest.artifacts.push(manifestArtifact(typeOf(a.typeName), a, await signaturesToCarry(ctx, a)));
+  const resolved = await resolvedRequirements(ctx, root);
+  for (const a of members) {
+    manifest.artifacts.push(manifestArtifact(typeOf(a.typeName), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
+  }
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
   let size = TAR_BLOCK + padded(manifestBytes.length) + 2 * TAR_BLOCK;

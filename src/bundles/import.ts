@@ -38,6 +38,9 @@ import { findArtifact, insertArtifact, type ArtifactRecord } from '../db/queries
 import { insertExternalBlob, lockBytes } from '../db/queries/blobs.js';
 import { findArtifactIdByIdentity, insertStoredBlob } from '../db/queries/bundles.js';
 import { AppError, BadRequest, Conflict, Unavailable } from '../errors.js';
+import { assertRequirementsResolve } from '../dependencies/closure.js';
+import { recordReferences } from '../dependencies/references.js';
+import type { Requirement } from '../dependencies/requirements.js';
 import { adoptKey } from '../signing/keys.js';
 import { attachSignature } from '../signing/signatures.js';
 import {
@@ -177,6 +180,7 @@ function genericValues(a: ManifestArtifact): Record<string, unknown> {
     description: a.description,
     tags: a.tags,
     metadata: a.metadata,
+    requires: a.requires,
     provided_by: a.provided_by,
     supported_by: a.supported_by,
     license: a.license,
@@ -270,11 +274,12 @@ function rewriteLinks(type: ArtifactType, record: ArtifactRecord, sourceId: stri
 }
 
 /** What identifies content for "is it the same artifact?": everything but ids, status, visibility and dates. */
-function contentOf(record: Pick<ArtifactRecord, 'description' | 'tags' | 'metadata' | 'providedBy' | 'supportedBy' | 'license' | 'licenseUrl' | 'release' | 'fields'>, blobs: ReadonlyArray<Pick<BlobInfo, 'field' | 'key' | 'external' | 'url' | 'size' | 'sha256'>>) {
+function contentOf(record: Pick<ArtifactRecord, 'description' | 'tags' | 'metadata' | 'requires' | 'providedBy' | 'supportedBy' | 'license' | 'licenseUrl' | 'release' | 'fields'>, blobs: ReadonlyArray<Pick<BlobInfo, 'field' | 'key' | 'external' | 'url' | 'size' | 'sha256'>>) {
   return {
     description: record.description,
     tags: [...record.tags].sort(),
     metadata: record.metadata,
+    requires: record.requires,
     providedBy: record.providedBy,
     supportedBy: record.supportedBy,
     license: record.license,
@@ -309,6 +314,7 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
       description: (values.description as string | null) ?? '',
       tags: (values.tags as string[] | null) ?? [],
       metadata: (values.metadata as Record<string, string> | null) ?? {},
+      requires: (values.requires as Requirement[] | null | undefined) ?? [],
       owner,
       visibility: a.visibility === 'public' && mayPublish ? 'public' : 'private',
       status: a.status,
@@ -324,6 +330,9 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
     };
     validateBlobs(type, a, where);
     validateReferences(type, a, record, inBundle, where);
+    for (const r of a.resolved_requires) {
+      if (r.index >= record.requires.length || !inBundle.has(r.target)) throw new BadRequest(`${where}: a resolved requirement names no requirement of it, or an artifact the bundle does not hold`);
+    }
     const identity = `${type.name}\u0000${owner}\u0000${record.name}\u0000${record.version}`;
     if (identities.has(identity)) throw new BadRequest(`the manifest lists ${where} twice`);
     identities.add(identity);
@@ -452,6 +461,13 @@ async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly P
         await insertStoredBlob(conn(tx), { ...slot, store: store.name, locator: copy.locator, size: b.size, md5: b.md5, sha1: b.sha1, sha256: b.sha256, contentType: b.content_type, now: tx.now() });
       }
       emit(tx, { kind: 'artifact.created', id: artifact.id, ref: refFor(tx, artifact) });
+    }
+    // Once every artifact is in, so each link's target is known: references as rows, and the
+    // rule activation applies, requirements that resolve here.
+    for (const p of created) {
+      const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
+      await recordReferences(tx, p.type, artifact);
+      if (p.record.status !== 'drafted') await assertRequirementsResolve(tx, artifact);
     }
     // Once every artifact and blob is in: a signature's manifest pins the dependencies too.
     const asNode: TxContext = { ...tx, actor: systemActor('bundle import') };

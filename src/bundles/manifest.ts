@@ -108,6 +108,10 @@ export const ManifestArtifact = z
     /** The type's own non-blob values; internal links as they were on the exporting node. */
     fields: z.record(z.string(), z.unknown()),
     references: z.array(Reference),
+    /** Its requirements (`{type, name, range, origin?}`), as the generic `requires` field holds them. */
+    requires: z.array(z.unknown()),
+    /** Which artifact of the bundle each requirement (by its index in `requires`) resolved to on export. */
+    resolved_requires: z.array(z.object({ index: z.number().int().nonnegative(), target: Uuid }).strict()),
     blobs: z.array(ManifestBlob),
     signatures: z.array(ManifestSignature).max(64),
   })
@@ -143,7 +147,11 @@ function manifestBlob(blob: BlobInfo): ManifestBlob {
 }
 
 /** The manifest's entry for `artifact`: its own values, as the exporting node holds them. */
-export function manifestArtifact(type: ArtifactType, artifact: Artifact, signatures: ManifestSignature[]): ManifestArtifact {
+export function manifestArtifact(
+  type: ArtifactType,
+  artifact: Artifact,
+  extra: { signatures: ManifestSignature[]; resolvedRequires: ManifestArtifact['resolved_requires'] },
+): ManifestArtifact {
   return {
     id: artifact.id,
     type: artifact.typeName,
@@ -164,7 +172,9 @@ export function manifestArtifact(type: ArtifactType, artifact: Artifact, signatu
     activated_at: artifact.activatedAt ? artifact.activatedAt.toISOString() : null,
     fields: { ...artifact.fields },
     references: internalLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, target: l.target.id })),
+    requires: artifact.requires,
+    resolved_requires: extra.resolvedRequires,
     blobs: [...artifact.blobs].sort((a, b) => a.field.localeCompare(b.field) || a.key.localeCompare(b.key)).map(manifestBlob),
-    signatures,
+    signatures: extra.signatures,
   };
 }

@@ -70,16 +70,17 @@ export async function verifyBundleSignatures(ctx: OpContext, exported: readonly 
   const byId = new Map(exported.map((e) => [e.source.id, { entry: e, artifact: asExported(e) }]));
   const digests = new Map<string, string>();
 
-  /** Every bundle artifact `id` reaches through links, itself excluded: its dependency closure. */
+  /** Every bundle artifact `id` reaches through links and resolved requirements, itself excluded: its dependency closure. */
   const closureOf = (id: string): string[] => {
     const seen = new Set([id]);
     const queue = [id];
     while (queue.length > 0) {
       const { entry, artifact } = byId.get(queue.shift()!)!;
-      for (const link of internalLinks(entry.type, artifact)) {
-        if (!seen.has(link.target.id)) {
-          seen.add(link.target.id);
-          queue.push(link.target.id);
+      const targets = [...internalLinks(entry.type, artifact).map((l) => l.target.id), ...entry.source.resolved_requires.map((r) => r.target)];
+      for (const target of targets) {
+        if (!seen.has(target)) {
+          seen.add(target);
+          queue.push(target);
         }
       }
     }

@@ -52,6 +52,7 @@ function toArtifact(row: ArtifactWithBlobs | ArtifactRow): Artifact {
     description: row.description,
     tags: row.tags,
     metadata: row.metadata,
+    requires: row.requires,
     owner: row.owner,
     visibility: row.visibility,
     status: row.status,

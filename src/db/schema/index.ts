@@ -1,4 +1,5 @@
 export * from './artifacts.js';
 export * from './blobs.js';
 export * from './quotas.js';
+export * from './dependencies.js';
 export * from './signing.js';
