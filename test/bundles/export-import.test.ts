@@ -168,6 +168,22 @@ describe('POST /import', () => {
     expect(body.artifacts.map((a: Body) => a.owner)).toEqual(['p1', 'p1', 'p1']);
   });
 
+  it('carries requirements (type, name, range) with what they resolved to, and they resolve on the new node', async () => {
+    const base = await source.seed('kits', { name: 'base', version: '1.4.0', vendor: 'acme' }, { as: p1, activate: true });
+    await source.seed('kits', { name: 'base', version: '2.0.0', vendor: 'acme' }, { as: p1, activate: true });
+    const tool = await source.seed('kits', { name: 'tool', version: '1.0.0', vendor: 'acme', requires: [{ type: 'kits', name: 'base', range: '^1.2' }] }, { as: p1, activate: true });
+    const toolBundle = await exportOf(source, p1, tool);
+    const { manifest } = await openBundle(toolBundle);
+    expect(manifest.artifacts.map((a: Body) => `${a.name}@${a.version}`)).toEqual(['base@1.4.0', 'tool@1.0.0']);
+    expect(manifest.artifacts[1].resolved_requires).toEqual([{ index: 0, target: base.id }]);
+
+    const imported = await importInto(target, target.as({ project: 'p6' }), toolBundle);
+    const body = await imported.json();
+    expect(imported.status, JSON.stringify(body)).toBe(201);
+    const shown = await (await target.request('GET', `/artifacts/kits/${body.root.id}`, { as: target.as({ project: 'p6' }) })).json();
+    expect(shown).toMatchObject({ status: 'active', requires: [{ type: 'kits', name: 'base', range: '^1.2' }] });
+  });
+
   it('is documented in /openapi.json with export', async () => {
     const doc = await (await target.request('GET', '/openapi.json')).json();
     expect(doc.paths['/import'].post.requestBody.content).toHaveProperty(['application/x-tar']);
