@@ -67,7 +67,7 @@ export interface ResolveIntent {
 }
 
 /** Backtracking steps before the resolver gives up on a pathological graph. */
-const MAX_STEPS = 200_000;
+const MAX_STEPS = 50_000;
 
 type Obligation =
   | { kind: 'pin'; id: string; depth: number; pickedBy: PickedBy }
@@ -82,12 +82,14 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const rootRow = intent.root ? rowOf(ctx, intent.root) : null;
   const topRequirements = intent.requirements ?? [];
   const seedRequirements = [...topRequirements, ...(rootRow?.requires ?? [])];
+  const t0 = performance.now();
   const rows = await resolutionCandidates(db, {
     names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
     ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
     sight,
   });
 
+  if (process.env.DEBUG_RESOLVE) console.log('query ms', performance.now() - t0, 'rows', rows.length);
   const byId = new Map(rows.map((r) => [r.id, r]));
   if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
   const byKey = new Map<string, CandidateRow[]>();
@@ -154,6 +156,32 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const requirersOf = (key: string): string[] => (constraints.get(key) ?? []).flatMap((c) => rowKey(c.by));
   const linkerOf = (picked: PickedBy): string[] => (picked.kind === 'link' ? rowKey(picked.by) : picked.kind === 'requires' ? rowKey(picked.by) : []);
   type Outcome = true | Set<string>;
+  const dead = new Set<string>();
+
+  /**
+   * Forward checking: a version whose own requirement cannot be met as things stand (its name is
+   * dead, taken in a version outside the range, or without any version fitting the range and
+   * what others ask) is skipped without descending; answers the keys to blame, or undefined.
+   */
+  const forwardCheck = (row: CandidateRow): string[] | undefined => {
+    for (const r of row.requires) {
+      const k = keyOf(r.type, r.name);
+      if (dead.has(k)) return [];
+      const have = assigned.get(k);
+      if (have) {
+        if (!satisfies(have.row, r)) return [k, ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
+        continue;
+      }
+      const candidates = byKey.get(k) ?? [];
+      if (candidates.length === 0) {
+        if (strict) return [];
+        continue;
+      }
+      const asks = constraints.get(k) ?? [];
+      if (!candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)))) return requirersOf(k);
+    }
+    return undefined;
+  };
 
   const solve = (i: number): Outcome => {
     if (++steps > MAX_STEPS) throw new Conflict(`the requirements could not be resolved within ${MAX_STEPS} steps${firstConflict ? `; first conflict: ${explain(firstConflict)}` : ''}`, conflictDetails(firstConflict));
@@ -196,6 +224,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
 
     const { requirement } = ob;
     const key = keyOf(requirement.type, requirement.name);
+    if (dead.has(key)) return new Set(rowKey(ob.by));
     const asks = constraints.get(key) ?? [];
     constraints.set(key, asks);
     asks.push({ requirement, by: ob.by });
@@ -213,13 +242,17 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
         return new Set(rowKey(ob.by));
       }
-      const fitting = all.filter((row) => asks.every((c) => satisfies(row, c.requirement)));
-      if (fitting.length === 0) {
-        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
-        return new Set(requirersOf(key));
-      }
+      // Newest first, testing the ranges lazily: the first fitting version usually holds.
       const blame = new Set<string>();
-      for (const row of fitting) {
+      let fitting = 0;
+      for (const row of all) {
+        if (!asks.every((c) => satisfies(row, c.requirement))) continue;
+        fitting++;
+        const blocked = forwardCheck(row);
+        if (blocked) {
+          for (const k of blocked) if (k !== key) blame.add(k);
+          continue;
+        }
         const mark = assign(key, { row, depth: ob.depth, pickedBy: { kind: 'requires', by: ob.by, requirement } });
         const outcome = solve(i + 1);
         if (outcome === true) return true;
@@ -227,6 +260,15 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         if (!outcome.has(key)) return outcome; // another version of this one cannot help: jump back
         for (const k of outcome) if (k !== key) blame.add(k);
       }
+      if (fitting === 0) {
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
+        return new Set(requirersOf(key));
+      }
+      // Every version failed for reasons no other choice can change (only fixed requirements, of
+      // the root or the request, narrowed them): this name cannot be taken at all. Learning it
+      // keeps a dead end deep in the graph from being rediscovered under every choice above it.
+      const fixed = asks.filter((c) => rowKey(c.by).length === 0);
+      if (blame.size === 0 && fitting === all.filter((row) => fixed.every((c) => satisfies(row, c.requirement))).length) dead.add(key);
       for (const k of requirersOf(key)) blame.add(k);
       return blame;
     } finally {
@@ -239,7 +281,10 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     const key = keyOf(rootRow.typeName, rootRow.name);
     assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
   }
-  if (solve(0) !== true) {
+  const t1 = performance.now();
+  const solved = solve(0);
+  if (process.env.DEBUG_RESOLVE) console.log('solve ms', performance.now() - t1, 'steps', steps);
+  if (solved !== true) {
     const conflict = firstConflict ?? { steps: [], reason: 'the requirements do not resolve' };
     throw new Conflict(`the requirements do not resolve: ${explain(conflict)}`, conflictDetails(conflict));
   }
