@@ -82,14 +82,12 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const rootRow = intent.root ? rowOf(ctx, intent.root) : null;
   const topRequirements = intent.requirements ?? [];
   const seedRequirements = [...topRequirements, ...(rootRow?.requires ?? [])];
-  const t0 = performance.now();
   const rows = await resolutionCandidates(db, {
     names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
     ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
     sight,
   });
 
-  if (process.env.DEBUG_RESOLVE) console.log('query ms', performance.now() - t0, 'rows', rows.length);
   const byId = new Map(rows.map((r) => [r.id, r]));
   if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
   const byKey = new Map<string, CandidateRow[]>();
@@ -156,7 +154,40 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const requirersOf = (key: string): string[] => (constraints.get(key) ?? []).flatMap((c) => rowKey(c.by));
   const linkerOf = (picked: PickedBy): string[] => (picked.kind === 'link' ? rowKey(picked.by) : picked.kind === 'requires' ? rowKey(picked.by) : []);
   type Outcome = true | Set<string>;
-  const dead = new Set<string>();
+
+  /**
+   * After every fitting version of `key` failed, blamed on `blame`: when the versions the ranges
+   * left out would fail on their own requirements too, `key` is impossible whoever asks for it,
+   * as long as the blamed keys keep their versions.
+   */
+  const learn = (key: string, all: readonly CandidateRow[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
+    const because = new Set(blame);
+    for (const row of all) {
+      if (asks.every((c) => satisfies(row, c.requirement))) continue;
+      const blocked = forwardCheck(row);
+      if (!blocked) return;
+      for (const k of blocked) if (k !== key) because.add(k);
+    }
+    const conditions: Array<[string, string]> = [];
+    for (const k of because) {
+      const chosen = assigned.get(k);
+      if (!chosen) return;
+      conditions.push([k, chosen.row.id]);
+    }
+    const list = nogoods.get(key) ?? [];
+    list.push(conditions);
+    nogoods.set(key, list);
+  };
+  /**
+   * Learnt dead ends: name K cannot be taken while each listed key keeps its chosen version (an
+   * empty list: not at all). Learning them keeps a dead end deep in the graph from being
+   * rediscovered under every choice above it.
+   */
+  const nogoods = new Map<string, Array<Array<[string, string]>>>();
+  const impossible = (k: string): string[] | undefined => {
+    for (const conditions of nogoods.get(k) ?? []) if (conditions.every(([ck, id]) => assigned.get(ck)?.row.id === id)) return conditions.map(([ck]) => ck);
+    return undefined;
+  };
 
   /**
    * Forward checking: a version whose own requirement cannot be met as things stand (its name is
@@ -166,7 +197,8 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const forwardCheck = (row: CandidateRow): string[] | undefined => {
     for (const r of row.requires) {
       const k = keyOf(r.type, r.name);
-      if (dead.has(k)) return [];
+      const learnt = impossible(k);
+      if (learnt) return learnt;
       const have = assigned.get(k);
       if (have) {
         if (!satisfies(have.row, r)) return [k, ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
@@ -224,7 +256,11 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
 
     const { requirement } = ob;
     const key = keyOf(requirement.type, requirement.name);
-    if (dead.has(key)) return new Set(rowKey(ob.by));
+    const learnt = impossible(key);
+    if (learnt) {
+      conflictAt(key, [], `no ${requirement.type} ${requirement.name} can be taken with the versions chosen`);
+      return new Set([...learnt, ...rowKey(ob.by)]);
+    }
     const asks = constraints.get(key) ?? [];
     constraints.set(key, asks);
     asks.push({ requirement, by: ob.by });
@@ -264,11 +300,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
         return new Set(requirersOf(key));
       }
-      // Every version failed for reasons no other choice can change (only fixed requirements, of
-      // the root or the request, narrowed them): this name cannot be taken at all. Learning it
-      // keeps a dead end deep in the graph from being rediscovered under every choice above it.
-      const fixed = asks.filter((c) => rowKey(c.by).length === 0);
-      if (blame.size === 0 && fitting === all.filter((row) => fixed.every((c) => satisfies(row, c.requirement))).length) dead.add(key);
+      learn(key, all, asks, blame);
       for (const k of requirersOf(key)) blame.add(k);
       return blame;
     } finally {
@@ -281,9 +313,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     const key = keyOf(rootRow.typeName, rootRow.name);
     assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
   }
-  const t1 = performance.now();
   const solved = solve(0);
-  if (process.env.DEBUG_RESOLVE) console.log('solve ms', performance.now() - t1, 'steps', steps);
   if (solved !== true) {
     const conflict = firstConflict ?? { steps: [], reason: 'the requirements do not resolve' };
     throw new Conflict(`the requirements do not resolve: ${explain(conflict)}`, conflictDetails(conflict));
