@@ -67,7 +67,7 @@ export interface ResolveIntent {
 }
 
 /** Backtracking steps before the resolver gives up on a pathological graph. */
-const MAX_STEPS = 200_000;
+const MAX_STEPS = 50_000;
 
 type Obligation =
   | { kind: 'pin'; id: string; depth: number; pickedBy: PickedBy }
@@ -155,6 +155,66 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const linkerOf = (picked: PickedBy): string[] => (picked.kind === 'link' ? rowKey(picked.by) : picked.kind === 'requires' ? rowKey(picked.by) : []);
   type Outcome = true | Set<string>;
 
+  /**
+   * After every fitting version of `key` failed, blamed on `blame`: when the versions the ranges
+   * left out would fail on their own requirements too, `key` is impossible whoever asks for it,
+   * as long as the blamed keys keep their versions.
+   */
+  const learn = (key: string, all: readonly CandidateRow[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
+    const because = new Set(blame);
+    for (const row of all) {
+      if (asks.every((c) => satisfies(row, c.requirement))) continue;
+      const blocked = forwardCheck(row);
+      if (!blocked) return;
+      for (const k of blocked) if (k !== key) because.add(k);
+    }
+    const conditions: Array<[string, string]> = [];
+    for (const k of because) {
+      const chosen = assigned.get(k);
+      if (!chosen) return;
+      conditions.push([k, chosen.row.id]);
+    }
+    const list = nogoods.get(key) ?? [];
+    list.push(conditions);
+    nogoods.set(key, list);
+  };
+  /**
+   * Learnt dead ends: name K cannot be taken while each listed key keeps its chosen version (an
+   * empty list: not at all). Learning them keeps a dead end deep in the graph from being
+   * rediscovered under every choice above it.
+   */
+  const nogoods = new Map<string, Array<Array<[string, string]>>>();
+  const impossible = (k: string): string[] | undefined => {
+    for (const conditions of nogoods.get(k) ?? []) if (conditions.every(([ck, id]) => assigned.get(ck)?.row.id === id)) return conditions.map(([ck]) => ck);
+    return undefined;
+  };
+
+  /**
+   * Forward checking: a version whose own requirement cannot be met as things stand (its name is
+   * dead, taken in a version outside the range, or without any version fitting the range and
+   * what others ask) is skipped without descending; answers the keys to blame, or undefined.
+   */
+  const forwardCheck = (row: CandidateRow): string[] | undefined => {
+    for (const r of row.requires) {
+      const k = keyOf(r.type, r.name);
+      const learnt = impossible(k);
+      if (learnt) return learnt;
+      const have = assigned.get(k);
+      if (have) {
+        if (!satisfies(have.row, r)) return [k, ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
+        continue;
+      }
+      const candidates = byKey.get(k) ?? [];
+      if (candidates.length === 0) {
+        if (strict) return [];
+        continue;
+      }
+      const asks = constraints.get(k) ?? [];
+      if (!candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)))) return requirersOf(k);
+    }
+    return undefined;
+  };
+
   const solve = (i: number): Outcome => {
     if (++steps > MAX_STEPS) throw new Conflict(`the requirements could not be resolved within ${MAX_STEPS} steps${firstConflict ? `; first conflict: ${explain(firstConflict)}` : ''}`, conflictDetails(firstConflict));
     if (i === obligations.length) return true;
@@ -196,6 +256,11 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
 
     const { requirement } = ob;
     const key = keyOf(requirement.type, requirement.name);
+    const learnt = impossible(key);
+    if (learnt) {
+      conflictAt(key, [], `no ${requirement.type} ${requirement.name} can be taken with the versions chosen`);
+      return new Set([...learnt, ...rowKey(ob.by)]);
+    }
     const asks = constraints.get(key) ?? [];
     constraints.set(key, asks);
     asks.push({ requirement, by: ob.by });
@@ -213,13 +278,17 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
         return new Set(rowKey(ob.by));
       }
-      const fitting = all.filter((row) => asks.every((c) => satisfies(row, c.requirement)));
-      if (fitting.length === 0) {
-        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
-        return new Set(requirersOf(key));
-      }
+      // Newest first, testing the ranges lazily: the first fitting version usually holds.
       const blame = new Set<string>();
-      for (const row of fitting) {
+      let fitting = 0;
+      for (const row of all) {
+        if (!asks.every((c) => satisfies(row, c.requirement))) continue;
+        fitting++;
+        const blocked = forwardCheck(row);
+        if (blocked) {
+          for (const k of blocked) if (k !== key) blame.add(k);
+          continue;
+        }
         const mark = assign(key, { row, depth: ob.depth, pickedBy: { kind: 'requires', by: ob.by, requirement } });
         const outcome = solve(i + 1);
         if (outcome === true) return true;
@@ -227,6 +296,11 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         if (!outcome.has(key)) return outcome; // another version of this one cannot help: jump back
         for (const k of outcome) if (k !== key) blame.add(k);
       }
+      if (fitting === 0) {
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
+        return new Set(requirersOf(key));
+      }
+      learn(key, all, asks, blame);
       for (const k of requirersOf(key)) blame.add(k);
       return blame;
     } finally {
@@ -239,7 +313,8 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     const key = keyOf(rootRow.typeName, rootRow.name);
     assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
   }
-  if (solve(0) !== true) {
+  const solved = solve(0);
+  if (solved !== true) {
     const conflict = firstConflict ?? { steps: [], reason: 'the requirements do not resolve' };
     throw new Conflict(`the requirements do not resolve: ${explain(conflict)}`, conflictDetails(conflict));
   }
