@@ -3,6 +3,10 @@
  * write, what is kept, concurrency, and sorting lists by them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS } from '../../src/artifacts/actor.js';
+import { opContext } from '../../src/artifacts/context.js';
+import { showArtifact } from '../../src/artifacts/read.js';
+import { communitySummaries } from '../../src/community/summary.js';
 import type { Body } from '../support/json.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 
@@ -212,5 +216,18 @@ describe('the OpenAPI document', () => {
     for (const path of ['/artifacts/{type}/{id}/rating', '/artifacts/{type}/{id}/comments', '/artifacts/{type}/{id}/comments/{comment_id}', '/artifacts/{type}/{id}/comments/{comment_id}/hidden', '/artifacts/{type}/{id}/downloads']) {
       expect(doc.paths[path], path).toBeDefined();
     }
+  });
+});
+
+describe('communitySummaries (what the web pages show on every artifact)', () => {
+  it('gives a page of artifacts their ratings and downloads in one call', async () => {
+    const a = await publicVnf('summarised');
+    await node.request('PUT', `/artifacts/vnf_packages/${a.id}/rating`, { as: user('ann'), json: { score: 3 } });
+    const b = await publicVnf('unrated');
+    const ctx = opContext(node.deps, ANONYMOUS);
+    const shown = await Promise.all([a, b].map((x) => showArtifact(ctx, { id: x.id })));
+    const summaries = await communitySummaries(ctx, shown);
+    expect(summaries.get(a.id)).toEqual({ rating: { average: 3, count: 1 }, downloads: 0 });
+    expect(summaries.get(b.id)).toEqual({ rating: { count: 0 }, downloads: 0 });
   });
 });
