@@ -7,7 +7,7 @@ import { Registry as PromRegistry, collectDefaultMetrics, type Registry } from '
 import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
 import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
-import { createDownloadCounter, type DownloadCounter } from './community/downloads.js';
+import { createDownloadCounter, NOT_COUNTING, type DownloadCounter } from './community/downloads.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import type { DatabaseHandle, Db } from './db/client.js';
@@ -85,7 +85,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     listCounts,
     events,
     blobs,
-    downloads: createDownloadCounter({ db: opts.database.db, log, flushMs: config.community.download_flush_ms, clock }),
+    downloads: config.community.count_downloads ? createDownloadCounter({ db: opts.database.db, log, flushMs: config.community.download_flush_ms, clock }) : NOT_COUNTING,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,
     metrics,

@@ -34,6 +34,9 @@ export function isNewDownload(rangeStart: number | undefined): boolean {
 
 const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
 
+/** For a node configured not to count (`community.count_downloads: false`). */
+export const NOT_COUNTING: DownloadCounter = Object.freeze({ count() {}, flush: async () => {}, close: async () => {} });
+
 export function createDownloadCounter(opts: { db: Db; log: Logger; flushMs: number; clock: () => Date }): DownloadCounter {
   let held = new Map<string, DownloadIncrement>();
   let flushing: Promise<void> = Promise.resolve();
