@@ -12,6 +12,7 @@ import { blobsRouter } from './api/glare/blobs.js';
 import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
 import { healthRouter } from './api/health.js';
+import { importersRouter } from './api/importers/app-catalog.js';
 import { requestContext } from './api/observability.js';
 import { apiSecurityHeaders } from './api/security-headers.js';
 import { authenticate } from './auth/middleware.js';
@@ -38,6 +39,7 @@ export function createApp(deps: Deps) {
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));
+  app.route('/', importersRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

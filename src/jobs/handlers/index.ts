@@ -1,8 +1,9 @@
 /** @module Every job kind this node runs, bound to its dependencies. */
 import type { Deps } from '../../deps.js';
 import type { JobHandler } from '../queue.js';
+import { importAppCatalogHandler } from '../../importers/runs.js';
 import { scrubBlobsHandler } from './scrub-blobs.js';
 
 export function jobHandlers(deps: Omit<Deps, 'queue'>): JobHandler<unknown>[] {
-  return [scrubBlobsHandler(deps)];
+  return [scrubBlobsHandler(deps), importAppCatalogHandler(deps)];
 }
