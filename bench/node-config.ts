@@ -3,8 +3,9 @@ import type { Config } from '../src/config/schema.js';
 import { configFrom } from '../src/config/load.js';
 
 /** `countTtlSeconds`: how long list counts are remembered (the node's default when not given). */
-export function benchNodeConfig(opts: { databaseUrl: string; poolSize: number; dataDir: string; countTtlSeconds?: number | undefined }): Config {
+export function benchNodeConfig(opts: { databaseUrl: string; poolSize: number; dataDir: string; countTtlSeconds?: number | undefined; countDownloads?: boolean | undefined }): Config {
   return configFrom({
+    ...(opts.countDownloads !== undefined ? { community: { count_downloads: opts.countDownloads } } : {}),
     database: { url: opts.databaseUrl, pool_size: opts.poolSize },
     ...(opts.countTtlSeconds !== undefined ? { api: { list_count_ttl_seconds: opts.countTtlSeconds } } : {}),
     auth: { modes: ['anonymous', 'trusted-headers'] },

@@ -15,7 +15,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
 /** `nodeArgs`: extra node flags for the node process (e.g. --cpu-prof). */
-export async function startNodeProcess(opts: { databaseUrl: string; poolSize: number; nodeArgs?: readonly string[]; countTtlSeconds?: number }): Promise<NodeProcess> {
+export async function startNodeProcess(opts: { databaseUrl: string; poolSize: number; nodeArgs?: readonly string[]; countTtlSeconds?: number; countDownloads?: boolean }): Promise<NodeProcess> {
   const child = fork(SERVER_SCRIPT, [], {
     execArgv: ['--import', 'tsx', ...(opts.nodeArgs ?? [])],
     env: {
@@ -23,6 +23,7 @@ export async function startNodeProcess(opts: { databaseUrl: string; poolSize: nu
       BENCH_NODE_DATABASE_URL: opts.databaseUrl,
       BENCH_NODE_POOL_SIZE: String(opts.poolSize),
       ...(opts.countTtlSeconds !== undefined ? { BENCH_NODE_COUNT_TTL: String(opts.countTtlSeconds) } : {}),
+      ...(opts.countDownloads !== undefined ? { BENCH_NODE_COUNT_DOWNLOADS: String(opts.countDownloads) } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

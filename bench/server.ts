@@ -16,10 +16,10 @@ import { benchNodeConfig } from './node-config.js';
 export type ParentMessage = { kind: 'stop' } | { kind: 'cpu' };
 export type ChildMessage = { kind: 'listening'; port: number } | { kind: 'cpu'; usage: NodeJS.CpuUsage } | { kind: 'failed'; error: string };
 
-async function startServer(databaseUrl: string, poolSize: number, countTtlSeconds: number | undefined): Promise<void> {
+async function startServer(databaseUrl: string, poolSize: number, countTtlSeconds: number | undefined, countDownloads: boolean | undefined): Promise<void> {
   const send = (message: ChildMessage) => process.send?.(message);
   const dataDir = mkdtempSync(join(tmpdir(), 'catalog-bench-'));
-  const config = benchNodeConfig({ databaseUrl, poolSize, dataDir, countTtlSeconds });
+  const config = benchNodeConfig({ databaseUrl, poolSize, dataDir, countTtlSeconds, countDownloads });
   const database = openPostgres(databaseUrl, { poolSize: config.database.pool_size, preparedStatements: config.database.prepared_statements });
   const deps = await buildDeps(config, { database });
   const app = createApp(deps);
@@ -50,7 +50,8 @@ if (!url || !process.send) {
   process.exit(2);
 }
 const countTtl = process.env.BENCH_NODE_COUNT_TTL;
-startServer(url, Number(process.env.BENCH_NODE_POOL_SIZE ?? 10), countTtl === undefined ? undefined : Number(countTtl)).catch((err: unknown) => {
+const countDownloads = process.env.BENCH_NODE_COUNT_DOWNLOADS;
+startServer(url, Number(process.env.BENCH_NODE_POOL_SIZE ?? 10), countTtl === undefined ? undefined : Number(countTtl), countDownloads === undefined ? undefined : countDownloads === 'true').catch((err: unknown) => {
   process.send?.({ kind: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies ChildMessage);
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from './api/env.js';
 import { typeUpgradesRouter } from './api/admin/type-upgrades.js';
+import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
@@ -18,6 +19,7 @@ import { schemasRouter } from './api/glare/schemas.js';
 import { developerKeysRouter } from './api/signing/keys.js';
 import { signaturesRouter } from './api/signing/signatures.js';
 import { healthRouter } from './api/health.js';
+import { importersRouter } from './api/importers/app-catalog.js';
 import { requestContext } from './api/observability.js';
 import { apiSecurityHeaders } from './api/security-headers.js';
 import { authenticate } from './auth/middleware.js';
@@ -50,12 +52,14 @@ export function createApp(deps: Deps) {
   // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
   app.route('/', typeUpgradesRouter(deps));
+  app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));
   app.route('/', developerKeysRouter(deps));
   app.route('/', federationPeerRouter(deps));
   app.route('/', federationAdminRouter(deps));
+  app.route('/', importersRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

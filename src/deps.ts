@@ -8,6 +8,7 @@ import type { ActivationGuard } from './artifacts/context.js';
 import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
 import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
+import { createDownloadCounter, NOT_COUNTING, type DownloadCounter } from './community/downloads.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import { createFederation, type Federation } from './federation/federation.js';
 import { memoryReplayCache, redisReplayCache } from './federation/replay-cache.js';
@@ -33,6 +34,8 @@ export interface Deps {
   /** Told after each committed change to the catalog. */
   events: CatalogEvents;
   blobs: BlobStores;
+  /** Download counts, gathered in memory and added to the database in batches. */
+  downloads: DownloadCounter;
   queue: JobQueue;
   jwt: JwtVerifier;
   /** Node identity, peer trust and the peer client (src/federation/). */
@@ -98,6 +101,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     listCounts,
     events,
     blobs,
+    downloads: config.community.count_downloads ? createDownloadCounter({ db: opts.database.db, log, flushMs: config.community.download_flush_ms, clock }) : NOT_COUNTING,
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     federation,
     log,
@@ -116,6 +120,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
 
 /** Releases what buildDeps opened (the database handle is the caller's). */
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.downloads.close();
   await deps.queue.close();
   deps.federation.close();
   await deps.blobs.close();

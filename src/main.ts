@@ -20,21 +20,23 @@ import { openPglite, openPostgres, type DatabaseHandle } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { buildDeps, closeDeps, type Deps } from './deps.js';
 import { startHttpServer } from './http-server.js';
+import { IMPORT_USAGE, runImportCommand } from './importers/app-catalog-command.js';
 import { startBullmqWorker } from './jobs/bullmq-runner.js';
 import { jobHandlers } from './jobs/handlers/index.js';
 import { createInlineQueue } from './jobs/inline-runner.js';
 
 const USAGE = [
-  'usage: catalog-node <serve|worker|migrate|upgrade-type>',
+  'usage: catalog-node <serve|worker|migrate|upgrade-type|import-app-catalog>',
   '  serve    run the HTTP API (migrates first); without REDIS_URL it also runs the jobs',
   '  worker   run background jobs from Redis (needs REDIS_URL)',
   '  migrate  apply database migrations and exit',
   '  upgrade-type TYPE [--dry-run] [--to VERSION]',
   '           carry every artifact of TYPE to its newest (or the given) version as a job, printing',
   '           its progress; exits 3 when some artifacts could not be upgraded (they are listed)',
+  `  ${IMPORT_USAGE}`,
 ].join('\n');
 
-const COMMANDS = new Set(['serve', 'worker', 'migrate', 'upgrade-type']);
+const COMMANDS = new Set(['serve', 'worker', 'migrate', 'upgrade-type', 'import-app-catalog']);
 
 function openDatabase(config: Config): Promise<DatabaseHandle> {
   const db = config.database;
@@ -118,6 +120,17 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write('catalog-node worker needs REDIS_URL (queue.redis_url): without it, `serve` runs the jobs itself\n');
     await database.close();
     return 2;
+  }
+
+  if (command === 'import-app-catalog') {
+    // Jobs run in this process: an import never waits on a worker.
+    const deps = await buildDeps(config, { database, log, queue: (base) => createInlineQueue({ handlers: jobHandlers(base), log: base.log }) });
+    try {
+      return await runImportCommand(deps, argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
+    } finally {
+      await closeDeps(deps);
+      await database.close();
+    }
   }
 
   const slot = clusterSlot(env);

@@ -15,7 +15,7 @@ describe('GET /schemas', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/schema+json; charset=UTF-8');
     const body = (await res.json()).schemas;
-    expect(Object.keys(body).sort()).toEqual(['all', 'heat_environments', 'heat_templates', 'images', 'murano_packages', 'tosca_templates', 'vnf_packages']);
+    expect(Object.keys(body).sort()).toEqual(['all', 'bundles', 'heat_environments', 'heat_templates', 'images', 'murano_packages', 'tosca_templates', 'vnf_packages']);
   });
 
   it('describes one type in Glare’s shape, wrapped in "schemas" (as python-glareclient reads it)', async () => {

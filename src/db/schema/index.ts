@@ -5,3 +5,5 @@ export * from './dependencies.js';
 export * from './signing.js';
 export * from './type-upgrades.js';
 export * from './federation.js';
+export * from './community.js';
+export * from './importers.js';
