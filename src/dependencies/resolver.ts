@@ -200,11 +200,14 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
       const learnt = impossible(k);
       if (learnt) return learnt;
       const have = assigned.get(k);
-      if (have) {
-        if (!satisfies(have.row, r)) return [k, ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
-        continue;
-      }
       const candidates = byKey.get(k) ?? [];
+      if (have) {
+        if (satisfies(have.row, r)) continue;
+        // Another version of k would help only if one fits this range and what the others ask.
+        const asks = constraints.get(k) ?? [];
+        const other = candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)));
+        return [...(other ? [k] : requirersOf(k)), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
+      }
       if (candidates.length === 0) {
         if (strict) return [];
         continue;
@@ -270,7 +273,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         if (satisfies(have.row, requirement)) return solve(i + 1);
         const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
         conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
-        return new Set([key, ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
+        return new Set([...(any ? [key] : []), ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
       }
       const all = byKey.get(key) ?? [];
       if (all.length === 0) {

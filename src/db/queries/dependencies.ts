@@ -147,28 +147,48 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
         union all
         select 'id'::text, null::text, null::text, ref.target_id from ${artifactReferences} ref where ref.from_id = c.id and ref.target_id is not null
       ) d(kind, type_name, name, id)
-    )
-    select u.id, u.type_name, u.name, u.version, u.version_key, u.owner, u.status, u.requires,
-      (select coalesce(json_agg(json_build_object('field', ref.field, 'key', ref.key, 'link', ref.link, 'target', ref.target_id)), '[]'::json)
-       from ${artifactReferences} ref where ref.from_id = u.id) as links
-    from (
-      select distinct on (c.id) c.*
+    ),
+    candidate as (
+      select c.*
       from reach
       cross join lateral ${candidatesOf(sql`${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.owner}, ${artifacts.status}, ${artifacts.requires}`)} c(id, type_name, name, version, version_key, owner, status, requires)
-    ) u`;
+    )
+    select u.id, u.type_name, u.name, u.version, u.version_key, u.owner, u.status, u.requires::text as requires, l.links::text as links
+    from candidate u
+    left join (
+      select ref.from_id, json_agg(json_build_object('field', ref.field, 'key', ref.key, 'link', ref.link, 'target', ref.target_id)) as links
+      from ${artifactReferences} ref where ref.from_id in (select id from candidate) group by ref.from_id
+    ) l on l.from_id = u.id`;
   const result: unknown = await db.execute(statement);
-  // postgres.js answers an array of rows, PGlite { rows }; json may come parsed or as text.
+  // postgres.js answers an array of rows, PGlite { rows }. The lists come as text, parsed once
+  // per distinct text: the versions of one name mostly require the same things.
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
-  const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-  return rows.map((r) => ({
-    id: String(r.id),
-    typeName: String(r.type_name),
-    name: String(r.name),
-    version: String(r.version),
-    versionKey: String(r.version_key),
-    owner: String(r.owner),
-    status: String(r.status),
-    requires: json<Requirement[]>(r.requires),
-    links: json<CandidateRow['links']>(r.links),
-  }));
+  const parsed = new Map<string, unknown>();
+  const json = <T>(v: unknown, empty: T): T => {
+    if (v === null || v === undefined) return empty;
+    const text = String(v);
+    let value = parsed.get(text);
+    if (value === undefined) parsed.set(text, (value = JSON.parse(text)));
+    return value as T;
+  };
+  // A name's version reached twice (by name and by a link) is one candidate.
+  const seen = new Set<string>();
+  return rows.flatMap((r) => {
+    const id = String(r.id);
+    if (seen.has(id)) return [];
+    seen.add(id);
+    return [
+      {
+        id,
+        typeName: String(r.type_name),
+        name: String(r.name),
+        version: String(r.version),
+        versionKey: String(r.version_key),
+        owner: String(r.owner),
+        status: String(r.status),
+        requires: json<Requirement[]>(r.requires, []),
+        links: json<CandidateRow['links']>(r.links, []),
+      },
+    ];
+  });
 }
