@@ -22,7 +22,7 @@ footer.site{max-width:72rem;margin:2rem auto;padding:0 1rem;color:var(--muted);f
 h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 h3{font-size:1.05rem;margin:1rem 0 .25rem}
-p,li,dd,dt,td,th{overflow-wrap:anywhere}
+h2,h3,p,li,dd,dt,td,th,a,span,label{overflow-wrap:anywhere}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875em;overflow-wrap:anywhere;word-break:break-all}
 .muted{color:var(--muted)}
 .prose{white-space:pre-line}
@@ -40,6 +40,8 @@ textarea{width:100%;min-height:6rem}
 ul.plain{list-style:none;padding:0;margin:0}
 ul.plain li{padding:.35rem 0;border-bottom:1px solid var(--line)}
 ul.plain li:last-child{border-bottom:0}
+ul.plain li.card{padding:.75rem 1rem;border:1px solid var(--line)}
+dd ul.plain li{padding:0;border:0}
 .counts{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}
 .counts a{display:block;padding:.4rem .8rem;border:1px solid var(--line);border-radius:999px;text-decoration:none;background:var(--panel)}
 .layout{display:grid;grid-template-columns:minmax(0,15rem) minmax(0,1fr);gap:1.5rem}
@@ -100,7 +102,10 @@ function asset(body: string, contentType: string): Asset {
   return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
 }
 
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b57d0"/><path d="M4 4h8v2H4zm0 3h8v2H4zm0 3h5v2H4z" fill="#fff"/></svg>';
+
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
+  ['favicon.svg', asset(FAVICON, 'image/svg+xml')],
   ['app.css', asset(CSS.trim(), 'text/css; charset=utf-8')],
   ['app.js', asset(JS.trim(), 'text/javascript; charset=utf-8')],
 ]);
