@@ -175,7 +175,15 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
   router.get('/search/suggest', async (c) => {
     const q = (c.req.query('q') ?? '').trim().slice(0, 100);
     if (q.length < 2) return c.json({ names: [] });
-    const found = await list(c, undefined, { ...listQueryOf({ q, tags: [], sort: 'name' }, 30) });
+    // Each word of a search is a prefix: the names of the best matches are the suggestions.
+    let query: ListQuery;
+    try {
+      query = listQueryOf({ q, tags: [] }, 30);
+    } catch (err) {
+      if (err instanceof BadRequest) return c.json({ names: [] }); // nothing searchable typed yet
+      throw err;
+    }
+    const found = await list(c, undefined, query);
     c.header('Cache-Control', 'private, max-age=30');
     return c.json({ names: [...new Set(found.artifacts.map((a) => a.name))].slice(0, 10) });
   });

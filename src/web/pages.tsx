@@ -11,7 +11,7 @@ import { AUTHORSHIP_FIELDS, GENERIC_FIELDS } from '../artifacts/generic-fields.j
 import { blobPath } from '../api/glare/render.js';
 import { excerpt, formatDate, formatSize, safeHref } from './format.js';
 import { Layout, SearchBox, type PageFrame } from './layout.js';
-import { SORTS, searchHref, type FacetValue, type Facets, type SearchParams, type SortName } from './search.js';
+import { SORTS, searchHref, sortOf, type FacetValue, type Facets, type SearchParams, type SortName } from './search.js';
 
 export interface TypeCount {
   type: ArtifactType;
@@ -125,7 +125,7 @@ export function SearchResults(props: { view: SearchView }) {
   const href = (change: Partial<SearchParams>) => searchHref(p, change, path);
   const withTag = (tag: string) => (p.tags.includes(tag) ? p.tags : [...p.tags, tag]);
   const chips: Array<{ label: string; href: string }> = [];
-  if (p.q) chips.push({ label: `name contains “${p.q}”`, href: href({ q: '' }) });
+  if (p.q) chips.push({ label: `text: “${p.q}”`, href: href({ q: '', sort: p.sort === 'relevance' ? undefined : p.sort }) });
   if (p.type && !props.view.fixedType) chips.push({ label: `type: ${props.view.displayName(p.type)}`, href: href({ type: undefined }) });
   for (const t of p.tags) chips.push({ label: `tag: ${t}`, href: href({ tags: p.tags.filter((x) => x !== t) }) });
   if (p.license) chips.push({ label: `license: ${p.license}`, href: href({ license: undefined }) });
@@ -168,8 +168,8 @@ export function SearchResults(props: { view: SearchView }) {
           {p.release && <input type="hidden" name="release" value={p.release} />}
           <label for="sort">Sort</label>
           <select id="sort" name="sort">
-            {(Object.keys(SORTS) as SortName[]).map((s) => (
-              <option value={s} selected={s === p.sort}>
+            {(Object.keys(SORTS) as SortName[]).filter((s) => s !== 'relevance' || p.q).map((s) => (
+              <option value={s} selected={s === sortOf(p)}>
                 {SORTS[s].label}
               </option>
             ))}
@@ -392,7 +392,7 @@ export function ArtifactPage(props: { frame: PageFrame; view: ArtifactView }) {
       {a.tags.length > 0 && (
         <p>
           {a.tags.map((t) => (
-            <a class="tag" href={searchHref({ q: '', tags: [t], sort: 'newest' }, {})}>
+            <a class="tag" href={searchHref({ q: '', tags: [t] }, {})}>
               {t}
             </a>
           ))}

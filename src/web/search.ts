@@ -7,6 +7,7 @@ import type { FieldDef } from '../artifacts/fields.js';
 import { AUTHORSHIP_FIELDS, GENERIC_FIELDS } from '../artifacts/generic-fields.js';
 import type { Filter, ListQuery, SortKey } from '../artifacts/list-query.js';
 import { ARTIFACT_ID } from '../artifacts/names.js';
+import { parseListQuery } from '../api/glare/filters.js';
 import { BadRequest } from '../errors.js';
 
 export const PAGE_SIZE = 20;
@@ -14,6 +15,7 @@ const MAX_TEXT = 200;
 const MAX_VALUES = 10;
 
 export const SORTS = {
+  relevance: { label: 'Best match', keys: [] },
   newest: { label: 'Newest first', keys: [['created_at', 'desc']] },
   name: { label: 'Name A–Z', keys: [['name', 'asc'], ['version', 'desc']] },
   updated: { label: 'Recently updated', keys: [['updated_at', 'desc']] },
@@ -27,7 +29,8 @@ export interface SearchParams {
   license?: string;
   provider?: string;
   release?: string;
-  sort: SortName;
+  /** Unset: best match when searching for text, else newest first. */
+  sort?: SortName;
   marker?: string;
 }
 
@@ -37,7 +40,6 @@ const field = (name: string): FieldDef => {
   return found;
 };
 const FIELDS = {
-  name: field('name'),
   license: field('license'),
   providedBy: field('provided_by'),
   release: field('release'),
@@ -57,12 +59,13 @@ function text(params: URLSearchParams, name: string): string | undefined {
 export function parseSearchParams(params: URLSearchParams, fixedType?: string): SearchParams {
   const tags = params.getAll('tag').map((t) => t.trim()).filter(Boolean);
   if (tags.length > MAX_VALUES) throw new BadRequest(`at most ${MAX_VALUES} tags`);
-  const sort = text(params, 'sort') ?? 'newest';
-  if (!Object.hasOwn(SORTS, sort)) throw new BadRequest(`sort must be one of ${Object.keys(SORTS).join(', ')}`);
+  const sort = text(params, 'sort');
+  if (sort !== undefined && !Object.hasOwn(SORTS, sort)) throw new BadRequest(`sort must be one of ${Object.keys(SORTS).join(', ')}`);
   const marker = text(params, 'marker');
   if (marker !== undefined && !ARTIFACT_ID.test(marker)) throw new BadRequest('marker is not an artifact id');
   const type = fixedType ?? text(params, 'type');
-  const out: SearchParams = { q: text(params, 'q') ?? '', tags, sort: sort as SortName };
+  const out: SearchParams = { q: text(params, 'q') ?? '', tags };
+  if (sort !== undefined) out.sort = sort as SortName;
   if (type !== undefined) out.type = type;
   for (const key of ['license', 'provider', 'release'] as const) {
     const value = text(params, key);
@@ -72,20 +75,33 @@ export function parseSearchParams(params: URLSearchParams, fixedType?: string): 
   return out;
 }
 
-/** Name matching: the text anywhere in the name (LIKE's own wildcards in it are literal). */
-function nameContains(q: string): Filter {
-  const escaped = q.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-  return { kind: 'compare', field: FIELDS.name, op: 'like', values: [`%${escaped}%`] };
+/**
+ * Full-text search, read as the API reads `q=` (one grammar: words of letters and digits, each a
+ * prefix), with its relevance order.
+ */
+function textSearch(q: string): { filter: Filter; relevance: SortKey } {
+  const parsed = parseListQuery(undefined, [['q', q]], { defaultLimit: 1, maxLimit: 1, types: [] });
+  const filter = parsed.filters.find((f) => f.kind === 'search');
+  const relevance = parsed.sort[0];
+  if (!filter || !relevance) throw new Error('q= parsed into no search filter');
+  return { filter, relevance };
+}
+
+export function sortOf(p: Pick<SearchParams, 'q' | 'sort'>): SortName {
+  return p.sort ?? (p.q ? 'relevance' : 'newest');
 }
 
 export function listQueryOf(p: SearchParams, limit = PAGE_SIZE): ListQuery {
   const filters: Filter[] = [];
-  if (p.q) filters.push(nameContains(p.q));
+  const search = p.q ? textSearch(p.q) : undefined;
+  if (search) filters.push(search.filter);
   if (p.tags.length > 0) filters.push({ kind: 'tags', match: 'all', values: p.tags });
   if (p.license) filters.push({ kind: 'compare', field: FIELDS.license, op: 'eq', values: [p.license] });
   if (p.provider) filters.push({ kind: 'dict_value', field: FIELDS.providedBy, key: 'name', op: 'eq', values: [p.provider] });
   if (p.release) filters.push({ kind: 'member', field: FIELDS.release, op: 'eq', values: [p.release] });
-  const sort: SortKey[] = SORTS[p.sort].keys.map(([name, direction]) => ({ field: field(name), direction }));
+  const sortName = sortOf(p);
+  if (sortName === 'relevance' && !search) throw new BadRequest('sort "relevance" needs text to search for (q)');
+  const sort: SortKey[] = sortName === 'relevance' && search ? [search.relevance] : SORTS[sortName].keys.map(([name, direction]) => ({ field: field(name), direction }));
   return { filters, latest: false, sort, limit, ...(p.marker ? { marker: p.marker } : {}) };
 }
 
@@ -100,7 +116,7 @@ export function searchHref(p: SearchParams, change: Partial<SearchParams>, path 
   if (next.license) qs.set('license', next.license);
   if (next.provider) qs.set('provider', next.provider);
   if (next.release) qs.set('release', next.release);
-  if (next.sort !== 'newest') qs.set('sort', next.sort);
+  if (next.sort) qs.set('sort', next.sort);
   if (next.marker) qs.set('marker', next.marker);
   const s = qs.toString();
   return s ? `${path}?${s}` : path;

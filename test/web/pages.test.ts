@@ -108,9 +108,18 @@ describe('search', () => {
     expect(byProvider.html.match(/class="result"/g)).toHaveLength(2);
   });
 
-  it('treats LIKE wildcards in the text as literal characters', async () => {
-    const { html } = await page('/search?q=%25');
-    expect(html).toContain('0 matches');
+  it('searches the full text: words as prefixes, across name, description and tags, best match first', async () => {
+    expect((await page('/search?q=floating')).html).toContain('web-server');
+    expect((await page('/search?q=ngin')).html).toContain('web-server');
+    const both = await page('/search?q=tiny+image');
+    expect(both.html).toContain('cirros');
+    expect(both.html).not.toContain('web-server');
+    expect(both.html).toContain('<option value="relevance" selected="">Best match</option>');
+    // Text with no word in it says so, as the API does.
+    const none = await page('/search?q=%25%25');
+    expect(none.res.status).toBe(400);
+    expect(none.html).toContain('q: give at least one word');
+    expect((await page('/search?sort=relevance')).res.status).toBe(400);
   });
 
   it('links to the next page when the page is full', async () => {
@@ -133,7 +142,7 @@ describe('search', () => {
   it('answers bad parameters with a 400 page naming them, and suggests names as JSON', async () => {
     const bad = await page('/search?sort=sideways');
     expect(bad.res.status).toBe(400);
-    expect(bad.html).toContain('sort must be one of newest, name, updated');
+    expect(bad.html).toContain('sort must be one of relevance, newest, name, updated');
     expect(bad.res.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect((await page('/search?type=nope')).res.status).toBe(400);
     expect((await page('/search?marker=xyz')).res.status).toBe(400);
