@@ -27,6 +27,7 @@ import { listArtifacts, showArtifact } from '../artifacts/read.js';
 import type { Deps } from '../deps.js';
 import { AppError, BadRequest, NotFound, PayloadTooLarge, Unauthenticated } from '../errors.js';
 import { ASSETS } from './assets.js';
+import { DependencySection, dependencyFacts } from './dependencies.js';
 import type { PageFrame } from './layout.js';
 import { ArtifactPage, ErrorPage, FrontPage, SearchPage, SignInPage, TypePage, type SearchView, type TypeCount } from './pages.js';
 import { facetsOf, listQueryOf, parseSearchParams, PAGE_SIZE } from './search.js';
@@ -199,7 +200,7 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
     const ctx = opContextOf(deps, c as unknown as Context<AppEnv>);
     const artifact = await showArtifact(ctx, { type, id: c.req.param('id').toLowerCase() });
     // The history of this name in the owner's namespace (another project's namesake is another artifact).
-    const versions = await list(c, type, {
+    const [versions, dependencies] = await Promise.all([list(c, type, {
       filters: [
         { kind: 'compare', field: generic('name'), op: 'eq', values: [artifact.name] },
         { kind: 'compare', field: generic('owner'), op: 'eq', values: [artifact.owner] },
@@ -207,8 +208,9 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       latest: false,
       sort: [{ field: generic('version'), direction: 'desc' }],
       limit: 50,
-    });
-    return page(c, <ArtifactPage frame={frame(c, `${artifact.name} ${artifact.version}`)} view={{ type, artifact, versions: versions.artifacts, sections: [] }} />);
+    }), dependencyFacts(ctx, artifact)]);
+    const sections = [<DependencySection facts={dependencies} />];
+    return page(c, <ArtifactPage frame={frame(c, `${artifact.name} ${artifact.version}`)} view={{ type, artifact, versions: versions.artifacts, sections }} />);
   });
 
   const safeNext = (raw: unknown): string => (typeof raw === 'string' && raw.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') ? raw : '/');

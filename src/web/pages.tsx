@@ -263,7 +263,7 @@ function Value(props: { value: unknown; field: FieldDef }): Child {
     return (
       <ul class="plain">
         {v.map((item) => (
-          <li>{props.field.kind === 'link_list' && typeof item === 'string' ? <LinkValue url={item} /> : String(item)}</li>
+          <li>{props.field.kind === 'link_list' && typeof item === 'string' ? <LinkValue url={item} /> : typeof item === 'object' ? <code>{JSON.stringify(item)}</code> : String(item)}</li>
         ))}
       </ul>
     );

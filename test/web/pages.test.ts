@@ -171,6 +171,22 @@ describe('artifact and type pages', () => {
     expect(html).toContain(`href="/browse/heat_templates/${seeded.webServer2.id}"`);
   });
 
+  it('shows what an artifact requires (resolved) and what requires it', async () => {
+    const app = await node.seed('images', { name: 'app-stack', version: '1.0.0', requires: [{ type: 'images', name: 'cirros', range: '^0.6' }] }, { activate: true, as: node.as({ project: 'p1' }) });
+    try {
+      const own = await page(`/browse/images/${app.id}`, node.as({ project: 'p1' }));
+      expect(own.html).toContain('<h2 id="deps-heading">Dependencies</h2>');
+      expect(own.html).toContain(`<code>images cirros ^0.6</code> → <a href="/browse/images/${seeded.cirros.id}">cirros 0.6.2</a>`);
+      const required = await page(`/browse/images/${seeded.cirros.id}`, node.as({ project: 'p1' }));
+      expect(required.html).toContain(`<a href="/browse/images/${app.id}">app-stack 1.0.0</a>`);
+      expect(required.html).toContain('requires ^0.6');
+      // Anonymous visitors do not see p1's private dependant, and an artifact with no dependencies has no section.
+      expect((await page(`/browse/images/${seeded.cirros.id}`)).html).not.toContain('deps-heading');
+    } finally {
+      await node.request('DELETE', `/artifacts/images/${app.id}`, { as: node.as({ project: 'p1' }) });
+    }
+  });
+
   it('downloads the blob its button points at', async () => {
     const res = await node.app.request(`/artifacts/heat_templates/${seeded.webServer1.id}/template`);
     expect(res.status).toBe(200);
