@@ -197,7 +197,7 @@ export function sortExpr(key: SortKey): SQL {
       return sql`coalesce((select ${artifactDownloadTotals.downloads} from ${artifactDownloadTotals} where ${artifactDownloadTotals.artifactId} = ${artifacts.id}), 0)`;
     case 'rating':
       // Unrated is 0: below every average a rating (1 to 5) can make.
-      return sql`coalesce((select ${artifactRatingTotals.scoreSum}::double precision / ${artifactRatingTotals.ratings} from ${artifactRatingTotals} where ${artifactRatingTotals.typeName} = ${artifacts.typeName} and ${artifactRatingTotals.name} = ${artifacts.name} and ${artifactRatingTotals.ratings} > 0), 0)`;
+      return sql`coalesce((select ${artifactRatingTotals.scoreSum}::double precision / ${artifactRatingTotals.ratings} from ${artifactRatingTotals} where ${artifactRatingTotals.typeName} = ${artifacts.typeName} and ${artifactRatingTotals.owner} = ${artifacts.owner} and ${artifactRatingTotals.name} = ${artifacts.name} and ${artifactRatingTotals.ratings} > 0), 0)`;
   }
 }
 

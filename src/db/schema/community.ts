@@ -1,6 +1,7 @@
 /**
- * @module Community data: ratings and comments (per artifact name: they carry over from version
- * to version) and download counts (per artifact, that is per version, and per day).
+ * @module Community data: ratings and comments (per artifact name, that is type, owner and name:
+ * they carry over from version to version, and never mix two projects' artifacts of one name)
+ * and download counts (per artifact, that is per version, and per day).
  */
 import { sql } from 'drizzle-orm';
 import { bigint, check, date, index, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
@@ -12,12 +13,13 @@ export const artifactRatings = pgTable(
   'artifact_ratings',
   {
     typeName: text('type_name').notNull(),
+    owner: text('owner').notNull(),
     name: text('name').notNull(),
     userId: text('user_id').notNull(),
     score: smallint('score').notNull(),
     ...lifecycleDates,
   },
-  (t) => [primaryKey({ columns: [t.typeName, t.name, t.userId] }), check('artifact_ratings_score_range', sql`${t.score} between 1 and 5`)],
+  (t) => [primaryKey({ columns: [t.typeName, t.owner, t.name, t.userId] }), check('artifact_ratings_score_range', sql`${t.score} between 1 and 5`)],
 );
 
 /**
@@ -28,11 +30,12 @@ export const artifactRatingTotals = pgTable(
   'artifact_rating_totals',
   {
     typeName: text('type_name').notNull(),
+    owner: text('owner').notNull(),
     name: text('name').notNull(),
     scoreSum: bigint('score_sum', { mode: 'number' }).notNull(),
     ratings: bigint('ratings', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.typeName, t.name] })],
+  (t) => [primaryKey({ columns: [t.typeName, t.owner, t.name] })],
 );
 
 /** Flat comments on an artifact name. Bodies are plain text; whoever renders them escapes them. */
@@ -41,6 +44,7 @@ export const artifactComments = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     typeName: text('type_name').notNull(),
+    owner: text('owner').notNull(),
     name: text('name').notNull(),
     authorId: text('author_id').notNull(),
     authorProject: text('author_project').notNull(),
@@ -52,7 +56,7 @@ export const artifactComments = pgTable(
     hiddenAt: timestamp('hidden_at', { withTimezone: true, mode: 'date' }),
     hiddenBy: text('hidden_by'),
   },
-  (t) => [index('artifact_comments_name_created_idx').on(t.typeName, t.name, t.createdAt, t.id)],
+  (t) => [index('artifact_comments_name_created_idx').on(t.typeName, t.owner, t.name, t.createdAt, t.id)],
 );
 
 /** Downloads of an artifact per UTC day, added to in batches (community/downloads.ts). */
