@@ -24,9 +24,13 @@ import { GENERIC_FIELDS } from '../artifacts/generic-fields.js';
 import { ANONYMOUS } from '../artifacts/actor.js';
 import type { ListPage, ListQuery } from '../artifacts/list-query.js';
 import { listArtifacts, showArtifact } from '../artifacts/read.js';
+import { addComment, deleteComment } from '../community/comments.js';
+import { downloadStats } from '../community/downloads.js';
+import { rate, ratingOf, unrate } from '../community/ratings.js';
 import type { Deps } from '../deps.js';
 import { AppError, BadRequest, NotFound, PayloadTooLarge, Unauthenticated } from '../errors.js';
 import { ASSETS } from './assets.js';
+import { CommunitySection, communityFacts, ratingText } from './community.js';
 import { DependencySection, dependencyFacts } from './dependencies.js';
 import type { PageFrame } from './layout.js';
 import { ArtifactPage, ErrorPage, FrontPage, SearchPage, SignInPage, TypePage, type SearchView, type TypeCount } from './pages.js';
@@ -46,6 +50,8 @@ export const PAGE_CSP = [
 
 /** How many of the first matches the facet counts are taken from. */
 const FACET_SAMPLE = 100;
+/** Artifacts in each of the front page's lists. */
+const TOP_LISTED = 8;
 const FORM_LIMIT_BYTES = 16 * 1024;
 
 interface WebEnv {
@@ -136,16 +142,25 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
 
   router.get('/', async (c, next) => {
     if (!wantsHtml(c)) return next();
-    const [counts, newest] = await Promise.all([
+    const ctx = opContextOf(deps, c as unknown as Context<AppEnv>);
+    const top = (by: 'downloads' | 'rating') => list(c, undefined, { filters: [], latest: false, sort: [{ computed: { by }, direction: 'desc' }], limit: TOP_LISTED });
+    const [counts, newest, mostDownloaded, bestRated] = await Promise.all([
       Promise.all(
         deps.types.list().map(async (type): Promise<TypeCount> => {
           const { total, totalExact } = await list(c, type, { filters: [], latest: false, sort: newestFirst, limit: 1 });
           return { type, total, exact: totalExact };
         }),
       ),
-      list(c, undefined, { filters: [], latest: false, sort: newestFirst, limit: 10 }),
+      list(c, undefined, { filters: [], latest: false, sort: newestFirst, limit: TOP_LISTED }),
+      // Each with its figure; those never downloaded (or never rated) are left out.
+      top('downloads').then((p) => Promise.all(p.artifacts.map(async (a) => ({ artifact: a, figure: (await downloadStats(ctx, { id: a.id, days: 1 })).total })))),
+      top('rating').then((p) => Promise.all(p.artifacts.map(async (a) => ({ artifact: a, rating: await ratingOf(ctx, { id: a.id }) })))),
     ]);
-    return page(c, <FrontPage frame={frame(c, 'Home')} counts={counts} newest={newest.artifacts} displayName={typeName} />);
+    const ranked = [
+      { title: 'Most downloaded', rows: mostDownloaded.filter((r) => r.figure > 0).map((r) => ({ artifact: r.artifact, figure: `${r.figure.toLocaleString('en')} downloads` })) },
+      { title: 'Best rated', rows: bestRated.filter((r) => r.rating.average !== undefined).map((r) => ({ artifact: r.artifact, figure: ratingText(r.rating) })) },
+    ];
+    return page(c, <FrontPage frame={frame(c, 'Home')} counts={counts} newest={newest.artifacts} ranked={ranked} displayName={typeName} />);
   });
 
   const searchView = async (c: Context<WebEnv>, path: string, fixedType?: ArtifactType): Promise<SearchView> => {
@@ -200,7 +215,7 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
     const ctx = opContextOf(deps, c as unknown as Context<AppEnv>);
     const artifact = await showArtifact(ctx, { type, id: c.req.param('id').toLowerCase() });
     // The history of this name in the owner's namespace (another project's namesake is another artifact).
-    const [versions, dependencies] = await Promise.all([list(c, type, {
+    const [versions, dependencies, community] = await Promise.all([list(c, type, {
       filters: [
         { kind: 'compare', field: generic('name'), op: 'eq', values: [artifact.name] },
         { kind: 'compare', field: generic('owner'), op: 'eq', values: [artifact.owner] },
@@ -208,9 +223,13 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       latest: false,
       sort: [{ field: generic('version'), direction: 'desc' }],
       limit: 50,
-    }), dependencyFacts(ctx, artifact)]);
-    const sections = [<DependencySection facts={dependencies} />];
-    return page(c, <ArtifactPage frame={frame(c, `${artifact.name} ${artifact.version}`)} view={{ type, artifact, versions: versions.artifacts, sections }} />);
+    }), dependencyFacts(ctx, artifact), communityFacts(ctx, type, artifact)]);
+    const pageFrame = frame(c, `${artifact.name} ${artifact.version}`);
+    const sections = [
+      <CommunitySection facts={community} actor={pageFrame.actor} csrf={pageFrame.csrf} action={`/browse/${type.name}/${artifact.id}`} artifact={artifact} />,
+      <DependencySection facts={dependencies} />,
+    ];
+    return page(c, <ArtifactPage frame={pageFrame} view={{ type, artifact, versions: versions.artifacts, sections }} />);
   });
 
   const safeNext = (raw: unknown): string => (typeof raw === 'string' && raw.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') ? raw : '/');
@@ -242,6 +261,42 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       return page(c, <SignInPage frame={frame(c, 'Sign in')} next={next} error={err.message} modes={deps.config.auth.modes} />, 401);
     }
     return c.redirect(next, 303);
+  });
+
+  /** The artifact a form acts on, and where to go back to afterwards. */
+  const formTarget = (c: Context<WebEnv>) => {
+    const type = deps.types.get(c.req.param('type') ?? '');
+    const id = (c.req.param('id') ?? '').toLowerCase();
+    return { target: { type, id }, back: `/browse/${type.name}/${id}#community` };
+  };
+  const ctxOf = (c: Context<WebEnv>) => opContextOf(deps, c as unknown as Context<AppEnv>);
+
+  router.post('/browse/:type/:id/rating', formLimit, async (c) => {
+    const form = await readForm(c);
+    checkCsrf(c, form.csrf);
+    const { target, back } = formTarget(c);
+    if (form.remove) await unrate(ctxOf(c), target);
+    else {
+      if (!/^\d$/.test(form.score ?? '')) throw new BadRequest('choose a rating from 1 to 5');
+      await rate(ctxOf(c), { ...target, score: Number(form.score) });
+    }
+    return c.redirect(back, 303);
+  });
+
+  router.post('/browse/:type/:id/comments', formLimit, async (c) => {
+    const form = await readForm(c);
+    checkCsrf(c, form.csrf);
+    const { target, back } = formTarget(c);
+    await addComment(ctxOf(c), { ...target, body: form.body ?? '' });
+    return c.redirect(back, 303);
+  });
+
+  router.post('/browse/:type/:id/comments/:comment/delete', formLimit, async (c) => {
+    const form = await readForm(c);
+    checkCsrf(c, form.csrf);
+    const { target, back } = formTarget(c);
+    await deleteComment(ctxOf(c), { ...target, commentId: c.req.param('comment') });
+    return c.redirect(back, 303);
   });
 
   router.post('/sign-out', formLimit, async (c) => {

@@ -44,7 +44,12 @@ function ArtifactLine(props: { artifact: Artifact; typeName: string }) {
   );
 }
 
-export function FrontPage(props: { frame: PageFrame; counts: TypeCount[]; newest: Artifact[]; displayName: (t: string) => string; children?: Child }) {
+export interface RankedList {
+  title: string;
+  rows: Array<{ artifact: Artifact; figure: string }>;
+}
+
+export function FrontPage(props: { frame: PageFrame; counts: TypeCount[]; newest: Artifact[]; ranked: RankedList[]; displayName: (t: string) => string }) {
   return (
     <Layout {...props.frame}>
       <h1>Artifact catalog</h1>
@@ -74,7 +79,20 @@ export function FrontPage(props: { frame: PageFrame; counts: TypeCount[]; newest
             </ul>
           )}
         </section>
-        {props.children}
+        {props.ranked
+          .filter((list) => list.rows.length > 0)
+          .map((list, i) => (
+            <section class="card" aria-labelledby={`ranked-${i}`}>
+              <h2 id={`ranked-${i}`}>{list.title}</h2>
+              <ul class="plain">
+                {list.rows.map((r) => (
+                  <li>
+                    <a href={artifactHref(r.artifact)}>{r.artifact.name}</a> <span class="muted">{r.artifact.version}</span> <span class="muted">· {props.displayName(r.artifact.typeName)} · {r.figure}</span>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ))}
       </div>
     </Layout>
   );

@@ -19,6 +19,8 @@ export const SORTS = {
   newest: { label: 'Newest first', keys: [['created_at', 'desc']] },
   name: { label: 'Name A–Z', keys: [['name', 'asc'], ['version', 'desc']] },
   updated: { label: 'Recently updated', keys: [['updated_at', 'desc']] },
+  downloads: { label: 'Most downloaded', keys: [] },
+  rating: { label: 'Best rated', keys: [] },
 } as const satisfies Record<string, { label: string; keys: ReadonlyArray<readonly [string, 'asc' | 'desc']> }>;
 export type SortName = keyof typeof SORTS;
 
@@ -101,7 +103,12 @@ export function listQueryOf(p: SearchParams, limit = PAGE_SIZE): ListQuery {
   if (p.release) filters.push({ kind: 'member', field: FIELDS.release, op: 'eq', values: [p.release] });
   const sortName = sortOf(p);
   if (sortName === 'relevance' && !search) throw new BadRequest('sort "relevance" needs text to search for (q)');
-  const sort: SortKey[] = sortName === 'relevance' && search ? [search.relevance] : SORTS[sortName].keys.map(([name, direction]) => ({ field: field(name), direction }));
+  const sort: SortKey[] =
+    sortName === 'relevance' && search
+      ? [search.relevance]
+      : sortName === 'downloads' || sortName === 'rating'
+        ? [{ computed: { by: sortName }, direction: 'desc' }]
+        : SORTS[sortName].keys.map(([name, direction]) => ({ field: field(name), direction }));
   return { filters, latest: false, sort, limit, ...(p.marker ? { marker: p.marker } : {}) };
 }
 

@@ -121,6 +121,17 @@ describe('in a browser', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /^Download template of secret-stack/ }).click()]);
     expect(createHash('sha256').update(readFileSync(await download.path())).digest('hex')).toBe(HOT_SHA256);
 
+    // Rate and comment through the page's forms; the comment's markup stays text.
+    await page.getByLabel('Your rating of secret-stack').selectOption('3');
+    await page.getByRole('button', { name: 'Rate' }).click();
+    await page.waitForURL(/#community$/);
+    expect(await page.getByText('3.0 of 5 (1 rating)').count()).toBe(1);
+    await page.getByLabel('Add a comment').fill('Deploys cleanly. <img src=x onerror="window.__xss=5">');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.waitForURL(/#community$/);
+    expect(await page.getByRole('article', { name: 'Comment by carol' }).textContent()).toContain('Deploys cleanly. <img src=x onerror="window.__xss=5">');
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(base + '/');
     await page.goto(`${base}/browse/heat_templates/${seeded.secret.id}`);

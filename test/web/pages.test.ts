@@ -206,6 +206,67 @@ describe('artifact and type pages', () => {
   });
 });
 
+describe('ratings, comments and download statistics', () => {
+  const artifactPath = () => `/browse/heat_templates/${seeded.webServer1.id}`;
+  const post = (path: string, cookie: string, fields: Record<string, string>) =>
+    node.app.request(path, { method: 'POST', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded', cookie }, body: form(fields) });
+
+  it('lets a signed-in user rate and comment (CSRF-checked), and shows the figures to everyone', async () => {
+    const cookie = await signInCookie(await node.token({ project: 'p3', user: 'dave' }));
+    const token = /catalog_csrf=([^;]+)/.exec(cookie)![1]!;
+    const signedIn = await page(artifactPath(), { cookie });
+    expect(signedIn.html).toContain('Not rated yet');
+    expect(signedIn.html).toContain('<label for="comment">Add a comment</label>');
+
+    expect((await post(`${artifactPath()}/rating`, cookie, { score: '4' })).status).toBe(403);
+    const rated = await post(`${artifactPath()}/rating`, cookie, { csrf: token, score: '4' });
+    expect(rated.status).toBe(303);
+    expect(rated.headers.get('location')).toBe(`${artifactPath()}#community`);
+    expect((await post(`${artifactPath()}/rating`, cookie, { csrf: token, score: '9' })).status).toBe(400);
+    expect((await post(`${artifactPath()}/comments`, cookie, { body: 'sneaky' })).status).toBe(403);
+    expect((await post(`${artifactPath()}/comments`, cookie, { csrf: token, body: 'Works on 2024.1.\n\n<script>window.__xss=4</script>' })).status).toBe(303);
+    expect((await post(`${artifactPath()}/comments`, cookie, { csrf: token, body: '   ' })).status).toBe(400);
+
+    // Ratings belong to the name: the other version's page shows it too; the comment is escaped.
+    const anonymous = await page(`/browse/heat_templates/${seeded.webServer2.id}`);
+    expect(anonymous.html).toContain('4.0 of 5 (1 rating)');
+    expect(anonymous.html).toContain('&lt;script&gt;window.__xss=4&lt;/script&gt;');
+    expect(anonymous.html).not.toContain('<script>window.__xss=4');
+    expect(anonymous.html).toContain('Sign in to rate and comment.');
+    expect(anonymous.html).not.toContain('name="score"');
+    // Anonymous form posts are refused by the verbs (they need a user).
+    const c = await csrf();
+    expect((await post(`${artifactPath()}/rating`, c.cookie, { csrf: c.token, score: '5' })).status).toBe(403);
+
+    const mine = await page(artifactPath(), { cookie });
+    expect(mine.html).toContain('your rating: 4');
+    const commentId = /action="\/browse\/heat_templates\/[0-9a-f-]+\/comments\/([0-9a-f-]+)\/delete"/.exec(mine.html)?.[1];
+    expect(commentId).toBeDefined();
+    expect((await post(`${artifactPath()}/comments/${commentId}/delete`, cookie, { csrf: token })).status).toBe(303);
+    expect((await page(artifactPath())).html).toContain('No comments yet.');
+    expect((await post(`${artifactPath()}/rating`, cookie, { csrf: token, remove: '1' })).status).toBe(303);
+    expect((await page(artifactPath())).html).toContain('Not rated yet');
+    await post(`${artifactPath()}/rating`, cookie, { csrf: token, score: '5' });
+  });
+
+  it('counts downloads on the artifact page and lists the most downloaded and best rated on the front page', async () => {
+    for (let i = 0; i < 2; i++) await (await node.app.request(`/artifacts/heat_templates/${seeded.webServer2.id}/template`)).text();
+    await node.deps.downloads.flush();
+    const { html } = await page(`/browse/heat_templates/${seeded.webServer2.id}`);
+    expect(html).toMatch(/<strong>Downloads:<\/strong> 2 of this version, \d+ of all versions/);
+    const front = await page('/');
+    expect(front.html).toContain('<h2 id="ranked-0">Most downloaded</h2>');
+    expect(front.html).toMatch(new RegExp(`href="/browse/heat_templates/${seeded.webServer2.id}">web-server</a> <span class="muted">2.0.0</span> <span class="muted">· Heat template · 2 downloads`));
+    expect(front.html).toContain('<h2 id="ranked-1">Best rated</h2>');
+    expect(front.html).toContain('5.0 of 5 (1 rating)');
+    // Sorting the search by them.
+    const sorted = await page('/search?sort=downloads&type=heat_templates');
+    const order = [...sorted.html.matchAll(/<li class="result"><h2><a href="\/browse\/heat_templates\/([0-9a-f-]+)"/g)].map((m) => m[1]);
+    expect(order[0]).toBe(seeded.webServer2.id);
+    expect(order).toHaveLength(3);
+  });
+});
+
 describe('escaping', () => {
   it('renders hostile names, descriptions, tags and links as inert text', async () => {
     for (const path of ['/search?q=script', '/search?license=%3Ci%3EMIT%3C%2Fi%3E', `/browse/heat_templates/${seeded.hostile.id}`]) {
