@@ -37,6 +37,8 @@ import {
 export interface GenerateOptions {
   adminUrl: string;
   size: number;
+  /** The database to (re)create; default `bench_<size>`. */
+  name?: string;
   seed?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
@@ -64,7 +66,7 @@ const EPOCH = Date.UTC(2023, 0, 1);
 
 export async function generateBenchDatabase(opts: GenerateOptions): Promise<GeneratedDatabase> {
   const log = opts.log ?? (() => {});
-  const name = benchDatabaseName(opts.size);
+  const name = opts.name ?? benchDatabaseName(opts.size);
   const url = databaseUrl(opts.adminUrl, name);
   const timings: Record<string, number> = {};
   const started = performance.now();

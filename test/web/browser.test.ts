@@ -65,7 +65,7 @@ async function visit(options: { javaScriptEnabled?: boolean; width?: number } = 
   return { context, page, problems };
 }
 
-describe('in a browser', () => {
+describe('in a browser', { timeout: 120_000 }, () => {
   it('searches with type-ahead, narrows by a facet, opens an artifact and downloads its blob', async () => {
     const { context, page, problems } = await visit();
     await page.goto(base + '/');
@@ -74,7 +74,9 @@ describe('in a browser', () => {
     await box.pressSequentially('web', { delay: 20 });
     // The script fills the datalist from /search/suggest.
     await expect.poll(() => page.locator('#q-suggestions option').evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toEqual(['web-server']);
-    await box.press('Enter');
+    // While the suggestion list is open, Enter or a click may only close it: close it first.
+    await page.getByRole('heading', { level: 1 }).click();
+    await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/\/search\?q=web/);
     expect(await page.locator('li.result').count()).toBe(2);
 

@@ -59,6 +59,8 @@ export const artifacts = pgTable(
     uniqueIndex(PUBLIC_TWIN_INDEX).on(t.typeName, t.name, t.version).where(sql`visibility = 'public'`),
     index('artifacts_type_name_version_idx').on(t.typeName, t.name, t.versionKey),
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
+    /** Newest first across every type: /artifacts/all and the web catalog's browse page (a full sort without it). */
+    index('artifacts_created_idx').on(t.createdAt, t.id),
     index('artifacts_name_version_idx').on(t.name, t.versionKey),
     index('artifacts_owner_idx').on(t.owner),
     index('artifacts_metadata_idx').using('gin', t.metadata),
