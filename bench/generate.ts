@@ -36,9 +36,9 @@ import {
 
 export interface GenerateOptions {
   adminUrl: string;
-  /** The database to (re)create; default bench_<size>. */
-  name?: string;
   size: number;
+  /** The database to (re)create; default `bench_<size>`. */
+  name?: string;
   seed?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;

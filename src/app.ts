@@ -27,21 +27,31 @@ import { peerOrUserAuthentication } from './auth/peer.js';
 import { unavailableError } from './db/client.js';
 import type { Deps } from './deps.js';
 import { NotFound } from './errors.js';
+import { webCatalog } from './web/catalog.js';
+import { sessionOrAuth } from './web/session.js';
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
-/** HTML pages, which need scripts and styles the API's policy forbids. */
-const PAGES: ReadonlySet<string> = new Set(['/docs']);
+/** Reads that a signed-in browser's session cookie may make on the API (its download buttons). */
+const COOKIE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   const userAuth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
+  // Peer routes take a node's token; a signed-in browser's cookie may read the rest of the API.
   const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024 });
+  const apiAuth = sessionOrAuth({ auth, jwt: deps.jwt, methods: COOKIE_METHODS, onStaleCookie: 'refuse' });
+  const onError = errorHandler(deps.log, { classify: unavailableError });
+  // Pages authenticate themselves (a stale cookie signs out, no credential may redirect to sign-in).
+  const web = webCatalog(deps, { auth: userAuth, onError });
   const open = (path: string) => OPEN_PATHS.has(path) || FEDERATION_OPEN_PATHS.has(path);
 
   app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
-  app.use('*', apiSecurityHeaders(PAGES));
-  app.use('*', async (c, next) => (open(c.req.path) ? next() : auth(c, next)));
+  // /docs is Swagger UI's page: it brings its own scripts and styles.
+  app.use('*', apiSecurityHeaders((c) => c.req.path === '/docs' || web.isPage(c)));
+  app.use('*', async (c, next) => (open(c.req.path) || web.isPage(c) ? next() : apiAuth(c, next)));
 
+  // Before the health router: GET / asking for HTML is the front page, not the version document.
+  app.route('/', web.router);
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
   app.route('/', artifactsRouter(deps));
@@ -73,7 +83,6 @@ export function createApp(deps: Deps) {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
-  const onError = errorHandler(deps.log, { classify: unavailableError });
   app.notFound((c) => onError(new NotFound(`no route for ${c.req.method} ${c.req.path}`), c));
   app.onError(onError);
   return app;

@@ -3,18 +3,18 @@
  * as a page: no content sniffing, and a policy that runs nothing and frames nothing. Blob bytes
  * come from uploaders; an HTML or SVG blob opened from the API's origin must stay inert.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 
 export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
 };
 
-/** Sets the API's security headers on every response but those of `pages` (which bring their own). */
-export function apiSecurityHeaders(pages: ReadonlySet<string>): MiddlewareHandler {
+/** Sets the API's security headers on every response but those of pages (which bring their own). */
+export function apiSecurityHeaders(isPage: (c: Context) => boolean): MiddlewareHandler {
   return async function apiSecurityHeaders(c, next) {
     await next();
-    if (pages.has(c.req.path)) {
+    if (isPage(c)) {
       c.res.headers.set('X-Content-Type-Options', 'nosniff');
       return;
     }

@@ -21,7 +21,8 @@ interface WireBlob {
   content_type: string | null;
 }
 
-function blobPath(typeName: string, artifactId: string, field: string, key: string): string {
+/** Where the API serves a stored blob of an artifact (the pages link their download buttons here). */
+export function blobPath(typeName: string, artifactId: string, field: string, key: string): string {
   return `/artifacts/${typeName}/${artifactId}/${field}${key ? `/${encodeURIComponent(key)}` : ''}`;
 }
 

@@ -61,6 +61,8 @@ export const artifacts = pgTable(
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
     /** Which type versions are in use, read at start (types/compatibility.ts) by skipping through it. */
     index('artifacts_type_version_idx').on(t.typeName, t.typeVersion),
+    /** Newest first across every type: /artifacts/all and the web catalog's browse page (a full sort without it). */
+    index('artifacts_created_idx').on(t.createdAt, t.id),
     index('artifacts_name_version_idx').on(t.name, t.versionKey),
     index('artifacts_owner_idx').on(t.owner),
     index('artifacts_metadata_idx').using('gin', t.metadata),

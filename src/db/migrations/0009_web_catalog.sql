@@ -1,0 +1,1 @@
+CREATE INDEX "artifacts_created_idx" ON "artifacts" USING btree ("created_at","id");
