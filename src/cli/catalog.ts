@@ -1,0 +1,199 @@
+/**
+ * @module The `catalog` command: a client of catalog nodes for people and scripts, over HTTP
+ * only. Subcommands are grouped by noun. Each action's module is imported when it runs, so
+ * `catalog --help` or a completion costs only commander.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, EXIT } from './exit.js';
+import type { CommandContext } from './context.js';
+import type { GlobalOptions } from './output.js';
+
+/** An action that gets a context, its positional arguments and its own options. */
+function run<A extends unknown[]>(body: (ctx: CommandContext, ...args: A) => Promise<void>) {
+  return async (...args: unknown[]) => {
+    const cmd = args.at(-1) as Command;
+    const { commandContext } = await import('./context.js');
+    const ctx = commandContext(cmd.optsWithGlobals<GlobalOptions>());
+    await body(ctx, ...(args.slice(0, -1) as A));
+  };
+}
+
+function examples(cmd: Command, ...lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command('catalog')
+    .description('Client for artifact catalog nodes (Glare v1 API and its extensions)')
+    .version('0.1.0')
+    .option('-p, --profile <name>', 'stored profile to use (see `catalog login`); else CATALOG_URL / CATALOG_TOKEN, else the current profile')
+    .option('--json', 'print the node’s JSON answer (same as --output json)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+    .option('-q, --quiet', 'print only ids (or nothing) and no progress')
+    .option('--no-progress', 'never draw progress bars')
+    .exitOverride()
+    .showSuggestionAfterError();
+  examples(program, 'catalog login http://127.0.0.1:9494 --token "$TOKEN"', 'catalog artifact list images name=cirros', 'catalog completion bash > /etc/bash_completion.d/catalog');
+
+  // --- profiles
+  examples(
+    program
+      .command('login <url>')
+      .description('check a node and store its URL and credential as a profile (--profile, default "default")')
+      .option('--token <token>', 'a JWT, or Glare’s user:project:roles noauth token')
+      .option('--token-stdin', 'read the token from standard input')
+      .option('-H, --header <name=value>', 'identity header a trusted auth proxy would set (repeatable)', collect)
+      .action(run(async (ctx, url: string, opts: { token?: string; tokenStdin?: boolean; header?: string[] }) => (await import('./commands/login.js')).login(ctx, url, opts))),
+    'catalog login https://catalog.example.org --token-stdin < token.jwt',
+    'catalog --profile lab login http://127.0.0.1:9494 -H X-Project-Id=p1 -H X-User-Id=me -H X-Roles=member',
+  );
+  examples(program.command('logout').description('forget the profile (--profile, else the current one)').action(run(async (ctx) => (await import('./commands/login.js')).logout(ctx))), 'catalog --profile lab logout');
+  examples(program.command('profiles').description('list stored profiles (never their tokens)').action(run(async (ctx) => (await import('./commands/login.js')).profiles(ctx))), 'catalog profiles');
+  examples(program.command('use <profile>').description('make a stored profile the current one').action(run(async (ctx, name: string) => (await import('./commands/login.js')).use(ctx, name))), 'catalog use lab');
+
+  // --- artifacts
+  const artifact = program.command('artifact').description('create, show, list, change and delete artifacts');
+  examples(
+    artifact
+      .command('create [type] [fields...]')
+      .description('create a drafted artifact from field=value (field:=<json>, dict.key=value), or from a manifest with -f')
+      .option('-f, --file <manifest>', 'YAML/JSON manifest: type, fields, tags, requirements and local files for blobs')
+      .option('-t, --tag <tag>', 'add a tag (repeatable)', collect)
+      .option('--activate', 'activate it once created (and its files uploaded)')
+      .option('--publish', 'activate and make it public (admins)')
+      .action(run(async (ctx, type: string | undefined, fields: string[], opts: { file?: string; tag?: string[]; activate?: boolean; publish?: boolean }) => (await import('./commands/artifact.js')).create(ctx, type, fields, opts))),
+    'catalog artifact create images name=cirros version=0.6.2 disk_format=qcow2 min_ram:=512 metadata.os=linux',
+    'catalog artifact create -f artifact.yaml --activate',
+  );
+  examples(artifact.command('show <type> <id>').description('every field of an artifact').action(run(async (ctx, type: string, id: string) => (await import('./commands/artifact.js')).show(ctx, type, id))), 'catalog artifact show images 5b1d6c1e-...');
+  examples(
+    artifact
+      .command('list <type> [filters...]')
+      .description('list artifacts of a type (or "all"); filters are field=[op:]value in the node’s grammar (eq, neq, lt, lte, gt, gte, in)')
+      .option('-t, --tag <tag>', 'has this tag (repeatable: has all)', collect)
+      .option('--any-tag <tag>', 'has any of these tags (repeatable)', collect)
+      .option('-s, --sort <keys>', 'sort keys, e.g. name:asc,version:desc')
+      .option('-l, --limit <n>', 'page size (at most 1000)')
+      .option('--marker <id>', 'start after this artifact (from a previous page)')
+      .option('-a, --all', 'follow every page')
+      .action(run(async (ctx, type: string, filters: string[], opts: Record<string, never>) => (await import('./commands/artifact.js')).list(ctx, type, filters, opts))),
+    'catalog artifact list images name=cirros "version=^0.6" --sort version:desc',
+    'catalog artifact list all status=active --tag linux --all --json',
+  );
+  examples(
+    artifact
+      .command('update <type> <id> [fields...]')
+      .description('change fields with a JSON patch: field=value replaces, dict.key=value adds a key')
+      .option('--unset <field>', 'clear a field, or remove dict.key (repeatable)', collect)
+      .option('-t, --tag <tag>', 'add a tag (repeatable)', collect)
+      .option('--untag <tag>', 'remove a tag (repeatable)', collect)
+      .option('--patch <file>', 'also apply this JSON patch file (- for stdin)')
+      .action(run(async (ctx, type: string, id: string, fields: string[], opts: Record<string, never>) => (await import('./commands/artifact.js')).update(ctx, type, id, fields, opts))),
+    'catalog artifact update images 5b1d6c1e-... description="CirrOS test image" --tag small --unset metadata.draft',
+  );
+  examples(artifact.command('delete <type> <id>').description('delete an artifact and its blobs').action(run(async (ctx, type: string, id: string) => (await import('./commands/artifact.js')).remove(ctx, type, id))), 'catalog artifact delete images 5b1d6c1e-...');
+  for (const [move, says] of [
+    ['activate', 'drafted → active; its immutable fields are fixed from then on'],
+    ['deactivate', 'active → deactivated (admins)'],
+    ['reactivate', 'deactivated → active (admins)'],
+    ['publish', 'make an active artifact public (admins)'],
+  ] as const) {
+    examples(artifact.command(`${move} <type> <id>`).description(says).action(run(async (ctx, type: string, id: string) => (await import('./commands/artifact.js')).transition(ctx, move, type, id))), `catalog artifact ${move} images 5b1d6c1e-...`);
+  }
+
+  // --- blobs
+  const blob = program.command('blob').description('upload and download blob bytes (streamed, checksummed, resumable)');
+  examples(
+    blob
+      .command('upload <type> <id> <blob> <file>')
+      .description('upload a file into a blob field (<field>, or <field>/<key> of a blob dict), with its md5 and sha256 for the node to check')
+      .option('--content-type <type>', 'Content-Type to store with the bytes', 'application/octet-stream')
+      .action(run(async (ctx, type: string, id: string, name: string, file: string, opts: { contentType?: string }) => (await import('./commands/blob.js')).upload(ctx, type, id, name, file, opts))),
+    'catalog blob upload images 5b1d6c1e-... image ./cirros.qcow2',
+    'catalog blob upload heat_templates 9f0e... nested_templates/net.yaml ./net.yaml',
+  );
+  examples(
+    blob
+      .command('download <type> <id> <blob>')
+      .description('download a blob, verify its sha256 against the artifact record, resume an interrupted download')
+      .option('-O, --output-file <path>', 'where to save it (- for stdout); default: the field or key name')
+      .action(run(async (ctx, type: string, id: string, name: string, opts: { outputFile?: string }) => (await import('./commands/blob.js')).download(ctx, type, id, name, { output: opts.outputFile }))),
+    'catalog blob download images 5b1d6c1e-... image -O cirros.qcow2',
+  );
+  examples(blob.command('delete <type> <id> <blob>').description('remove a blob (drafts, or mutable blob fields)').action(run(async (ctx, type: string, id: string, name: string) => (await import('./commands/blob.js')).remove(ctx, type, id, name))), 'catalog blob delete heat_templates 9f0e... nested_templates/net.yaml');
+
+  // --- search
+  examples(
+    program
+      .command('search [filters...]')
+      .description('find artifacts of every type (or --type) with field=[op:]value filters')
+      .option('--type <type>', 'only this artifact type', 'all')
+      .option('-t, --tag <tag>', 'has this tag (repeatable)', collect)
+      .option('-s, --sort <keys>', 'sort keys')
+      .option('-l, --limit <n>', 'page size')
+      .option('-a, --all', 'follow every page')
+      .action(run(async (ctx, filters: string[], opts: { type: string; tag?: string[]; sort?: string; limit?: string; all?: boolean }) => (await import('./commands/artifact.js')).list(ctx, opts.type, filters, opts))),
+    'catalog search name=in:cirros,ubuntu status=active',
+    'catalog search --type heat_templates --tag network version=latest',
+  );
+
+  // --- shares
+  const share = program.command('share').description('share active private artifacts with other projects');
+  examples(share.command('list <type> <id>').description('projects the artifact is shared with').action(run(async (ctx, type: string, id: string) => (await import('./commands/share.js')).list(ctx, type, id))), 'catalog share list images 5b1d6c1e-...');
+  examples(share.command('add <type> <id> <project>').description('share with a project').action(run(async (ctx, type: string, id: string, project: string) => (await import('./commands/share.js')).add(ctx, type, id, project))), 'catalog share add images 5b1d6c1e-... partner-project');
+  examples(share.command('remove <type> <id> <project>').description('stop sharing with a project').action(run(async (ctx, type: string, id: string, project: string) => (await import('./commands/share.js')).remove(ctx, type, id, project))), 'catalog share remove images 5b1d6c1e-... partner-project');
+
+  // --- quotas
+  const quota = program.command('quota').description('project quotas and their usage');
+  examples(quota.command('show [project]').description('effective quotas and usage of your project (admins: any project)').action(run(async (ctx, project: string | undefined) => (await import('./commands/quota.js')).show(ctx, project))), 'catalog quota show');
+  examples(quota.command('list').description('every project’s overrides and the node defaults (admins)').action(run(async (ctx) => (await import('./commands/quota.js')).list(ctx))), 'catalog quota list');
+  examples(
+    quota.command('set <project> <limits...>').description('replace a project’s overrides with quota=number (-1 is unlimited; admins)').action(run(async (ctx, project: string, limits: string[]) => (await import('./commands/quota.js')).set(ctx, project, limits))),
+    'catalog quota set p1 max_artifact_number=100 max_uploaded_data:images=10737418240',
+  );
+  examples(quota.command('reset <project>').description('drop a project’s overrides: the node defaults apply (admins)').action(run(async (ctx, project: string) => (await import('./commands/quota.js')).reset(ctx, project))), 'catalog quota reset p1');
+
+  // --- schemas
+  const schema = program.command('schema').description('artifact types and their fields');
+  examples(schema.command('list').description('the types this node serves').action(run(async (ctx) => (await import('./commands/schema.js')).list(ctx))), 'catalog schema list');
+  examples(schema.command('show <type>').description('a type’s fields: kind, mutability, filter operators').action(run(async (ctx, type: string) => (await import('./commands/schema.js')).show(ctx, type))), 'catalog schema show images');
+
+  // --- completion
+  examples(
+    program
+      .command('completion <shell>')
+      .description('print a completion script for bash or zsh')
+      .action(async (shell: string) => {
+        const { bashCompletion, zshCompletion } = await import('./completion.js');
+        if (shell === 'bash') process.stdout.write(bashCompletion(program));
+        else if (shell === 'zsh') process.stdout.write(zshCompletion(program));
+        else throw new CliError(`no completion for "${shell}": bash or zsh`, EXIT.usage);
+      }),
+    'source <(catalog completion bash)',
+    'catalog completion zsh > "${fpath[1]}/_catalog"',
+  );
+
+  return program;
+}
+
+/** Runs `catalog` with `argv` (without node and script) and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed the message (or the help) already.
+      return err.exitCode === 0 ? 0 : EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`catalog: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`catalog: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.failure;
+  }
+}
