@@ -54,7 +54,7 @@ export function buildProgram(): Command {
   examples(program.command('use <profile>').description('make a stored profile the current one').action(run(async (ctx, name: string) => (await import('./commands/login.js')).use(ctx, name))), 'catalog use lab');
 
   // --- artifacts
-  const artifact = program.command('artifact').description('create, show, list, change and delete artifacts');
+  const artifact = examples(program.command('artifact').description('create, show, list, change and delete artifacts'), 'catalog artifact list images --help');
   examples(
     artifact
       .command('create [type] [fields...]')
@@ -104,7 +104,7 @@ export function buildProgram(): Command {
   }
 
   // --- blobs
-  const blob = program.command('blob').description('upload and download blob bytes (streamed, checksummed, resumable)');
+  const blob = examples(program.command('blob').description('upload and download blob bytes (streamed, checksummed, resumable)'), 'catalog blob upload images 5b1d6c1e-... image ./cirros.qcow2');
   examples(
     blob
       .command('upload <type> <id> <blob> <file>')
@@ -140,13 +140,13 @@ export function buildProgram(): Command {
   );
 
   // --- shares
-  const share = program.command('share').description('share active private artifacts with other projects');
+  const share = examples(program.command('share').description('share active private artifacts with other projects'), 'catalog share add images 5b1d6c1e-... partner-project');
   examples(share.command('list <type> <id>').description('projects the artifact is shared with').action(run(async (ctx, type: string, id: string) => (await import('./commands/share.js')).list(ctx, type, id))), 'catalog share list images 5b1d6c1e-...');
   examples(share.command('add <type> <id> <project>').description('share with a project').action(run(async (ctx, type: string, id: string, project: string) => (await import('./commands/share.js')).add(ctx, type, id, project))), 'catalog share add images 5b1d6c1e-... partner-project');
   examples(share.command('remove <type> <id> <project>').description('stop sharing with a project').action(run(async (ctx, type: string, id: string, project: string) => (await import('./commands/share.js')).remove(ctx, type, id, project))), 'catalog share remove images 5b1d6c1e-... partner-project');
 
   // --- quotas
-  const quota = program.command('quota').description('project quotas and their usage');
+  const quota = examples(program.command('quota').description('project quotas and their usage'), 'catalog quota show');
   examples(quota.command('show [project]').description('effective quotas and usage of your project (admins: any project)').action(run(async (ctx, project: string | undefined) => (await import('./commands/quota.js')).show(ctx, project))), 'catalog quota show');
   examples(quota.command('list').description('every project’s overrides and the node defaults (admins)').action(run(async (ctx) => (await import('./commands/quota.js')).list(ctx))), 'catalog quota list');
   examples(
@@ -156,7 +156,7 @@ export function buildProgram(): Command {
   examples(quota.command('reset <project>').description('drop a project’s overrides: the node defaults apply (admins)').action(run(async (ctx, project: string) => (await import('./commands/quota.js')).reset(ctx, project))), 'catalog quota reset p1');
 
   // --- schemas
-  const schema = program.command('schema').description('artifact types and their fields');
+  const schema = examples(program.command('schema').description('artifact types and their fields'), 'catalog schema show images');
   examples(schema.command('list').description('the types this node serves').action(run(async (ctx) => (await import('./commands/schema.js')).list(ctx))), 'catalog schema list');
   examples(schema.command('show <type>').description('a type’s fields: kind, mutability, filter operators').action(run(async (ctx, type: string) => (await import('./commands/schema.js')).show(ctx, type))), 'catalog schema show images');
 

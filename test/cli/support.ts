@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +51,7 @@ export async function serveNode(overrides: Record<string, unknown> = {}): Promis
     token: (who) => node.token(who),
     adminToken: () => node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }),
     async close() {
-      server.closeAllConnections?.();
+      (server as Server).closeAllConnections();
       await new Promise((r) => server.close(r));
       await node.close();
       rmSync(tmp, { recursive: true, force: true });
