@@ -8,6 +8,7 @@ import type { AppEnv } from './api/env.js';
 import { errorHandler } from './api/errors.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
+import { dependenciesRouter } from './api/glare/dependencies.js';
 import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
 import { healthRouter } from './api/health.js';
@@ -33,6 +34,8 @@ export function createApp(deps: Deps) {
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
   app.route('/', artifactsRouter(deps));
+  // Before the blob routes too: /resolve, /dependencies and /dependants are no blob fields.
+  app.route('/', dependenciesRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));

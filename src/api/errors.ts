@@ -108,7 +108,8 @@ export const errorHandler = (rootLog: Logger, options: ErrorHandlerOptions = {})
       c.header('Retry-After', String(RETRY_AFTER_SECONDS));
       log.warn({ err: thrown, requestId }, 'unavailable');
     }
-    return c.json(errorBody(status, err.name, err.message, requestId), status);
+    // An error's details (a resolver's conflict chain) travel beside Glare's keys, never replacing them.
+    return c.json({ ...(err.details ?? {}), ...errorBody(status, err.name, err.message, requestId) }, status);
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ByteRange } from '../blobs/blob-store.js';
 import type { Actor } from './actor.js';
 import type { Artifact, BlobInfo } from './artifact.js';
-import { defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
+import { BLOB_KINDS, defineField, type FieldDef, type FieldKind, type FieldSpec } from './fields.js';
 import { AUTHORSHIP_FIELDS, GENERIC_FIELDS, GENERIC_FIELD_NAMES } from './generic-fields.js';
 import { ALL_TYPES, FIELD_NAME, RESERVED_FIELD_NAMES, TYPE_NAME } from './names.js';
 
@@ -89,7 +89,8 @@ export function defineArtifactType(spec: ArtifactTypeSpec): ArtifactType {
   const inherited = spec.authorship ? [...GENERIC_FIELDS, ...AUTHORSHIP_FIELDS] : GENERIC_FIELDS;
   const specificFields = Object.entries(spec.fields).map(([name, { kind, ...rest }]) => {
     if (!FIELD_NAME.test(name)) throw new Error(`type ${spec.name}: field name "${name}" must match ${FIELD_NAME}`);
-    if (RESERVED_FIELD_NAMES.has(name)) throw new Error(`type ${spec.name}: "${name}" is reserved for the artifact's sub-resources`);
+    // Only blob fields are reached by URL (/artifacts/<type>/<id>/<field>); a murano package's `dependencies` link list is not.
+    if (RESERVED_FIELD_NAMES.has(name) && BLOB_KINDS.has(kind)) throw new Error(`type ${spec.name}: "${name}" is reserved for the artifact's sub-resources`);
     if (GENERIC_FIELD_NAMES.has(name)) throw new Error(`type ${spec.name}: field "${name}" is a generic field and cannot be redefined`);
     return defineField(name, kind, rest);
   });

@@ -3,6 +3,7 @@
  * field values (checked against the type's field definitions), and its blobs. No wire format
  * here: a dialect under src/api/ renders and parses it.
  */
+import type { Requirement } from '../dependencies/requirements.js';
 import type { ArtifactType } from './artifact-type.js';
 
 export const STATUSES = ['drafted', 'active', 'deactivated'] as const;
@@ -54,6 +55,8 @@ export interface Artifact extends Authorship {
   description: string;
   tags: string[];
   metadata: StringDict;
+  /** What the artifact requires, by type, name and version range. */
+  requires: Requirement[];
   owner: string;
   visibility: Visibility;
   status: Status;
@@ -104,6 +107,7 @@ const GENERIC_VALUE: Readonly<Record<string, (a: Artifact) => unknown>> = {
   description: (a) => a.description,
   tags: (a) => a.tags,
   metadata: (a) => a.metadata,
+  requires: (a) => a.requires,
   owner: (a) => a.owner,
   visibility: (a) => a.visibility,
   status: (a) => a.status,
@@ -134,6 +138,7 @@ const GENERIC_SETTERS: Readonly<Record<string, (a: Artifact, v: unknown) => void
   description: (a, v) => (a.description = (v as string | null) ?? ''),
   tags: (a, v) => (a.tags = (v as string[] | null) ?? []),
   metadata: (a, v) => (a.metadata = (v as StringDict | null) ?? {}),
+  requires: (a, v) => (a.requires = (v as Requirement[] | null) ?? []),
   provided_by: (a, v) => (a.providedBy = v as StringDict | null),
   supported_by: (a, v) => (a.supportedBy = v as StringDict | null),
   license: (a, v) => (a.license = v as string | null),

@@ -29,6 +29,7 @@ import {
   setSavingDigest,
   type BlobSlot,
 } from '../db/queries/blobs.js';
+import { recordReferences } from '../dependencies/references.js';
 import { BadRequest, Conflict, Forbidden, InsufficientStorage, NotFound, PayloadTooLarge } from '../errors.js';
 import type { Artifact, BlobInfo } from './artifact.js';
 import type { ArtifactType, DerivedValues } from './artifact-type.js';
@@ -196,7 +197,9 @@ async function storeDerivedValues(tx: TxContext, type: ArtifactType, artifact: A
   if (Object.keys(valid).length === 0) return artifact;
   await assertLinksResolve(conn(tx), tx.actor, type, valid, Object.keys(valid));
   const { id: _id, blobs: _blobs, typeName: _t, typeVersion: _v, owner: _o, createdAt: _c, ...record } = withValues(type, artifact, valid);
-  return updateArtifactRecord(conn(tx), artifact, { ...record, updatedAt: tx.now() });
+  const updated = await updateArtifactRecord(conn(tx), artifact, { ...record, updatedAt: tx.now() });
+  await recordReferences(tx, type, updated, Object.keys(valid));
+  return updated;
 }
 
 /** A blob whose bytes live elsewhere: recorded with the digests the caller declares. */

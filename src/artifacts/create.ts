@@ -1,5 +1,6 @@
 /** @module Creating an artifact: a drafted, private record owned by the actor's project. */
 import { insertArtifact } from '../db/queries/artifacts.js';
+import { recordReferences } from '../dependencies/references.js';
 import { BadRequest } from '../errors.js';
 import type { Artifact } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
@@ -28,6 +29,7 @@ export async function createArtifact(ctx: OpContext, { type, values }: CreateInt
     await assertWithinQuota(tx, { owner, typeName: type.name, quotaName: 'max_artifact_number', adding: 1 });
     const { id: _id, blobs: _blobs, ...record } = draft;
     const created = await insertArtifact(conn(tx), record);
+    await recordReferences(tx, type, created);
     await type.hooks.afterCreate?.(created, hookContext(tx, type));
     emit(tx, { kind: 'artifact.created', id: created.id, ref: refFor(tx, created) });
     return created;
@@ -47,6 +49,7 @@ function blankArtifact(type: ArtifactType, owner: string, now: Date): Artifact {
     description: '',
     tags: [],
     metadata: {},
+    requires: [],
     owner,
     visibility: 'private',
     status: 'drafted',

@@ -3,6 +3,7 @@
  * type-specific fields share this one model; a dialect under src/api/ describes it on the wire.
  */
 import { BadRequest } from '../errors.js';
+import { parseRequirement } from '../dependencies/requirements.js';
 import { ARTIFACT_ID, DICT_KEY, TYPE_NAME } from './names.js';
 
 export const FILTER_OPS = ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'like'] as const;
@@ -25,6 +26,8 @@ export const FIELD_KINDS = [
   'link',
   'link_list',
   'link_dict',
+  /** `{type, name, range[, origin]}` objects: what an artifact requires (dependencies/requirements.ts). */
+  'requirement_list',
 ] as const;
 export type FieldKind = (typeof FIELD_KINDS)[number];
 
@@ -112,6 +115,7 @@ function defaultFilterOps(kind: FieldKind): readonly FilterOp[] {
     case 'link':
       return ['eq', 'neq'];
     case 'blob':
+    case 'requirement_list':
       return [];
     default:
       return ['eq', 'neq', 'in'];
@@ -224,6 +228,8 @@ function validateElement(def: FieldDef, kind: FieldKind, value: unknown, label: 
       }
       return new Date(value).toISOString();
     }
+    case 'requirement_list':
+      return parseRequirement(value, label);
     case 'link': {
       if (typeof value !== 'string' || value.length > 2048 || !(INTERNAL_LINK.test(value) || EXTERNAL_LINK.test(value))) {
         throw new BadRequest(`field "${label}" must be a link: /artifacts/<type>/<id> or an http(s) URL`);

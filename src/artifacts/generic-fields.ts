@@ -26,6 +26,7 @@ export const GENERIC_FIELDS: readonly FieldDef[] = [
   defineField('created_at', 'datetime', { system: true, sortable: true, nullable: false, description: 'When the artifact was created.' }),
   defineField('updated_at', 'datetime', { system: true, mutable: true, sortable: true, nullable: false, description: 'When the artifact last changed.' }),
   defineField('activated_at', 'datetime', { ...optional, system: true, sortable: true, description: 'When the artifact became active.' }),
+  defineField('requires', 'requirement_list', { ...optional, description: 'Artifacts this one requires: {"type", "name", "range"} objects, the range a semver range ("^2.1", ">=1.4 <2", "~3.4.1", "*"), optionally an "origin" node.', validators: { maxItems: 255, uniqueItems: true } }),
   defineField('display_type_name', 'string', { system: true, sortable: true, filterOps: ['like', 'eq', 'neq', 'in'], description: 'Human-readable name of the artifact type.', validators: { maxLength: 255 } }),
 ];
 

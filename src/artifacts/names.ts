@@ -13,8 +13,8 @@ export const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 /** The read-only view over every type answers under this name; no type may take it. */
 export const ALL_TYPES = 'all';
 
-/** Sub-resources of an artifact that share the URL space of its blob fields. */
-export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares']);
+/** Sub-resources of an artifact that share the URL space of its blob fields: no blob field may take these names. */
+export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares', 'resolve', 'dependencies', 'dependants']);
 
 /** Keys of dict fields and blob dicts: no white space and no "/", at most 255 characters. */
 export const DICT_KEY = /^[^\s/]{1,255}$/;

@@ -1,5 +1,6 @@
 /** @module Deleting an artifact: its record, its blob records, and the bytes no one else uses. */
 import { deleteArtifact as deleteRow, findArtifact } from '../db/queries/artifacts.js';
+import { beforeDependedRemoval } from '../dependencies/references.js';
 import { NotFound } from '../errors.js';
 import type { ArtifactType } from './artifact-type.js';
 import { releaseBlobBytes } from './blobs.js';
@@ -11,6 +12,7 @@ export async function deleteArtifact(ctx: OpContext, { type, id }: { type: Artif
     const found = await findArtifact(conn(tx), { id, typeName: type.name, sight: sightOf(tx.actor), forUpdate: true });
     if (!found) throw new NotFound(`no ${type.name} with id ${id}`);
     assertCanDelete(tx.actor, found);
+    await beforeDependedRemoval(tx, found, 'deleted');
     await deleteRow(conn(tx), found.id);
     emit(tx, { kind: 'artifact.deleted', id: found.id, ref: refFor(tx, found) });
     return found;

@@ -5,6 +5,8 @@
  * interleave.
  */
 import { findArtifact, publicTwinExists, updateArtifactRecord, type ArtifactRecord } from '../db/queries/artifacts.js';
+import { assertRequirementsResolve } from '../dependencies/closure.js';
+import { afterReactivation, beforeDependedRemoval, recordReferences } from '../dependencies/references.js';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../errors.js';
 import type { Artifact, Status, Visibility } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
@@ -60,8 +62,10 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
       if (current.status === 'drafted') {
         assertActivatable(type, after);
         await type.hooks.beforeActivate?.(after, hooks);
+        await assertRequirementsResolve(tx, after);
         after.activatedAt = now;
       }
+      if (after.status === 'deactivated') await beforeDependedRemoval(tx, current, 'deactivated');
     }
     if (visibilityChanges) {
       // Glare forbids these (common/utils.py validate_visibility_transition): 403, not 400.
@@ -78,6 +82,8 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
 
     const { id: _id, blobs: _blobs, typeName: _t, typeVersion: _v, owner: _o, createdAt: _c, ...record } = after;
     const updated = await updateArtifactRecord(conn(tx), current, record satisfies Partial<ArtifactRecord>);
+    await recordReferences(tx, type, updated, Object.keys(valid));
+    if (statusChanges && current.status === 'deactivated') await afterReactivation(tx, updated);
     if (statusChanges && current.status === 'drafted') await type.hooks.afterActivate?.(updated, hooks);
     await type.hooks.afterUpdate?.(updated, hooks);
     const changed = [...Object.keys(valid), ...(statusChanges ? ['status'] : []), ...(visibilityChanges ? ['visibility'] : [])];

@@ -178,6 +178,18 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ owners_may_publish: false }),
+    dependencies: z
+      .object({
+        /**
+         * Deleting or deactivating an artifact other artifacts link to: `refuse` answers 409
+         * naming the dependants; `mark_broken` goes ahead and marks their references broken.
+         */
+        on_depended_removal: z.enum(['refuse', 'mark_broken']).default('refuse'),
+        /** How many dependency steps GET .../dependencies follows when the caller names no depth. */
+        default_depth: z.number().int().min(1).max(1000).default(50),
+      })
+      .strict()
+      .default({ on_depended_removal: 'refuse', default_depth: 50 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

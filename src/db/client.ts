@@ -70,6 +70,9 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseH
       connection: {
         ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
         ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}),
+        // The node's statements are short; JIT compiling one costs seconds where running it costs
+        // milliseconds (the resolver's recursive query, estimated large, paid 4.6 s for a 1 ms run).
+        jit: 'off',
       },
     }),
     budget,

@@ -6,6 +6,7 @@
  */
 import semver from 'semver';
 import { defineArtifactType, type HookContext } from '../artifacts/artifact-type.js';
+import type { Requirement } from '../dependencies/requirements.js';
 import { BadRequest } from '../errors.js';
 import { isMapping, parseMapping, type Mapping } from './documents.js';
 import { openZip, type ZipArchive } from './zip-archive.js';
@@ -15,8 +16,10 @@ const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** A MuranoPL full name: dotted identifiers (io.murano.apps.Apache). */
 const FULL_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
+const MURANO_PACKAGES = 'murano_packages';
+
 export const muranoPackages = defineArtifactType({
-  name: 'murano_packages',
+  name: MURANO_PACKAGES,
   version: '1.0',
   displayName: 'Murano package',
   description: 'A Murano application or library package.',
@@ -32,13 +35,6 @@ export const muranoPackages = defineArtifactType({
     inherits: { kind: 'string_dict', ...optional, description: 'Parent classes of the defined classes.' },
     keywords: { kind: 'string_list', ...optional, mutable: true, description: 'Search keywords.', validators: { maxItems: 255, maxLength: 255 } },
     dependencies: { kind: 'link_list', linkType: 'murano_packages', ...optional, description: 'Other murano packages this one requires.', validators: { maxItems: 255, uniqueItems: true } },
-    requires: {
-      kind: 'string_dict',
-      ...optional,
-      system: true,
-      description: "Murano packages this one requires (the manifest's Require), by full name, with the semver range of versions it takes.",
-      validators: { maxSize: 255, maxLength: 255 },
-    },
   },
   hooks: {
     beforeActivate(artifact) {
@@ -98,10 +94,12 @@ function fieldsFromManifest(ctx: HookContext, manifest: Mapping, zip: ZipArchive
     if (!zip.has(`Classes/${file}`)) ctx.refuse(`manifest.yaml names Classes/${file.slice(0, 200)} for class ${name}, and the package does not hold it`);
   }
 
-  const requires: Record<string, string> = {};
+  // The manifest's Require becomes the generic `requires`: real requirements the resolver
+  // follows, naming murano packages by their full name.
+  const requires: Requirement[] = [];
   for (const [name, spec] of Object.entries(mapping(ctx, manifest, 'Require'))) {
     if (!FULL_NAME.test(name)) ctx.refuse(`manifest.yaml: required package "${name.slice(0, 100)}" must be a full name (dotted identifiers)`);
-    requires[name] = versionRange(ctx, name, spec);
+    requires.push({ type: MURANO_PACKAGES, name, range: versionRange(ctx, name, spec) });
   }
 
   const present = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });

@@ -85,7 +85,10 @@ describe('an uploaded Murano package', () => {
       author: 'Mirantis, Inc',
       categories: ['Web'],
       class_definitions: ['com.example.apache.ApacheHttpServer', 'com.example.apache.VirtualHost'],
-      requires: { 'com.example.databases.MySql': '>=1.0.0 <2.0.0', 'io.murano.applications': '*' },
+      requires: [
+        { type: 'murano_packages', name: 'com.example.databases.MySql', range: '>=1.0.0 <2.0.0' },
+        { type: 'murano_packages', name: 'io.murano.applications', range: '*' },
+      ],
     });
     expect(shown.description).toMatch(/^The Apache HTTP Server Project/);
     expect(shown.tags.sort()).toEqual(['HTTP', 'Server', 'WebServer', 'mine']);
@@ -95,7 +98,10 @@ describe('an uploaded Murano package', () => {
     expect(byName.artifacts.map((a: { id: string }) => a.id)).toEqual([created.id]);
     const byClass = await (await node.request('GET', '/artifacts/murano_packages?class_definitions=com.example.apache.VirtualHost', { as: owner })).json();
     expect(byClass.artifacts.map((a: { id: string }) => a.id)).toEqual([created.id]);
-    expect((await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] })).status).toBe(200);
+    // The manifest's Require is a real requirement: no MySql package here, so no activation.
+    const activation = await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/status', value: 'active' }] });
+    expect(activation.status).toBe(403);
+    expect((await activation.json()).explanation).toMatch(/cannot activate.*requires murano_packages com\.example\.databases\.MySql >=1\.0\.0 <2\.0\.0/);
   });
 
   it('is read through ranges of the stored zip, not whole', async () => {
@@ -114,7 +120,7 @@ describe('an uploaded Murano package', () => {
     expect((await upload(node, owner, `/artifacts/murano_packages/${created.id}/package`, await goodPackage(library))).status).toBe(200);
     const shown = await (await node.request('GET', `/artifacts/murano_packages/${created.id}`, { as: owner })).json();
     expect(shown.type).toBe('Library');
-    expect(shown.requires).toEqual({});
+    expect(shown.requires).toEqual([]);
     const byHand = await node.request('PATCH', `/artifacts/murano_packages/${created.id}`, { as: owner, patch: [{ op: 'replace', path: '/full_name', value: 'x.y' }] });
     expect(byHand.status).toBe(403);
   });

@@ -19,6 +19,20 @@ const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
   link: 'Link',
   link_list: 'LinkList',
   link_dict: 'LinkDict',
+  requirement_list: 'RequirementList',
+};
+
+/** One requirement (dependencies/requirements.ts). */
+const REQUIREMENT_SCHEMA = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    range: { type: 'string', description: 'A semver range: "^2.1", ">=1.4 <2", "~3.4.1", "*"', default: '*' },
+    origin: { type: 'string', description: 'The node the required artifact comes from' },
+  },
+  required: ['type', 'name'],
+  additionalProperties: false,
 };
 
 /** A blob as Glare's schemas describe it (glare/objects/base.py _schema_field, output_blob_schema). */
@@ -65,7 +79,7 @@ function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
       maxItems: v.maxItems ?? 255,
       type: 'array',
       glareType: GLARE_TYPE_NAMES[def.kind],
-      items: { type: JSON_TYPES[element] ?? 'string', ...(element === 'string' ? validatorSchema(v) : {}) },
+      items: def.kind === 'requirement_list' ? REQUIREMENT_SCHEMA : { type: JSON_TYPES[element] ?? 'string', ...(element === 'string' ? validatorSchema(v) : {}) },
     };
   } else if (isDict(def.kind)) {
     const value = element === 'blob' ? BLOB_SCHEMA : { type: JSON_TYPES[element] ?? 'string', ...(element === 'string' ? validatorSchema(v) : {}) };

@@ -2,7 +2,7 @@
  * @module Queries over artifacts and their shares. Each function aims for one statement, and
  * speaks the domain's types: rows become `Artifact`s here and nowhere else.
  */
-import { and, count, eq, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
 import type { ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
@@ -52,6 +52,7 @@ function toArtifact(row: ArtifactWithBlobs | ArtifactRow): Artifact {
     description: row.description,
     tags: row.tags,
     metadata: row.metadata,
+    requires: row.requires,
     owner: row.owner,
     visibility: row.visibility,
     status: row.status,
@@ -185,6 +186,22 @@ function prepareShow(db: Conn, typed: boolean, sight: Sight['kind']) {
     )
     .limit(1)
     .prepare('show_artifact_with_blobs');
+}
+
+/** The artifacts with these ids that `sight` sees, with their blobs, in one statement (order not kept). */
+export async function findArtifactsByIds(db: Conn, q: { ids: readonly string[]; sight: Sight }): Promise<Artifact[]> {
+  const ids = [...new Set(q.ids.filter((id) => ARTIFACT_ID.test(id)))];
+  if (ids.length === 0) return [];
+  const rows = await db.select(artifactWithBlobsColumns).from(artifacts).where(and(inArray(artifacts.id, ids), visibleWhere(q.sight)));
+  return rows.map(toArtifact);
+}
+
+/** Of these ids, the ones some artifact has, whoever may see it: tells an invisible target from a missing one. */
+export async function existingArtifactIds(db: Conn, ids: readonly string[]): Promise<Set<string>> {
+  const wanted = [...new Set(ids.filter((id) => ARTIFACT_ID.test(id)))];
+  if (wanted.length === 0) return new Set();
+  const rows = await db.select({ id: artifacts.id }).from(artifacts).where(inArray(artifacts.id, wanted));
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function updateArtifactRecord(db: Conn, current: Artifact, changes: Partial<ArtifactRecord>): Promise<Artifact> {

@@ -17,6 +17,7 @@ const GENERIC_COLUMNS = {
   description: artifacts.description,
   tags: artifacts.tags,
   metadata: artifacts.metadata,
+  requires: artifacts.requires,
   owner: artifacts.owner,
   visibility: artifacts.visibility,
   status: artifacts.status,
@@ -146,7 +147,7 @@ function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: 
 }
 
 /** Values as one text[] parameter: one placeholder whatever their number. */
-function textArray(values: readonly ScalarValue[]): SQL {
+export function textArray(values: readonly ScalarValue[]): SQL {
   return sql`${sql.param(values.map(String))}::text[]`;
 }
 

@@ -2,6 +2,7 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { STATUSES, VISIBILITIES } from '../../artifacts/artifact.js';
+import type { Requirement } from '../../dependencies/requirements.js';
 import { byteOrderedText, lifecycleDates } from './columns.js';
 
 export const PUBLIC_TWIN_INDEX = 'artifacts_public_type_name_version_unique';
@@ -23,6 +24,8 @@ export const artifacts = pgTable(
     description: text('description').notNull().default(''),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    /** What the artifact requires (dependencies/requirements.ts), a JSON list. */
+    requires: jsonb('requires').$type<Requirement[]>().notNull().default([]),
     owner: text('owner').notNull(),
     visibility: text('visibility', { enum: VISIBILITIES }).notNull().default('private'),
     status: text('status', { enum: STATUSES }).notNull().default('drafted'),
@@ -53,6 +56,8 @@ export const artifacts = pgTable(
     index('artifacts_name_version_idx').on(t.name, t.versionKey),
     index('artifacts_owner_idx').on(t.owner),
     index('artifacts_metadata_idx').using('gin', t.metadata),
+    /** "What requires this name": `requires @> '[{"type": .., "name": ..}]'`. */
+    index('artifacts_requires_idx').using('gin', sql`${t.requires} jsonb_path_ops`),
     index('artifacts_filter_terms_idx').using('gin', t.filterTerms),
   ],
 );

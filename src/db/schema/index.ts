@@ -1,3 +1,4 @@
 export * from './artifacts.js';
 export * from './blobs.js';
 export * from './quotas.js';
+export * from './dependencies.js';

@@ -1,0 +1,299 @@
+/**
+ * @module The resolver: one consistent set of artifacts for an artifact's (or a request's)
+ * requirements and links. At most one version per (type, name); every range satisfied; newest
+ * versions preferred; only artifacts the actor may see; cycles resolved once.
+ *
+ * All candidates come from one query (resolutionCandidates: every version of every name the
+ * requirements can reach, and every artifact a link can reach), then a depth-first search with
+ * backtracking picks versions breadth first, newest first. When no consistent set exists, the
+ * first dead end met on the newest-first path is explained as a chain
+ * ("A 1.2 requires B ^2; C 3.0 requires B ~1.4; no B satisfies both").
+ */
+import { SemVer, type Range } from 'semver';
+import type { Artifact } from '../artifacts/artifact.js';
+import { conn, type OpContext } from '../artifacts/context.js';
+import { sightOf } from '../artifacts/policy.js';
+import { parseVersion, versionKey } from '../artifacts/versions.js';
+import { existingArtifactIds } from '../db/queries/artifacts.js';
+import { resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { Conflict } from '../errors.js';
+import { heldLinks } from './links.js';
+import { describeRequirement, requirementRange, type Requirement } from './requirements.js';
+
+/** What made the resolver take an artifact: a requirement of another (or of the request), or a link. */
+export type PickedBy =
+  | { kind: 'root' }
+  | { kind: 'requires'; by: CandidateRow | null; requirement: Requirement }
+  | { kind: 'link'; by: CandidateRow; field: string; key: string; link: string };
+
+export interface ResolvedNode {
+  row: CandidateRow;
+  depth: number;
+  pickedBy: PickedBy;
+}
+
+export type Unresolved =
+  | { from: CandidateRow; via: 'link'; field: string; key: string; link: string; reason: 'missing' | 'invisible' | 'external' | 'too_deep' }
+  | { from: CandidateRow | null; via: 'requires'; requirement: Requirement; reason: 'unsatisfied' | 'too_deep' };
+
+export type ResolvedEdge =
+  | { from: CandidateRow | null; to: CandidateRow; via: 'requires'; requirement: Requirement }
+  | { from: CandidateRow; to: CandidateRow; via: 'link'; field: string; key: string; link: string };
+
+export interface Resolution {
+  root: CandidateRow | null;
+  /** Chosen artifacts, root excluded, in the order they were reached. */
+  nodes: ResolvedNode[];
+  edges: ResolvedEdge[];
+  unresolved: Unresolved[];
+}
+
+/** One step of a conflict's explanation. */
+export interface ConflictStep {
+  /** The artifact that asks, or null for the request itself. */
+  by: { id: string; type_name: string; name: string; version: string } | null;
+  requires?: Requirement;
+  links_to?: { id: string; type_name: string; name: string; version: string; link: string };
+}
+
+export interface ResolveIntent {
+  /** The artifact whose dependencies are resolved (it is pinned: its own version is the one taken). */
+  root?: Artifact;
+  /** Top-level requirements of the request (POST /resolve), beside the root's own. */
+  requirements?: readonly Requirement[];
+  /** strict: anything unresolvable is a Conflict; report: missing targets are reported, only inconsistency fails. */
+  mode: 'strict' | 'report';
+  maxDepth?: number;
+}
+
+/** Backtracking steps before the resolver gives up on a pathological graph. */
+const MAX_STEPS = 200_000;
+
+type Obligation =
+  | { kind: 'pin'; id: string; depth: number; pickedBy: PickedBy }
+  | { kind: 'req'; requirement: Requirement; depth: number; by: CandidateRow | null };
+
+const keyOf = (type: string, name: string) => `${type}\u0000${name}`;
+
+export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent): Promise<Resolution> {
+  const db = conn(ctx);
+  const sight = sightOf(ctx.actor);
+  const maxDepth = intent.maxDepth ?? Number.POSITIVE_INFINITY;
+  const rootRow = intent.root ? rowOf(ctx, intent.root) : null;
+  const topRequirements = intent.requirements ?? [];
+  const seedRequirements = [...topRequirements, ...(rootRow?.requires ?? [])];
+  const rows = await resolutionCandidates(db, {
+    names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
+    ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
+    sight,
+  });
+
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
+  const byKey = new Map<string, CandidateRow[]>();
+  for (const row of byId.values()) {
+    if (row.status !== 'active') continue;
+    const key = keyOf(row.typeName, row.name);
+    const list = byKey.get(key) ?? [];
+    list.push(row);
+    byKey.set(key, list);
+  }
+  // Newest first; the id keeps equal versions (two projects' twins) in a stable order.
+  for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : a.id < b.id ? -1 : 1));
+
+  const versions = new Map<string, SemVer>();
+  const ranges = new Map<string, Range>();
+  const satisfies = (row: CandidateRow, requirement: Requirement): boolean => {
+    let v = versions.get(row.id);
+    if (!v) versions.set(row.id, (v = new SemVer(row.version)));
+    let r = ranges.get(requirement.range);
+    if (!r) ranges.set(requirement.range, (r = requirementRange(requirement)));
+    return r.test(v);
+  };
+
+  const strict = intent.mode === 'strict';
+  const assigned = new Map<string, ResolvedNode>();
+  const order: string[] = [];
+  const constraints = new Map<string, Array<{ requirement: Requirement; by: CandidateRow | null }>>();
+  const obligations: Obligation[] = [];
+  let firstConflict: { steps: ConflictStep[]; reason: string } | undefined;
+  let steps = 0;
+
+  const conflictAt = (key: string, extra: ConflictStep[], reason: string) => {
+    if (firstConflict) return;
+    const asks = (constraints.get(key) ?? []).map((c) => ({ by: ref(c.by), requires: c.requirement }));
+    const pinned = assigned.get(key);
+    const pinStep: ConflictStep[] = pinned && pinned.pickedBy.kind === 'link' ? [{ by: ref(pinned.pickedBy.by), links_to: { ...ref(pinned.row)!, link: pinned.pickedBy.link } }] : [];
+    firstConflict = { steps: [...pinStep, ...asks, ...extra], reason };
+  };
+
+  const pushDependencies = (row: CandidateRow, depth: number) => {
+    for (const l of row.links) if (l.target) obligations.push({ kind: 'pin', id: l.target, depth: depth + 1, pickedBy: { kind: 'link', by: row, field: l.field, key: l.key, link: l.link } });
+    for (const requirement of row.requires) obligations.push({ kind: 'req', requirement, depth: depth + 1, by: row });
+  };
+  const assign = (key: string, node: ResolvedNode) => {
+    assigned.set(key, node);
+    order.push(key);
+    const mark = obligations.length;
+    pushDependencies(node.row, node.depth);
+    return mark;
+  };
+  const unassign = (key: string, mark: number) => {
+    assigned.delete(key);
+    order.pop();
+    obligations.length = mark;
+  };
+
+  const solve = (i: number): boolean => {
+    if (++steps > MAX_STEPS) throw new Conflict(`the requirements could not be resolved within ${MAX_STEPS} steps${firstConflict ? `; first conflict: ${explain(firstConflict)}` : ''}`, conflictDetails(firstConflict));
+    if (i === obligations.length) return true;
+    const ob = obligations[i]!;
+    if (ob.depth > maxDepth) return solve(i + 1);
+    if (ob.kind === 'pin') {
+      const row = byId.get(ob.id);
+      if (!row) {
+        if (!strict) return solve(i + 1);
+        const by = ob.pickedBy.kind === 'link' ? ob.pickedBy : undefined;
+        if (!firstConflict && by) firstConflict = { steps: [{ by: ref(by.by) }], reason: `${label(by.by)} field ${by.field}${by.key ? `[${by.key}]` : ''} links to ${by.link}, which is missing or not an artifact you can see` };
+        return false;
+      }
+      const key = keyOf(row.typeName, row.name);
+      const have = assigned.get(key);
+      if (have) {
+        if (have.row.id === row.id) return solve(i + 1);
+        const by = ob.pickedBy.kind === 'link' ? ob.pickedBy.by : null;
+        conflictAt(key, [{ by: ref(by), links_to: { ...ref(row)!, link: ob.pickedBy.kind === 'link' ? ob.pickedBy.link : '' } }], `${label(have.row)} and ${row.version} cannot both be taken: at most one version of ${row.typeName} ${row.name}`);
+        return false;
+      }
+      const unmet = (constraints.get(key) ?? []).find((c) => !satisfies(row, c.requirement));
+      if (unmet) {
+        conflictAt(key, [{ by: ref(ob.pickedBy.kind === 'link' ? ob.pickedBy.by : null), links_to: { ...ref(row)!, link: ob.pickedBy.kind === 'link' ? ob.pickedBy.link : '' } }], `${label(row)} does not satisfy ${unmet.requirement.range}`);
+        return false;
+      }
+      const mark = assign(key, { row, depth: ob.depth, pickedBy: ob.pickedBy });
+      if (solve(i + 1)) return true;
+      unassign(key, mark);
+      return false;
+    }
+
+    const { requirement } = ob;
+    const key = keyOf(requirement.type, requirement.name);
+    const asks = constraints.get(key) ?? [];
+    constraints.set(key, asks);
+    asks.push({ requirement, by: ob.by });
+    try {
+      const have = assigned.get(key);
+      if (have) {
+        if (satisfies(have.row, requirement)) return solve(i + 1);
+        const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
+        conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
+        return false;
+      }
+      const all = byKey.get(key) ?? [];
+      if (all.length === 0) {
+        if (!strict) return solve(i + 1);
+        conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
+        return false;
+      }
+      const fitting = all.filter((row) => asks.every((c) => satisfies(row, c.requirement)));
+      if (fitting.length === 0) {
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
+        return false;
+      }
+      for (const row of fitting) {
+        const mark = assign(key, { row, depth: ob.depth, pickedBy: { kind: 'requires', by: ob.by, requirement } });
+        if (solve(i + 1)) return true;
+        unassign(key, mark);
+      }
+      return false;
+    } finally {
+      asks.pop();
+    }
+  };
+
+  for (const requirement of topRequirements) obligations.push({ kind: 'req', requirement, depth: 1, by: null });
+  if (rootRow) {
+    const key = keyOf(rootRow.typeName, rootRow.name);
+    assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
+  }
+  if (!solve(0)) {
+    const conflict = firstConflict ?? { steps: [], reason: 'the requirements do not resolve' };
+    throw new Conflict(`the requirements do not resolve: ${explain(conflict)}`, conflictDetails(conflict));
+  }
+  // The `finally` above pops constraints on the way back; the assignment stays.
+  return describe(db, rootRow, order.map((k) => assigned.get(k)!), byId, maxDepth);
+}
+
+/** Edges and unresolved dependencies of the chosen set. */
+async function describe(db: Parameters<typeof existingArtifactIds>[0], root: CandidateRow | null, chosen: ResolvedNode[], byId: Map<string, CandidateRow>, maxDepth: number): Promise<Resolution> {
+  const chosenIds = new Map(chosen.map((n) => [n.row.id, n]));
+  const chosenByKey = new Map(chosen.map((n) => [keyOf(n.row.typeName, n.row.name), n]));
+  const edges: ResolvedEdge[] = [];
+  const unresolved: Unresolved[] = [];
+  const absent: Array<Extract<Unresolved, { via: 'link' }> & { target: string }> = [];
+  for (const node of chosen) {
+    const deep = node.depth >= maxDepth;
+    for (const l of node.row.links) {
+      const where = { from: node.row, via: 'link' as const, field: l.field, key: l.key, link: l.link };
+      const to = l.target ? chosenIds.get(l.target) : undefined;
+      if (!l.target) unresolved.push({ ...where, reason: 'external' });
+      else if (to) edges.push({ ...where, to: to.row });
+      else if (deep) unresolved.push({ ...where, reason: 'too_deep' });
+      else if (!byId.has(l.target)) absent.push({ ...where, reason: 'missing', target: l.target });
+    }
+    for (const requirement of node.row.requires) {
+      const to = chosenByKey.get(keyOf(requirement.type, requirement.name));
+      if (to) edges.push({ from: node.row, to: to.row, via: 'requires', requirement });
+      else unresolved.push({ from: node.row, via: 'requires', requirement, reason: deep ? 'too_deep' : 'unsatisfied' });
+    }
+  }
+  const existing = await existingArtifactIds(db, absent.map((a) => a.target));
+  for (const { target, ...u } of absent) unresolved.push({ ...u, reason: existing.has(target) ? 'invisible' : 'missing' });
+  return { root, nodes: chosen.filter((n) => n.row.id !== root?.id), edges, unresolved };
+}
+
+/** The root as the resolver sees it: its requirements and links as the caller holds them. */
+function rowOf(ctx: OpContext, artifact: Artifact): CandidateRow {
+  const type = ctx.catalog.types.has(artifact.typeName) ? ctx.catalog.types.get(artifact.typeName) : undefined;
+  return {
+    id: artifact.id,
+    typeName: artifact.typeName,
+    name: artifact.name,
+    version: artifact.version,
+    versionKey: versionKey(parseVersion(artifact.version)),
+    owner: artifact.owner,
+    status: artifact.status,
+    requires: artifact.requires,
+    links: type ? heldLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, link: l.link, target: l.target?.id ?? null })) : [],
+  };
+}
+
+function noneSatisfies(requirement: Requirement, asks: number, available: readonly CandidateRow[]): string {
+  const which = asks === 1 ? 'it' : asks === 2 ? 'both' : 'all of them';
+  const versions = available.map((r) => r.version);
+  const listed = versions.length === 0 ? '' : ` (available: ${versions.slice(0, 10).join(', ')}${versions.length > 10 ? ', ...' : ''})`;
+  return `no ${requirement.type} ${requirement.name} satisfies ${which}${listed}`;
+}
+
+function ref(row: CandidateRow | null): ConflictStep['by'] {
+  return row && { id: row.id, type_name: row.typeName, name: row.name, version: row.version };
+}
+
+function label(row: Pick<CandidateRow, 'typeName' | 'name' | 'version'>): string {
+  return `${row.typeName} ${row.name} ${row.version}`;
+}
+
+function stepText(step: ConflictStep): string {
+  const who = step.by ? `${step.by.type_name} ${step.by.name} ${step.by.version}` : 'the request';
+  if (step.requires) return `${who} requires ${describeRequirement(step.requires)}`;
+  if (step.links_to) return `${who} links to ${step.links_to.type_name} ${step.links_to.name} ${step.links_to.version}`;
+  return who;
+}
+
+function explain(conflict: { steps: ConflictStep[]; reason: string }): string {
+  return [...conflict.steps.map(stepText), conflict.reason].join('; ');
+}
+
+function conflictDetails(conflict: { steps: ConflictStep[]; reason: string } | undefined): Record<string, unknown> | undefined {
+  return conflict && { conflict: [...conflict.steps, { reason: conflict.reason }] };
+}
