@@ -139,6 +139,27 @@ export function buildProgram(): Command {
     'catalog search --type heat_templates --tag network version=latest',
   );
 
+  // --- dependencies
+  const deps = examples(program.command('deps').description('requirements, links and what depends on an artifact'), 'catalog deps tree murano_packages 5b1d6c1e-...');
+  examples(
+    deps
+      .command('resolve [type] [id]')
+      .description('resolve an artifact’s requirements and links (or --require lists) to one consistent set of versions')
+      .option('-r, --require <type/name@range>', 'resolve these requirements instead of an artifact’s (repeatable)', collect)
+      .action(run(async (ctx, type: string | undefined, id: string | undefined, opts: { require?: string[] }) => (await import('./commands/deps.js')).resolve(ctx, type, id, opts))),
+    'catalog deps resolve murano_packages 5b1d6c1e-...',
+    'catalog deps resolve -r murano_packages/io.murano.apps.Nginx@^1.2 -r images/cirros@~0.6',
+  );
+  examples(
+    deps
+      .command('tree <type> <id>')
+      .description('the dependency graph as a tree: which range picked which version, and what could not be followed')
+      .option('-d, --depth <n>', 'how many steps to follow (the node’s default otherwise)')
+      .action(run(async (ctx, type: string, id: string, opts: { depth?: string }) => (await import('./commands/deps.js')).tree(ctx, type, id, opts))),
+    'catalog deps tree murano_packages 5b1d6c1e-... --depth 3',
+  );
+  examples(deps.command('dependants <type> <id>').description('artifacts that link to it or whose requirements it satisfies').action(run(async (ctx, type: string, id: string) => (await import('./commands/deps.js')).dependants(ctx, type, id))), 'catalog deps dependants images 5b1d6c1e-...');
+
   // --- shares
   const share = examples(program.command('share').description('share active private artifacts with other projects'), 'catalog share add images 5b1d6c1e-... partner-project');
   examples(share.command('list <type> <id>').description('projects the artifact is shared with').action(run(async (ctx, type: string, id: string) => (await import('./commands/share.js')).list(ctx, type, id))), 'catalog share list images 5b1d6c1e-...');
