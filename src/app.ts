@@ -11,6 +11,8 @@ import { blobsRouter } from './api/glare/blobs.js';
 import { dependenciesRouter } from './api/glare/dependencies.js';
 import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
+import { developerKeysRouter } from './api/signing/keys.js';
+import { signaturesRouter } from './api/signing/signatures.js';
 import { healthRouter } from './api/health.js';
 import { requestContext } from './api/observability.js';
 import { apiSecurityHeaders } from './api/security-headers.js';
@@ -36,9 +38,11 @@ export function createApp(deps: Deps) {
   app.route('/', artifactsRouter(deps));
   // Before the blob routes too: /resolve, /dependencies and /dependants are no blob fields.
   app.route('/', dependenciesRouter(deps));
+  app.route('/', signaturesRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));
+  app.route('/', developerKeysRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {
@@ -46,7 +50,7 @@ export function createApp(deps: Deps) {
     info: {
       title: 'Artifact catalog node',
       version: '1.1',
-      description: 'OpenStack Glare v1 compatible artifact API, with extensions (semver ranges, shares, quotas with usage).',
+      description: 'OpenStack Glare v1 compatible artifact API, with extensions (semver ranges, shares, quotas with usage, developer keys and signatures).',
     },
     security: [{ bearer: [] }, {}],
   });

@@ -4,6 +4,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { Registry as PromRegistry, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { ActivationGuard } from './artifacts/context.js';
 import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
 import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
@@ -16,6 +17,7 @@ import { createBullmqQueue } from './jobs/bullmq-runner.js';
 import { jobHandlers } from './jobs/handlers/index.js';
 import { createInlineQueue } from './jobs/inline-runner.js';
 import type { JobQueue } from './jobs/queue.js';
+import { signaturePolicyGuard } from './signing/policy.js';
 import { BUILTIN_TYPES } from './types/builtin.js';
 import { loadTypePlugins } from './types/load.js';
 
@@ -35,6 +37,8 @@ export interface Deps {
   /** The node's metrics in Prometheus' text format (summed over its processes when it has several). */
   metricsText(): Promise<string>;
   clock: () => Date;
+  /** Checks every activation passes (the signature policy). */
+  activationGuards: readonly ActivationGuard[];
 }
 
 export interface BuildDepsOptions {
@@ -57,6 +61,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const types = createTypeRegistry([...BUILTIN_TYPES, ...(await loadTypePlugins(config.types_dir))]);
   for (const typeName of Object.keys(config.quotas.types)) {
     if (!types.has(typeName)) throw new Error(`quotas.types names unknown artifact type "${typeName}"`);
+  }
+  for (const typeName of Object.keys(config.signing.types)) {
+    if (!types.has(typeName)) throw new Error(`signing.types names unknown artifact type "${typeName}"`);
   }
   for (const typeName of Object.keys(config.blobs.type_stores)) {
     if (!types.has(typeName)) throw new Error(`blobs.type_stores names unknown artifact type "${typeName}"`);
@@ -86,6 +93,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     metrics,
     metricsText: opts.nodeMetrics?.(metrics) ?? (() => metrics.metrics()),
     clock: opts.clock ?? (() => new Date()),
+    activationGuards: [signaturePolicyGuard],
   };
   const queue = opts.queue
     ? opts.queue(base)

@@ -36,7 +36,7 @@ import type { ArtifactType, DerivedValues } from './artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type OpContext, type TxContext } from './context.js';
 import { assertDictKey, BLOB_KINDS, type FieldDef } from './fields.js';
 import { assertLinksResolve, validateValue, withValues } from './input.js';
-import { blobWritable } from './lifecycle.js';
+import { blobsWritable } from './lifecycle.js';
 import { assertCanDownload, assertCanModify, sightOf } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
 import { showArtifact } from './read.js';
@@ -73,7 +73,7 @@ async function lockedArtifact(tx: TxContext, type: ArtifactType, id: string): Pr
 }
 
 function assertBlobWritable(artifact: Artifact, def: FieldDef): void {
-  if (!blobWritable(artifact, def.mutable)) throw new Forbidden(`blob "${def.name}" cannot change: the artifact is ${artifact.status}`);
+  if (!blobsWritable(artifact)) throw new Forbidden(`blob "${def.name}" cannot change: the artifact is ${artifact.status}, and blobs change only while it is a draft`);
 }
 
 /**
@@ -153,7 +153,7 @@ export async function uploadBlob(ctx: OpContext, target: BlobTarget & { body: Re
     return await withTransaction(ctx, async (tx) => {
       const current = await findArtifact(conn(tx), { id: artifact.id, typeName: type.name, sight: { kind: 'all' }, forUpdate: true });
       if (!current) throw new Conflict('the artifact was deleted during the upload');
-      if (!blobWritable(current, def.mutable)) throw new Conflict(`the artifact became ${current.status} during the upload: blob "${def.name}" cannot change now`);
+      if (!blobsWritable(current)) throw new Conflict(`the artifact became ${current.status} during the upload: blob "${def.name}" cannot change now`);
       assertRoomForKey(current, def, key, written.bytes);
       await assertWithinQuota(tx, { owner: current.owner, typeName: type.name, quotaName: 'max_uploaded_data', adding: written.bytes });
       const done = await activateBlob(conn(tx), reserved.id, { locator: written.locator, size: written.bytes, md5: written.md5, sha1: written.sha1, sha256: written.sha256, now: tx.now() });
@@ -251,9 +251,9 @@ export async function removeBlob(ctx: OpContext, target: BlobTarget): Promise<vo
     assertCanModify(tx.actor, artifact, 'remove blobs of this artifact');
     const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
     if (!blob) throw new NotFound(`blob ${slotName(def, key)} is not set`);
-    // An external location is only a pointer: Glare lets the owner remove it whatever the status
-    // (engine.py delete_external_blob). Stored bytes change only while the blob is writable.
-    if (!blob.external) assertBlobWritable(artifact, def);
+    // Glare lets the owner remove an external location whatever the status (engine.py
+    // delete_external_blob); here it is part of what a signature covers, so only a draft's goes.
+    assertBlobWritable(artifact, def);
     if (blob.status === 'saving') throw new Conflict(`blob ${slotName(def, key)} is still being uploaded`);
     await deleteBlobRow(conn(tx), blob.id);
     emit(tx, { kind: 'blob.changed', id: artifact.id, ref: refFor(tx, artifact), field: def.name, key });

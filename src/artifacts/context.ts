@@ -24,7 +24,15 @@ export interface Catalog {
   log: Logger;
   events: CatalogEvents;
   clock: () => Date;
+  /**
+   * Checks a draft must pass, inside the activating transaction, before it becomes active: the
+   * features' policies (signatures) hook in here, so the core never imports them.
+   */
+  activationGuards: readonly ActivationGuard[];
 }
+
+/** Refuses (by throwing an AppError) to let `artifact`, about to become active, be activated. */
+export type ActivationGuard = (ctx: TxContext, type: ArtifactType, artifact: Artifact) => Promise<void>;
 
 export interface OpContext {
   readonly catalog: Catalog;

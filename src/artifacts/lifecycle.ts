@@ -30,7 +30,11 @@ export function assertActivatable(type: ArtifactType, artifact: Artifact): void 
   if (missing.length > 0) throw new Forbidden(`cannot activate: required fields are not set: ${missing.map((f) => f.name).join(', ')}`);
 }
 
-/** Whether a blob field may change in an artifact's current status. */
-export function blobWritable(artifact: Pick<Artifact, 'status'>, mutable: boolean): boolean {
-  return artifact.status === 'drafted' || (artifact.status === 'active' && mutable);
+/**
+ * Whether an artifact's blobs may change: only while it is a draft. Unlike Glare, not even a
+ * mutable blob field changes once the artifact is active, since a developer's signature covers
+ * every blob's digest (signing/manifest.ts).
+ */
+export function blobsWritable(artifact: Pick<Artifact, 'status'>): boolean {
+  return artifact.status === 'drafted';
 }

@@ -14,7 +14,7 @@ export const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export const ALL_TYPES = 'all';
 
 /** Sub-resources of an artifact that share the URL space of its blob fields: no blob field may take these names. */
-export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares', 'resolve', 'dependencies', 'dependants']);
+export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(['shares', 'resolve', 'dependencies', 'dependants', 'manifest', 'signatures', 'verify']);
 
 /** Keys of dict fields and blob dicts: no white space and no "/", at most 255 characters. */
 export const DICT_KEY = /^[^\s/]{1,255}$/;

@@ -63,6 +63,7 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
         assertActivatable(type, after);
         await type.hooks.beforeActivate?.(after, hooks);
         await assertRequirementsResolve(tx, after);
+        for (const guard of tx.catalog.activationGuards) await guard(tx, type, after);
         after.activatedAt = now;
       }
       if (after.status === 'deactivated') await beforeDependedRemoval(tx, current, 'deactivated');

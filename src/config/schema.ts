@@ -190,6 +190,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ on_depended_removal: 'refuse', default_depth: 50 }),
+    signing: z
+      .object({
+        /** Every artifact needs a developer signature that holds before it may be activated. */
+        require_signatures: z.boolean().default(false),
+        /** Per artifact type: require signatures for this type even when the node does not. */
+        types: z.record(z.string(), z.object({ require_signatures: z.boolean().default(false) }).strict()).default({}),
+      })
+      .strict()
+      .default({ require_signatures: false, types: {} }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

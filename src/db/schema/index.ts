@@ -2,3 +2,4 @@ export * from './artifacts.js';
 export * from './blobs.js';
 export * from './quotas.js';
 export * from './dependencies.js';
+export * from './signing.js';

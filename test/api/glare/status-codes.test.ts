@@ -98,7 +98,7 @@ describe('quotas', () => {
 });
 
 describe('external locations', () => {
-  it('may be removed by the owner after activation (Glare’s delete_external_blob); stored bytes may not', async () => {
+  it('stay once the artifact is active, as stored bytes do: a signature covers them (unlike Glare’s delete_external_blob)', async () => {
     const locate = { 'content-type': 'application/vnd+openstack.glare-custom-location+json' };
     const t = await node.seed('heat_templates', { name: 'with-remote' }, { as: owner() });
     expect((await node.request('PUT', `/artifacts/heat_templates/${t.id}/template`, { as: owner(), body: 'heat_template_version: 2016-10-14\n', headers: { 'content-type': 'text/yaml' } })).status).toBe(200);
@@ -106,9 +106,11 @@ describe('external locations', () => {
     expect((await node.request('PATCH', `/artifacts/heat_templates/${t.id}`, { as: owner(), patch: [{ op: 'replace', path: '/status', value: 'active' }] })).status).toBe(200);
     expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/template`, { as: owner() })).status).toBe(403);
     expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: node.as({ project: 'p2' }) })).status).toBe(404);
-    expect((await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: owner() })).status).toBe(204);
+    const kept = await node.request('DELETE', `/artifacts/heat_templates/${t.id}/nested_templates/remote.yaml`, { as: owner() });
+    expect(kept.status).toBe(403);
+    expect((await kept.json()).explanation).toMatch(/nested_templates.*active.*only while it is a draft/);
     const shown = await (await node.request('GET', `/artifacts/heat_templates/${t.id}`, { as: owner() })).json();
-    expect(shown.nested_templates).toEqual({});
+    expect(Object.keys(shown.nested_templates)).toEqual(['remote.yaml']);
     expect(shown.template.status).toBe('active');
   });
 });
