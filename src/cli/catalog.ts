@@ -160,6 +160,54 @@ export function buildProgram(): Command {
   );
   examples(deps.command('dependants <type> <id>').description('artifacts that link to it or whose requirements it satisfies').action(run(async (ctx, type: string, id: string) => (await import('./commands/deps.js')).dependants(ctx, type, id))), 'catalog deps dependants images 5b1d6c1e-...');
 
+  // --- signing
+  const key = examples(program.command('key').description('developer key pairs: the private half stays here, the public half is registered'), 'catalog key gen --register');
+  examples(
+    key
+      .command('gen')
+      .description('make a key pair (kept in the config dir, mode 0600) and print its kid')
+      .option('--alg <alg>', 'EdDSA (Ed25519) or ES256 (P-256)', 'EdDSA')
+      .option('--name <name>', 'a name for people (e.g. "alice laptop")')
+      .option('--register', 'register its public key with the node too')
+      .action(run(async (ctx, opts: { alg?: string; name?: string; register?: boolean }) => (await import('./commands/signing.js')).gen(ctx, opts))),
+    'catalog key gen --name "alice laptop" --register',
+  );
+  examples(
+    key
+      .command('register [kid]')
+      .description('register a public key with the node for your project (a local key, or --jwk)')
+      .option('--name <name>', 'a name for people')
+      .option('--jwk <file>', 'a public JWK made elsewhere (- for stdin)')
+      .action(run(async (ctx, kid: string | undefined, opts: { name?: string; jwk?: string }) => (await import('./commands/signing.js')).register(ctx, kid, opts))),
+    'catalog key register NzbLsXh8',
+  );
+  examples(key.command('list').description('your project’s registered keys (admins: --project)').option('--project <project>', 'another project (admins)').action(run(async (ctx, opts: { project?: string }) => (await import('./commands/signing.js')).list(ctx, opts))), 'catalog key list');
+  examples(
+    key
+      .command('revoke <kid>')
+      .description('revoke a key: signatures made from then on no longer hold')
+      .requiredOption('--reason <text>', 'why (kept with the key)')
+      .option('--at <time>', 'ISO time from which it no longer counts (when it was compromised earlier)')
+      .option('--project <project>', 'another project’s key (admins)')
+      .action(run(async (ctx, kid: string, opts: { reason: string; at?: string; project?: string }) => (await import('./commands/signing.js')).revoke(ctx, kid, opts))),
+    'catalog key revoke NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs --reason "laptop stolen" --at 2026-12-01T00:00:00Z',
+  );
+  examples(
+    program
+      .command('sign <type> <id>')
+      .description('sign the artifact’s canonical manifest with a local key and attach the detached JWS')
+      .option('-k, --key <kid>', 'which local key (needed when there are several)')
+      .action(run(async (ctx, type: string, id: string, opts: { key?: string }) => (await import('./commands/signing.js')).sign(ctx, type, id, opts))),
+    'catalog sign murano_packages 5b1d6c1e-... --key NzbLsXh8',
+  );
+  examples(
+    program
+      .command('verify <type> <id>')
+      .description('who signed an artifact and whether each signature holds; exits 4 when none does')
+      .action(run(async (ctx, type: string, id: string) => (await import('./commands/signing.js')).verify(ctx, type, id))),
+    'catalog verify murano_packages 5b1d6c1e-... && echo trusted',
+  );
+
   // --- shares
   const share = examples(program.command('share').description('share active private artifacts with other projects'), 'catalog share add images 5b1d6c1e-... partner-project');
   examples(share.command('list <type> <id>').description('projects the artifact is shared with').action(run(async (ctx, type: string, id: string) => (await import('./commands/share.js')).list(ctx, type, id))), 'catalog share list images 5b1d6c1e-...');
