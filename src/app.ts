@@ -5,6 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from './api/env.js';
+import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
@@ -39,6 +40,7 @@ export function createApp(deps: Deps) {
   // Before the blob routes too: /resolve, /dependencies and /dependants are no blob fields.
   app.route('/', dependenciesRouter(deps));
   app.route('/', signaturesRouter(deps));
+  app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));

@@ -8,6 +8,7 @@ import type { ActivationGuard } from './artifacts/context.js';
 import { changesListings, createCatalogEvents, type CatalogEvents } from './artifacts/events.js';
 import { createListCounts, type InvalidationChannel, type ListCounts } from './artifacts/list-counts.js';
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
+import { createDownloadCounter, type DownloadCounter } from './community/downloads.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config/schema.js';
 import type { DatabaseHandle, Db } from './db/client.js';
@@ -30,6 +31,8 @@ export interface Deps {
   /** Told after each committed change to the catalog. */
   events: CatalogEvents;
   blobs: BlobStores;
+  /** Download counts, gathered in memory and added to the database in batches. */
+  downloads: DownloadCounter;
   queue: JobQueue;
   jwt: JwtVerifier;
   log: Logger;
@@ -81,6 +84,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   events.on((event) => {
     if (changesListings(event)) listCounts.invalidate();
   });
+  const clock = opts.clock ?? (() => new Date());
   const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,
@@ -88,11 +92,12 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     listCounts,
     events,
     blobs,
+    downloads: createDownloadCounter({ db: opts.database.db, log, flushMs: config.community.download_flush_ms, clock }),
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
     log,
     metrics,
     metricsText: opts.nodeMetrics?.(metrics) ?? (() => metrics.metrics()),
-    clock: opts.clock ?? (() => new Date()),
+    clock,
     activationGuards: [signaturePolicyGuard],
   };
   const queue = opts.queue
@@ -105,6 +110,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
 
 /** Releases what buildDeps opened (the database handle is the caller's). */
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.downloads.close();
   await deps.queue.close();
   await deps.blobs.close();
 }

@@ -16,12 +16,24 @@ export type Filter =
   /** A list holds the value, or a dict has the key. */
   | { kind: 'member'; field: FieldDef; op: 'eq' | 'neq' | 'in'; values: ScalarValue[] }
   | { kind: 'dict_value'; field: FieldDef; key: string; op: FilterOp; values: ScalarValue[] }
-  | { kind: 'tags'; match: 'all' | 'any'; values: string[] };
+  | { kind: 'tags'; match: 'all' | 'any'; values: string[] }
+  /**
+   * Full-text search (`q=`) over name, display name, description, tags, provider and keywords:
+   * every word must match as a prefix of a word (type-ahead: `kube` finds Kubernetes). Words are letters and
+   * digits only, so no query syntax reaches the database.
+   */
+  | { kind: 'search'; words: string[] };
 
-export interface SortKey {
-  field: FieldDef;
-  direction: 'asc' | 'desc';
-}
+/** Orders computed from data beside the artifact, not from one of its fields. */
+export type ComputedSort =
+  /** How well the artifact matches the list's search words (only with a `search` filter). */
+  | { by: 'relevance'; words: string[] }
+  /** Downloads of this artifact (this version), counted by the community feature. */
+  | { by: 'downloads' }
+  /** Average rating of the artifact's name. */
+  | { by: 'rating' };
+
+export type SortKey = ({ field: FieldDef } | { computed: ComputedSort }) & { direction: 'asc' | 'desc' };
 
 export interface ListQuery {
   /** Every one of these holds. */

@@ -199,6 +199,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ require_signatures: false, types: {} }),
+    community: z
+      .object({
+        /** How often download counts gathered in memory are added to the database (downloads never wait for it). */
+        download_flush_ms: z.number().int().min(50).max(60_000).default(1000),
+        /** The longest comment, in characters. */
+        comment_max_chars: z.number().int().min(1).max(100_000).default(4000),
+      })
+      .strict()
+      .default({ download_flush_ms: 1000, comment_max_chars: 4000 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

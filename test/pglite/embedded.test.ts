@@ -2,28 +2,17 @@
  * The embedded path: the same app over PGlite in a temporary folder, as `npm start` runs it on a
  * bare machine. A smaller run than the PostgreSQL suites: the SQL that differs by driver.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../../src/db/client.js';
-import { runMigrations } from '../../src/db/migrate.js';
-import { createTestNode, type TestNode } from '../support/node.js';
+import { type TestNode } from '../support/node.js';
+import { createPgliteTestNode } from '../support/pglite-node.js';
 import { type Body } from '../support/json.js';
 
 let node: TestNode;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'catalog-pglite-'));
-  const database = await openPglite(join(dir, 'db'));
-  await runMigrations(database);
-  node = await createTestNode({}, database);
+  node = await createPgliteTestNode();
 });
-afterAll(async () => {
-  await node.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => node.close());
 
 describe('on PGlite', () => {
   it('creates, filters by semver range, pages and patches', async () => {

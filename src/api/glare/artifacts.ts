@@ -55,6 +55,8 @@ const listRoute = createRoute({
     '`?version=latest` keeps the newest version per name. `?version=<semver range>` (e.g. `>2.1.0 <3.5.7`, `^2.1`) is an extension, answered newest first;',
     'partial versions in op filters are padded (`gt:2.1` is `gt:2.1.0`), ranges keep node-semver meaning (`>2.1` is `>=2.2.0`).',
     '`?tags=a,b` has all, `?tags-any=a,b` has any; `?metadata.key=[op:]value`, `?metadata=key`. Sort: `?sort=key[:asc|desc],...`. Paging: `limit`, `marker`.',
+    '`?q=words` (extension): full-text search over name, display name (metadata display_name), description, tags, keywords (metadata keywords) and provider; every word must match as a word prefix; combines with every filter; ranked by relevance unless a sort is given.',
+    'Extension sort keys: `relevance` (with q), `downloads` (this version\'s downloads), `rating` (average rating of the name).',
   ].join(' '),
   request: {
     params: z.object({ type: TypeParam }),
@@ -62,6 +64,7 @@ const listRoute = createRoute({
       limit: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Page size, at most 1000 (default 25)' }),
       marker: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Id of the last artifact of the previous page' }),
       sort: z.union([z.string(), z.array(z.string())]).optional().openapi({ example: 'name:asc,version:desc' }),
+      q: z.union([z.string(), z.array(z.string())]).optional().openapi({ description: 'Full-text search words (each a prefix)', example: 'kube' }),
       // Repeatable (version=gt:2.1&version=lt:3.5.7), so the validator may see a list.
       version: z.union([z.string(), z.array(z.string())]).optional().openapi({ example: 'latest' }),
     }),

@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type ExternalLocation } from '../../artifacts/blobs.js';
 import { ALL_TYPES, FIELD_NAME } from '../../artifacts/names.js';
 import type { ByteRange } from '../../blobs/blob-store.js';
+import { isNewDownload } from '../../community/downloads.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Forbidden } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
@@ -185,13 +186,20 @@ export function blobsRouter(deps: Deps) {
 
   async function download(c: Context<AppEnv>, p: BlobParams) {
     const source = await findBlobForDownload(opContextOf(deps, c), target(p));
+    // Counted when the answer hands over the blob from its start (community/downloads.ts).
+    const counted = () => {
+      if (c.req.method === 'GET') deps.downloads.count(p.id);
+    };
     const digests: Record<string, string> = {};
     const { md5, sha1, sha256 } = source.blob;
     // Glare's form, 32 hex digits, which python-glareclient compares with its own hexdigest().
     if (md5) digests['Content-MD5'] = md5;
     if (sha1) digests['X-Openstack-Glare-Content-SHA1'] = sha1;
     if (sha256) digests['X-Openstack-Glare-Content-SHA256'] = sha256;
-    if (source.kind === 'external') return c.body(null, 301, { ...digests, Location: source.blob.url });
+    if (source.kind === 'external') {
+      counted();
+      return c.body(null, 301, { ...digests, Location: source.blob.url });
+    }
     const b = source.blob;
 
     const etag = `"${b.sha256}"`;
@@ -199,6 +207,7 @@ export function blobsRouter(deps: Deps) {
     if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, common);
     if (source.store.redirectDownloads && source.store.store.directUrl) {
       const url = await source.store.store.directUrl(b.locator, deps.config.blobs.direct_url_ttl_seconds);
+      counted();
       return c.body(null, 302, { Location: url.href, 'Cache-Control': 'no-store' });
     }
     const range = parseRange(c.req.header('range'), b.size);
@@ -213,6 +222,7 @@ export function blobsRouter(deps: Deps) {
       ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${b.size}` } : {}),
     };
     const status = range ? 206 : 200;
+    if (isNewDownload(range?.start)) counted();
     if (c.req.method === 'HEAD' || b.size === 0) return c.body(null, status, headers);
     const store = source.store.store;
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;

@@ -10,7 +10,9 @@
  *   ?tags=a,b  ?tags-any=a,b   has all / has any of the tags
  *   ?metadata.key=[op:]value   compares one dict value; ?metadata=key tests a key
  *   ?list_field=[op:]value     eq: contains, neq: does not contain, in: contains any
- *   ?sort=key[:asc|desc],...   sortable fields only; default created_at:desc
+ *   ?q=words                   full-text search (each word a prefix), ANDed with the filters
+ *   ?sort=key[:asc|desc],...   sortable fields, or relevance (with q), downloads, rating;
+ *                              default relevance:desc with q, else created_at:desc
  *   ?limit=n&marker=<id>       keyset paging after the artifact `marker`
  *
  * The result is the domain's ListQuery (artifacts/list-query.ts); db/queries/predicates.ts is
@@ -38,6 +40,8 @@ export function parseListQuery(
   const query: ListQuery = { filters: [], anyOf, latest: false, sort: [], limit: options.defaultLimit };
   const add = ({ combiner, filter }: Combined) => (combiner === 'or' ? anyOf : query.filters).push(filter);
   let hasRange = false;
+  const words: string[] = [];
+  let sortParam: string | undefined;
   if (params.length > MAX_FILTERS) throw new BadRequest(`at most ${MAX_FILTERS} query parameters are accepted`);
 
   for (const [name, raw] of params) {
@@ -47,7 +51,8 @@ export function parseListQuery(
     else if (name === 'marker') {
       if (!UUID.test(raw)) throw new BadRequest(`marker "${raw.slice(0, 60)}" is not an artifact id`);
       query.marker = raw.toLowerCase();
-    } else if (name === 'sort') query.sort = parseSort(raw, fields);
+    } else if (name === 'sort') sortParam = raw;
+    else if (name === 'q') words.push(...searchWords(raw));
     else if (name === 'tags' || name === 'tags-any') add(parseTags(name, raw));
     else if (name === 'version') {
       const parsed = parseVersionFilter(raw);
@@ -59,8 +64,13 @@ export function parseListQuery(
     } else if (name === 'display_type_name') add(parseDisplayTypeFilter(raw, options.types));
     else add(parseFieldFilter(name, raw, fields));
   }
+  if (words.length > MAX_SEARCH_WORDS) throw new BadRequest(`q: at most ${MAX_SEARCH_WORDS} words`);
+  if (words.length > 0) query.filters.push({ kind: 'search', words });
+  if (sortParam !== undefined) query.sort = parseSort(sortParam, fields, words);
   if (query.sort.length === 0) {
-    query.sort = hasRange
+    query.sort = words.length > 0
+      ? [{ computed: { by: 'relevance', words }, direction: 'desc' }]
+      : hasRange
       ? [{ field: fields.get('version')!, direction: 'desc' }]
       : [{ field: fields.get('created_at')!, direction: 'desc' }];
   }
@@ -73,19 +83,44 @@ function parseLimit(raw: string, max: number): number {
   return Math.min(Number(raw), max);
 }
 
-function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>): SortKey[] {
-  const keys = raw.split(',').map((part) => {
+const MAX_SEARCH_WORDS = 16;
+const MAX_SEARCH_WORD_LENGTH = 64;
+
+/**
+ * The words of a search: runs of letters and digits, lower-cased. Anything else separates words,
+ * so `com.example.Web` searches com, example and web, and no tsquery syntax is ever passed on.
+ */
+function searchWords(raw: string): string[] {
+  const words = raw.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length === 0) throw new BadRequest('q: give at least one word (letters or digits) to search for');
+  const long = words.find((w) => w.length > MAX_SEARCH_WORD_LENGTH);
+  if (long) throw new BadRequest(`q: a word may have at most ${MAX_SEARCH_WORD_LENGTH} characters ("${long.slice(0, 20)}..." has ${long.length})`);
+  return words;
+}
+
+/** Sort keys that are no field: computed from the search, or from the community's data. */
+const COMPUTED_SORTS = ['relevance', 'downloads', 'rating'] as const;
+
+function parseSort(raw: string, fields: ReadonlyMap<string, FieldDef>, words: readonly string[]): SortKey[] {
+  const keys = raw.split(',').map((part): SortKey & { name: string } => {
     const [name = '', direction = 'desc', extra] = part.trim().split(':');
     if (extra !== undefined || (direction !== 'asc' && direction !== 'desc')) {
       throw new BadRequest(`sort "${part}": expected key[:asc|desc]`);
     }
     const field = fields.get(name);
-    if (!field) throw new BadRequest(`sort: unknown field "${name}"`);
-    if (!field.sortable) throw new BadRequest(`sort: field "${name}" is not sortable`);
-    return { field, direction } as SortKey;
+    if (field) {
+      if (!field.sortable) throw new BadRequest(`sort: field "${name}" is not sortable`);
+      return { name, field, direction };
+    }
+    if (name === 'relevance') {
+      if (words.length === 0) throw new BadRequest('sort: "relevance" needs a search (q=...)');
+      return { name, computed: { by: 'relevance', words: [...words] }, direction };
+    }
+    if (name === 'downloads' || name === 'rating') return { name, computed: { by: name }, direction };
+    throw new BadRequest(`sort: unknown field "${name}" (sortable besides fields: ${COMPUTED_SORTS.join(', ')})`);
   });
-  if (new Set(keys.map((k) => k.field.name)).size !== keys.length) throw new BadRequest('sort: a key is repeated');
-  return keys;
+  if (new Set(keys.map((k) => k.name)).size !== keys.length) throw new BadRequest('sort: a key is repeated');
+  return keys.map(({ name: _name, ...key }) => key);
 }
 
 type Combiner = 'and' | 'or';

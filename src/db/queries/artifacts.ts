@@ -13,7 +13,7 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, companionTermsWhere, fieldExpr, filterWhere, orderBy, visibleWhere, visibleWhereOf } from './predicates.js';
+import { afterMarker, companionTermsWhere, filterWhere, orderBy, sortExpr, visibleWhere, visibleWhereOf } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -280,7 +280,7 @@ export async function listArtifacts(
   let page: SQL | undefined = scope;
   if (query.marker) {
     const [marker] = await db
-      .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map((k) => fieldExpr(k.field)), sql`, `)})` })
+      .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map(sortExpr), sql`, `)})` })
       .from(artifacts)
       .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, sight: q.sight }))
       .prepare('list_marker')

@@ -8,7 +8,7 @@ import type { FieldDef, FilterOp } from '../../artifacts/fields.js';
 import type { Filter, ScalarValue, SortKey } from '../../artifacts/list-query.js';
 import type { Sight } from '../../artifacts/policy.js';
 import type { KeyRangeSet } from '../../artifacts/versions.js';
-import { artifactShares, artifacts } from '../schema/index.js';
+import { artifactDownloadTotals, artifactRatingTotals, artifactShares, artifacts } from '../schema/index.js';
 
 const GENERIC_COLUMNS = {
   id: artifacts.id,
@@ -174,8 +174,37 @@ function rangeSetWhere(set: KeyRangeSet): SQL {
   return and(...set.comparisons.map((c) => keyComparison(c.op, c.key)), prerelease)!;
 }
 
+/**
+ * The tsquery of a search: every word, as a prefix (type-ahead), stemmed as the document is
+ * (migration `search`). Words are letters and digits only (the dialect splits them so), so the
+ * text joined here holds no tsquery syntax but the operators added.
+ */
+function searchQuery(words: readonly string[]): SQL {
+  return sql`to_tsquery('english'::regconfig, ${words.map((w) => `${w}:*`).join(' & ')})`;
+}
+
+/** A name match outranks a tag, a provider, then a description match (weights D, C, B, A). */
+const SEARCH_WEIGHTS = '{0.05, 0.2, 0.4, 1.0}';
+
+/** The SQL expression a sort key orders by: a field's value, or a computed one. */
+export function sortExpr(key: SortKey): SQL {
+  if ('field' in key) return fieldExpr(key.field);
+  switch (key.computed.by) {
+    case 'relevance':
+      return sql`ts_rank(${sql.raw(`'${SEARCH_WEIGHTS}'`)}::real[], ${artifacts.searchVector}, ${searchQuery(key.computed.words)})`;
+    case 'downloads':
+      // Never downloaded is 0, so it sorts among the counts rather than as NULL.
+      return sql`coalesce((select ${artifactDownloadTotals.downloads} from ${artifactDownloadTotals} where ${artifactDownloadTotals.artifactId} = ${artifacts.id}), 0)`;
+    case 'rating':
+      // Unrated is 0: below every average a rating (1 to 5) can make.
+      return sql`coalesce((select ${artifactRatingTotals.scoreSum}::double precision / ${artifactRatingTotals.ratings} from ${artifactRatingTotals} where ${artifactRatingTotals.typeName} = ${artifacts.typeName} and ${artifactRatingTotals.owner} = ${artifacts.owner} and ${artifactRatingTotals.name} = ${artifacts.name} and ${artifactRatingTotals.ratings} > 0), 0)`;
+  }
+}
+
 export function filterWhere(filter: Filter): SQL {
   switch (filter.kind) {
+    case 'search':
+      return sql`${artifacts.searchVector} @@ ${searchQuery(filter.words)}`;
     case 'version':
       return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys, 'text');
     case 'version_range':
@@ -240,7 +269,7 @@ export function visibleWhereOf(kind: Sight['kind'], projectId: string | Placehol
 }
 
 export function orderBy(sort: readonly SortKey[]): SQL[] {
-  const keys = sort.map((k) => (k.direction === 'asc' ? asc(fieldExpr(k.field)) : desc(fieldExpr(k.field))));
+  const keys = sort.map((k) => (k.direction === 'asc' ? asc(sortExpr(k)) : desc(sortExpr(k))));
   const last = sort.at(-1)?.direction ?? 'desc';
   // id breaks ties so that keyset paging never skips or repeats a row.
   return [...keys, last === 'asc' ? asc(artifacts.id) : desc(artifacts.id)];
@@ -251,7 +280,7 @@ export function orderBy(sort: readonly SortKey[]): SQL[] {
  * first descending, i.e. NULL sorts as the largest value; the comparisons below follow that.
  */
 export function afterMarker(sort: readonly SortKey[], markerValues: readonly unknown[], markerId: string): SQL {
-  const keys = [...sort.map((k, i) => ({ expr: fieldExpr(k.field), dir: k.direction, value: markerValues[i] }))];
+  const keys = [...sort.map((k, i) => ({ expr: sortExpr(k), dir: k.direction, value: markerValues[i] }))];
   const lastDir = sort.at(-1)?.direction ?? 'desc';
   keys.push({ expr: sql`${artifacts.id}`, dir: lastDir, value: markerId });
   const branches: SQL[] = [];

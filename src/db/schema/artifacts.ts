@@ -3,7 +3,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { STATUSES, VISIBILITIES } from '../../artifacts/artifact.js';
 import type { Requirement } from '../../dependencies/requirements.js';
-import { byteOrderedText, lifecycleDates } from './columns.js';
+import { byteOrderedText, lifecycleDates, tsvector } from './columns.js';
 
 export const PUBLIC_TWIN_INDEX = 'artifacts_public_type_name_version_unique';
 
@@ -46,6 +46,12 @@ export const artifacts = pgTable(
     filterTerms: text('filter_terms')
       .array()
       .generatedAlwaysAs(sql`artifact_filter_terms(type_name, visibility, status, tags, metadata)`),
+    /**
+     * The full-text document lists search with `q=` (the function, and its weights, are in the
+     * search migration): name and display name weigh most, then tags and keywords, then the
+     * provider, then the description.
+     */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(sql`artifact_search_vector(name, description, tags, metadata, provided_by)`),
   },
   (t) => [
     uniqueIndex('artifacts_owner_name_version_unique').on(t.typeName, t.owner, t.name, t.version),
@@ -59,6 +65,7 @@ export const artifacts = pgTable(
     /** "What requires this name": `requires @> '[{"type": .., "name": ..}]'`. */
     index('artifacts_requires_idx').using('gin', sql`${t.requires} jsonb_path_ops`),
     index('artifacts_filter_terms_idx').using('gin', t.filterTerms),
+    index('artifacts_search_vector_idx').using('gin', t.searchVector),
   ],
 );
 
@@ -75,9 +82,9 @@ export const artifactShares = pgTable(
   (t) => [primaryKey({ columns: [t.artifactId, t.project] }), index('artifact_shares_project_idx').on(t.project, t.artifactId)],
 );
 
-/** Every column but filter_terms, which only lists' WHERE clauses read. */
-const { filterTerms: _filterTerms, ...artifactColumnsWithoutTerms } = getTableColumns(artifacts);
+/** Every column but filter_terms and search_vector, which only lists' SQL reads. */
+const { filterTerms: _filterTerms, searchVector: _searchVector, ...artifactColumnsWithoutTerms } = getTableColumns(artifacts);
 export const artifactColumns = artifactColumnsWithoutTerms;
 
-export type ArtifactRow = Omit<typeof artifacts.$inferSelect, 'filterTerms'>;
+export type ArtifactRow = Omit<typeof artifacts.$inferSelect, 'filterTerms' | 'searchVector'>;
 export type NewArtifactRow = typeof artifacts.$inferInsert;

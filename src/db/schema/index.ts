@@ -3,3 +3,4 @@ export * from './blobs.js';
 export * from './quotas.js';
 export * from './dependencies.js';
 export * from './signing.js';
+export * from './community.js';
