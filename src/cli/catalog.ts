@@ -127,16 +127,20 @@ export function buildProgram(): Command {
   // --- search
   examples(
     program
-      .command('search [filters...]')
-      .description('find artifacts of every type (or --type) with field=[op:]value filters')
+      .command('search [terms...]')
+      .description('full-text search over every type (or --type): words are matched as prefixes and ranked; field=[op:]value terms filter')
       .option('--type <type>', 'only this artifact type', 'all')
       .option('-t, --tag <tag>', 'has this tag (repeatable)', collect)
-      .option('-s, --sort <keys>', 'sort keys')
+      .option('-s, --sort <keys>', 'sort keys (relevance, downloads, rating, name, ...); default: relevance')
       .option('-l, --limit <n>', 'page size')
       .option('-a, --all', 'follow every page')
-      .action(run(async (ctx, filters: string[], opts: { type: string; tag?: string[]; sort?: string; limit?: string; all?: boolean }) => (await import('./commands/artifact.js')).list(ctx, opts.type, filters, opts))),
-    'catalog search name=in:cirros,ubuntu status=active',
-    'catalog search --type heat_templates --tag network version=latest',
+      .action(run(async (ctx, terms: string[], opts: { type: string; tag?: string[]; sort?: string; limit?: string; all?: boolean }) => {
+        const words = terms.filter((t) => !t.includes('='));
+        const filters = terms.filter((t) => t.includes('='));
+        await (await import('./commands/artifact.js')).list(ctx, opts.type, filters, opts, words.length > 0 ? [['q', words.join(' ')]] : []);
+      })),
+    'catalog search nginx web --sort rating:desc',
+    'catalog search --type heat_templates network status=active version=latest',
   );
 
   // --- dependencies
@@ -206,6 +210,53 @@ export function buildProgram(): Command {
       .description('who signed an artifact and whether each signature holds; exits 4 when none does')
       .action(run(async (ctx, type: string, id: string) => (await import('./commands/signing.js')).verify(ctx, type, id))),
     'catalog verify murano_packages 5b1d6c1e-... && echo trusted',
+  );
+
+  // --- community
+  examples(
+    program
+      .command('rate <type> <id> [score]')
+      .description('rate an artifact’s name 1 to 5 (replacing your earlier rating); without a score, show the rating')
+      .option('--remove', 'take your rating back')
+      .action(run(async (ctx, type: string, id: string, score: string | undefined, opts: { remove?: boolean }) => (await import('./commands/community.js')).rate(ctx, type, id, score, opts))),
+    'catalog rate murano_packages 5b1d6c1e-... 5',
+  );
+  const comment = examples(program.command('comment').description('plain-text comments on an artifact’s name'), 'catalog comment add images 5b1d6c1e-... "Boots in 2 s on KVM"');
+  examples(
+    comment
+      .command('list <type> <id>')
+      .description('comments, oldest first')
+      .option('-l, --limit <n>', 'page size')
+      .option('--marker <id>', 'start after this comment')
+      .action(run(async (ctx, type: string, id: string, opts: { limit?: string; marker?: string }) => (await import('./commands/community.js')).listComments(ctx, type, id, opts))),
+    'catalog comment list images 5b1d6c1e-...',
+  );
+  examples(
+    comment
+      .command('add <type> <id> [text]')
+      .description('comment on an active artifact')
+      .option('-F, --file <file>', 'read the comment from a file (- for stdin)')
+      .action(run(async (ctx, type: string, id: string, text: string | undefined, opts: { file?: string }) => (await import('./commands/community.js')).addComment(ctx, type, id, text, opts))),
+    'catalog comment add images 5b1d6c1e-... "Works with Nova 2026.1"',
+  );
+  examples(
+    comment
+      .command('edit <type> <id> <comment-id> [text]')
+      .description('change your comment')
+      .option('-F, --file <file>', 'read the comment from a file (- for stdin)')
+      .action(run(async (ctx, type: string, id: string, commentId: string, text: string | undefined, opts: { file?: string }) => (await import('./commands/community.js')).editComment(ctx, type, id, commentId, text, opts))),
+    'catalog comment edit images 5b1d6c1e-... 9a8b... "Works with Nova 2026.2 too"',
+  );
+  examples(comment.command('delete <type> <id> <comment-id>').description('delete your comment').action(run(async (ctx, type: string, id: string, commentId: string) => (await import('./commands/community.js')).deleteComment(ctx, type, id, commentId))), 'catalog comment delete images 5b1d6c1e-... 9a8b...');
+  examples(comment.command('hide <type> <id> <comment-id>').description('hide a comment from everyone but admins (admins)').action(run(async (ctx, type: string, id: string, commentId: string) => (await import('./commands/community.js')).hideComment(ctx, type, id, commentId, true))), 'catalog comment hide images 5b1d6c1e-... 9a8b...');
+  examples(comment.command('unhide <type> <id> <comment-id>').description('show a hidden comment again (admins)').action(run(async (ctx, type: string, id: string, commentId: string) => (await import('./commands/community.js')).hideComment(ctx, type, id, commentId, false))), 'catalog comment unhide images 5b1d6c1e-... 9a8b...');
+  examples(
+    program
+      .command('stats <type> <id>')
+      .description('download statistics: all time, every version of the name, and per day')
+      .option('--days <n>', 'how many days back (default 30)')
+      .action(run(async (ctx, type: string, id: string, opts: { days?: string }) => (await import('./commands/community.js')).stats(ctx, type, id, opts))),
+    'catalog stats images 5b1d6c1e-... --days 7',
   );
 
   // --- shares

@@ -159,7 +159,7 @@ describe('list and search', () => {
     expect(json(r).artifacts.map((a: Body) => a.type_name).sort()).toEqual(['heat_environments', 'images', 'images', 'images']);
     const typed = json(await cli(['search', '--type', 'heat_environments', 'tags=listed', '--json']));
     expect(typed.artifacts.map((a: Body) => a.name)).toEqual(['lister-env']);
-    const bad = await cli(['search', 'cirros']);
+    const bad = await cli(['search', '=cirros']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('is not a filter');
   });
