@@ -7,6 +7,8 @@ import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from './api/env.js';
 import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
+import { federationAdminRouter } from './api/federation/admin.js';
+import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
 import { dependenciesRouter } from './api/glare/dependencies.js';
@@ -18,6 +20,7 @@ import { healthRouter } from './api/health.js';
 import { requestContext } from './api/observability.js';
 import { apiSecurityHeaders } from './api/security-headers.js';
 import { authenticate } from './auth/middleware.js';
+import { peerOrUserAuthentication } from './auth/peer.js';
 import { unavailableError } from './db/client.js';
 import type { Deps } from './deps.js';
 import { NotFound } from './errors.js';
@@ -28,11 +31,13 @@ const PAGES: ReadonlySet<string> = new Set(['/docs']);
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
-  const auth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
+  const userAuth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
+  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024 });
+  const open = (path: string) => OPEN_PATHS.has(path) || FEDERATION_OPEN_PATHS.has(path);
 
   app.use('*', requestContext({ log: deps.log, metrics: deps.metrics }));
   app.use('*', apiSecurityHeaders(PAGES));
-  app.use('*', async (c, next) => (OPEN_PATHS.has(c.req.path) ? next() : auth(c, next)));
+  app.use('*', async (c, next) => (open(c.req.path) ? next() : auth(c, next)));
 
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
@@ -45,6 +50,8 @@ export function createApp(deps: Deps) {
   app.route('/', blobsRouter(deps));
   app.route('/', quotasRouter(deps));
   app.route('/', developerKeysRouter(deps));
+  app.route('/', federationPeerRouter(deps));
+  app.route('/', federationAdminRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/openapi.json', {

@@ -10,6 +10,8 @@ import { createListCounts, type InvalidationChannel, type ListCounts } from './a
 import { createTypeRegistry, type TypeRegistry } from './artifacts/registry.js';
 import { createDownloadCounter, type DownloadCounter } from './community/downloads.js';
 import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
+import { createFederation, type Federation } from './federation/federation.js';
+import { memoryReplayCache, redisReplayCache } from './federation/replay-cache.js';
 import type { Config } from './config/schema.js';
 import type { DatabaseHandle, Db } from './db/client.js';
 import { openBlobStore } from './blobs/options.js';
@@ -35,6 +37,8 @@ export interface Deps {
   downloads: DownloadCounter;
   queue: JobQueue;
   jwt: JwtVerifier;
+  /** Node identity, peer trust and the peer client (src/federation/). */
+  federation: Federation;
   log: Logger;
   metrics: Registry;
   /** The node's metrics in Prometheus' text format (summed over its processes when it has several). */
@@ -85,6 +89,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     if (changesListings(event)) listCounts.invalidate();
   });
   const clock = opts.clock ?? (() => new Date());
+  const redisUrl = config.queue.redis_url;
+  const replay = redisUrl ? redisReplayCache({ redisUrl, prefix: config.queue.prefix, log }) : memoryReplayCache(clock);
+  const federation = createFederation({ db: opts.database.db, config, log, clock, replay });
   const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,
@@ -94,6 +101,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     blobs,
     downloads: createDownloadCounter({ db: opts.database.db, log, flushMs: config.community.download_flush_ms, clock }),
     jwt: await createJwtVerifier(config.auth.jwt, config.auth.admin_role),
+    federation,
     log,
     metrics,
     metricsText: opts.nodeMetrics?.(metrics) ?? (() => metrics.metrics()),
@@ -112,5 +120,6 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.downloads.close();
   await deps.queue.close();
+  deps.federation.close();
   await deps.blobs.close();
 }

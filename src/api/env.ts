@@ -9,6 +9,8 @@ export interface AppEnv {
     actor: Actor;
     log: Logger;
     requestId: string;
+    /** The body a node token's digest was checked against (peer requests with a body). */
+    verifiedBody?: Uint8Array;
   };
 }
 

@@ -7,6 +7,11 @@ import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors.js'
 import { assertStorableJson } from './text.js';
 
 export async function readJsonBody(c: Context, opts: { accept: readonly string[]; limitBytes: number }): Promise<unknown> {
+  return (await readJsonBodyBytes(c, opts)).body;
+}
+
+/** The same, also giving the bytes as received (for a signature or digest over them). */
+export async function readJsonBodyBytes(c: Context, opts: { accept: readonly string[]; limitBytes: number }): Promise<{ body: unknown; bytes: Uint8Array }> {
   const contentType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType === '') throw new BadRequest(`Content-Type must be given: ${opts.accept.join(' or ')}`);
   if (!opts.accept.includes(contentType)) {
@@ -14,7 +19,8 @@ export async function readJsonBody(c: Context, opts: { accept: readonly string[]
   }
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > opts.limitBytes) throw new PayloadTooLarge(`the JSON body may be at most ${opts.limitBytes} bytes`);
-  const text = await readLimited(c.req.raw, opts.limitBytes);
+  const bytes = await readLimitedBytes(c.req.raw, opts.limitBytes);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.trim() === '') throw new BadRequest('the request body is empty; send JSON');
   let body: unknown;
   try {
@@ -24,11 +30,12 @@ export async function readJsonBody(c: Context, opts: { accept: readonly string[]
     throw new BadRequest(`the body is not valid JSON: ${(err as Error).message}`);
   }
   assertStorableJson(body, 'the body');
-  return body;
+  return { body, bytes };
 }
 
-async function readLimited(req: Request, limit: number): Promise<string> {
-  if (!req.body) return '';
+/** A request body of at most `limit` bytes (413 past it), read as it arrives. */
+export async function readLimitedBytes(req: Request, limit: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array();
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -42,7 +49,7 @@ async function readLimited(req: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function requireObject(body: unknown, what: string): Record<string, unknown> {

@@ -12,7 +12,7 @@
  * `visibleWhere` in db/queries/predicates.ts.
  */
 import { Forbidden, NotFound } from '../errors.js';
-import type { Actor } from './actor.js';
+import type { Actor, PeerPermission } from './actor.js';
 import type { Artifact } from './artifact.js';
 
 /** Which artifacts an actor may see, as the queries need it. */
@@ -98,4 +98,9 @@ export function quotaProjectFor(actor: Actor, asked: string | undefined): string
   if (!target) throw new Forbidden('name the project whose quotas to read');
   if (target !== own && !hasAdminRights(actor)) throw new NotFound(`no quotas visible for project ${target}`);
   return target;
+}
+
+/** A peer node uses a federation route only with the permission its enrolment granted; other actors are judged by the route's own rules. */
+export function assertPeerMay(actor: Actor, permission: PeerPermission): void {
+  if (actor.kind === 'peer' && !actor.permissions.includes(permission)) throw new Forbidden(`peer node ${actor.nodeId} is not enrolled for ${permission}`);
 }

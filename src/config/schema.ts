@@ -35,6 +35,41 @@ const JwtSettings = z
   })
   .strict();
 
+/** Node-to-node trust and federated search (src/federation/). */
+const FederationSettings = z
+  .object({
+    /** The URL children reach this node at; told to them at enrolment (informational). */
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Lifetime of the JWT on each node-to-node request; receivers refuse more than 120 s. */
+    token_lifetime_seconds: z.number().int().min(5).max(120).default(60),
+    /** Clock skew allowed between nodes when checking a node token's times. */
+    clock_tolerance_seconds: z.number().int().min(0).max(60).default(5),
+    /** After a key rotation the old key stays published (and accepted) this long. */
+    key_overlap_hours: z.number().min(0).max(24 * 90).default(24),
+    /** How long an enrolment token is valid when the admin does not say. */
+    enrolment_token_hours: z.number().min(0.01).max(24 * 30).default(24),
+    search: z
+      .object({
+        /** How long one upstream may take to answer a search (an upstream's own setting wins). */
+        timeout_ms: z.number().int().min(10).max(120_000).default(2000),
+        /** The whole federated search answers within this, whatever its upstreams do. */
+        deadline_ms: z.number().int().min(10).max(300_000).default(5000),
+        /** How many levels of upstreams a search may climb from the node first asked. */
+        max_hops: z.number().int().min(0).max(16).default(4),
+      })
+      .strict()
+      .default({ timeout_ms: 2000, deadline_ms: 5000, max_hops: 4 }),
+    breaker: z
+      .object({
+        /** While an upstream's circuit is open it is probed this often; the first success closes it. */
+        probe_every_ms: z.number().int().min(10).max(600_000).default(5000),
+        probe_timeout_ms: z.number().int().min(10).max(60_000).default(1000),
+      })
+      .strict()
+      .default({ probe_every_ms: 5000, probe_timeout_ms: 1000 }),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     node: z
@@ -208,6 +243,7 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ download_flush_ms: 1000, comment_max_chars: 4000 }),
+    federation: FederationSettings.default(FederationSettings.parse({})),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

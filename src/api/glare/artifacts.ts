@@ -19,7 +19,7 @@ import { readJsonBody, requireObject } from '../json-body.js';
 import { IdParam, ProjectParam, TypeParam, jsonResponse } from '../params.js';
 import { parseListQuery } from './filters.js';
 import { patchToChanges } from './patch.js';
-import { renderArtifact, renderGeneric, type WireArtifact } from './render.js';
+import { renderArtifact, renderListed, type WireArtifact } from './render.js';
 import { valuesFromWire } from './values.js';
 
 export const ArtifactView = z.record(z.string(), z.unknown()).openapi('Artifact', {
@@ -155,12 +155,7 @@ export function artifactsRouter(deps: Deps) {
     return deps.types.get(name);
   };
   const readableType = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
-  const render = (type: ArtifactType | undefined, artifact: Artifact): WireArtifact => {
-    if (type) return renderArtifact(type, artifact);
-    // Rows of a type whose plugin was removed still list under `all`, by their stored name.
-    const own = deps.types.has(artifact.typeName) ? deps.types.get(artifact.typeName).displayName : artifact.typeName;
-    return renderGeneric(artifact, own);
-  };
+  const render = (type: ArtifactType | undefined, artifact: Artifact): WireArtifact => renderListed(deps.types, type, artifact);
   const renderShares = (shares: Share[]) => ({ shares: shares.map((s) => ({ project: s.project, created_at: s.createdAt.toISOString() })) });
 
   router.openapi(listRoute, async (c) => {

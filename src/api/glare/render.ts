@@ -4,6 +4,7 @@
  */
 import { fieldValue, genericFieldValue, type Artifact, type BlobInfo } from '../../artifacts/artifact.js';
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
+import type { TypeRegistry } from '../../artifacts/registry.js';
 import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
 
 export type WireArtifact = Record<string, unknown>;
@@ -58,4 +59,12 @@ export function renderGeneric(artifact: Artifact, displayTypeName: string): Wire
   }
   out.type_name = artifact.typeName;
   return out;
+}
+
+/** An artifact as a list shows it: by its type, or in the `all` view (type undefined) generically. */
+export function renderListed(types: Pick<TypeRegistry, 'has' | 'get'>, type: ArtifactType | undefined, artifact: Artifact): WireArtifact {
+  if (type) return renderArtifact(type, artifact);
+  // Rows of a type whose plugin was removed still list under `all`, by their stored name.
+  const own = types.has(artifact.typeName) ? types.get(artifact.typeName).displayName : artifact.typeName;
+  return renderGeneric(artifact, own);
 }

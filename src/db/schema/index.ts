@@ -4,3 +4,4 @@ export * from './quotas.js';
 export * from './dependencies.js';
 export * from './signing.js';
 export * from './community.js';
+export * from './federation.js';

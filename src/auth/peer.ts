@@ -1,0 +1,35 @@
+/**
+ * @module Requests from peer nodes: a bearer token whose header says `typ: node+jwt` is a node
+ * token, verified against the keys pinned for its issuer (src/federation/node-jwt.ts) and bound to
+ * this request's method, path and body. The caller becomes the peer actor its enrolment makes it.
+ * Node tokens are accepted only on the peer routes under /federation/v1 (not on the admin routes,
+ * not on the Glare API); every other request goes to the user authentication.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../api/env.js';
+import { readLimitedBytes } from '../api/json-body.js';
+import { Unauthenticated } from '../errors.js';
+import type { FederationDeps } from '../federation/federation.js';
+import { looksLikeNodeJwt } from '../federation/node-jwt.js';
+import { authenticatePeer } from '../federation/peers.js';
+
+const PEER_PREFIX = '/federation/v1/';
+const ADMIN_PREFIX = '/federation/v1/admin/';
+
+export function peerOrUserAuthentication(fd: FederationDeps, userAuth: MiddlewareHandler<AppEnv>, opts: { bodyLimitBytes: number }): MiddlewareHandler<AppEnv> {
+  return async function authenticatePeerOrUser(c, next) {
+    const authorization = c.req.header('authorization');
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+    if (!token || !looksLikeNodeJwt(token)) return userAuth(c, next);
+    const path = c.req.path;
+    if (!path.startsWith(PEER_PREFIX) || path.startsWith(ADMIN_PREFIX)) {
+      throw new Unauthenticated('node tokens are accepted only on the peer routes under /federation/v1');
+    }
+    const url = new URL(c.req.url);
+    const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    const body = hasBody ? await readLimitedBytes(c.req.raw, opts.bodyLimitBytes) : undefined;
+    c.set('actor', await authenticatePeer(fd, token, { method: c.req.method, path: `${url.pathname}${url.search}`, ...(body ? { body } : {}) }));
+    if (body) c.set('verifiedBody', body);
+    await next();
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * @module Federation state: this node's identity and signing keys, the enrolment tokens its admins
+ * issue, and the peers it trusts (its upstreams and its children), each with the public keys
+ * pinned for it.
+ */
+import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { lifecycleDates } from './columns.js';
+
+/** One row: the node id, made on first start and kept for good (keys rotate, the id does not). */
+export const nodeIdentity = pgTable('node_identity', {
+  singleton: boolean('singleton').primaryKey().default(true),
+  nodeId: text('node_id').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * The node's Ed25519 keys. The newest key without `retires_at` signs; every key whose
+ * `retires_at` is unset or still ahead is published, so peers learn a new key before the old one
+ * stops being accepted.
+ */
+export const nodeKeys = pgTable('node_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, unknown>>().notNull(),
+  privateJwk: jsonb('private_jwk').$type<Record<string, unknown>>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  retiresAt: timestamp('retires_at', { withTimezone: true, mode: 'date' }),
+});
+
+/** One-time enrolment tokens; only a hash of the token is kept. */
+export const enrolmentTokens = pgTable('federation_enrolment_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  tokenHash: text('token_hash').notNull().unique(),
+  permissions: text('permissions').array().notNull(),
+  /** The project a child's submissions land in (and whose artifacts it sees). */
+  projectId: text('project_id'),
+  note: text('note').notNull().default(''),
+  createdBy: text('created_by').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+  usedBy: text('used_by'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * Peers: an `upstream` this node enrolled with (its URL, what it granted us, its pinned keys) or a
+ * `child` that enrolled here (what we granted it, its pinned keys). `keys_issued_at` is the issue
+ * time of the last key announcement taken, so an older one cannot be replayed.
+ */
+export const federationPeers = pgTable(
+  'federation_peers',
+  {
+    relation: text('relation', { enum: ['upstream', 'child'] }).notNull(),
+    nodeId: text('node_id').notNull(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    url: text('url'),
+    permissions: text('permissions').array().notNull(),
+    projectId: text('project_id'),
+    status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+    keys: jsonb('keys').$type<Array<Record<string, unknown>>>().notNull(),
+    keysIssuedAt: timestamp('keys_issued_at', { withTimezone: true, mode: 'date' }),
+    /** Upstreams: how long one search of it may take. */
+    timeoutMs: integer('timeout_ms'),
+    ...lifecycleDates,
+  },
+  (t) => [primaryKey({ columns: [t.relation, t.nodeId] })],
+);
