@@ -259,6 +259,52 @@ export function buildProgram(): Command {
     'catalog stats images 5b1d6c1e-... --days 7',
   );
 
+  // --- federation
+  const federation = examples(program.command('federation').description('federated search and enrolment with upstream nodes'), 'catalog federation search nginx --type images');
+  examples(
+    federation
+      .command('search [terms...]')
+      .description('search this node and its upstreams: words (full text) and field=[op:]value filters; results say where each was found')
+      .option('--type <type>', 'only this artifact type')
+      .option('-s, --sort <keys>', 'sort keys')
+      .option('-l, --limit <n>', 'page size per source')
+      .option('--cursor <cursor>', 'the next page (from a previous answer)')
+      .action(run(async (ctx, terms: string[], opts: { type?: string; limit?: string; cursor?: string; sort?: string }) => (await import('./commands/federation.js')).search(ctx, terms, opts))),
+    'catalog federation search --type heat_templates name=wordpress',
+  );
+  examples(federation.command('upstreams').description('the upstreams this node is enrolled with (admins)').action(run(async (ctx) => (await import('./commands/federation.js')).peers(ctx, 'upstreams'))), 'catalog federation upstreams');
+  examples(federation.command('children').description('the child nodes enrolled with this node (admins)').action(run(async (ctx) => (await import('./commands/federation.js')).peers(ctx, 'children'))), 'catalog federation children');
+  examples(
+    federation
+      .command('token')
+      .description('issue a one-time enrolment token for a child node (admins); shown once')
+      .option('--permission <permission>', 'search, pull or submit (repeatable; default search and pull)', collect)
+      .option('--project <project>', 'the project the child’s submissions land in and whose artifacts it sees')
+      .option('--expires <seconds>', 'how long the token is good for')
+      .option('--note <text>', 'a note for the admins')
+      .action(run(async (ctx, opts: { permission?: string[]; project?: string; expires?: string; note?: string }) => (await import('./commands/federation.js')).token(ctx, opts))),
+    'catalog --profile global federation token --permission search --permission pull --note "ACME mirror"',
+  );
+  examples(
+    federation
+      .command('enrol <upstream-url> <token>')
+      .description('enrol this node with an upstream using the token its admin issued (admins)')
+      .option('--fingerprint <thumbprint>', 'a key thumbprint the upstream must hold (pinned in advance)')
+      .option('--timeout-ms <ms>', 'how long a search waits for this upstream')
+      .action(run(async (ctx, url: string, t: string, opts: { fingerprint?: string; timeoutMs?: string }) => (await import('./commands/federation.js')).enrol(ctx, url, t, opts))),
+    'catalog --profile leaf federation enrol https://global.example.org "$TOKEN"',
+  );
+  for (const action of ['suspend', 'resume'] as const) {
+    examples(
+      federation
+        .command(`${action} <upstreams|children> <node>`)
+        .description(action === 'suspend' ? 'stop trusting and asking a peer for now (admins)' : 'trust and ask a suspended peer again (admins)')
+        .action(run(async (ctx, which: string, node: string) => (await import('./commands/federation.js')).setState(ctx, which, node, action))),
+      `catalog federation ${action} upstreams 3f1c...`,
+    );
+  }
+  examples(federation.command('remove <upstreams|children> <node>').description('forget a peer and its keys; it must enrol again (admins)').action(run(async (ctx, which: string, node: string) => (await import('./commands/federation.js')).remove(ctx, which, node))), 'catalog federation remove children 3f1c...');
+
   // --- shares
   const share = examples(program.command('share').description('share active private artifacts with other projects'), 'catalog share add images 5b1d6c1e-... partner-project');
   examples(share.command('list <type> <id>').description('projects the artifact is shared with').action(run(async (ctx, type: string, id: string) => (await import('./commands/share.js')).list(ctx, type, id))), 'catalog share list images 5b1d6c1e-...');
