@@ -19,8 +19,9 @@ import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import postgres from 'postgres';
+import { runIfEntryPoint } from './cli.js';
 
-const GiB = 1024 ** 3;
+export const GiB = 1024 ** 3;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function arg(name: string, fallback: number): number {
@@ -28,7 +29,7 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -39,7 +40,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(url: string, seconds = 60): Promise<void> {
+export async function waitFor(url: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 10; i++) {
     try {
       if ((await fetch(url, { method: 'HEAD' })).ok) return;
@@ -51,7 +52,7 @@ async function waitFor(url: string, seconds = 60): Promise<void> {
   throw new Error(`${url} did not answer within ${seconds}s`);
 }
 
-async function makeFile(path: string, bytes: number): Promise<void> {
+export async function makeFile(path: string, bytes: number): Promise<void> {
   const block = randomBytes(4 * 1024 * 1024);
   let left = bytes;
   await pipeline(
@@ -68,7 +69,7 @@ async function makeFile(path: string, bytes: number): Promise<void> {
   );
 }
 
-function curl(args: string[]): { seconds: number; speed: number } {
+export function curl(args: string[]): { seconds: number; speed: number } {
   const out = spawnSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{time_total} %{speed_download} %{speed_upload} %{http_code}', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (out.status !== 0) throw new Error(`curl failed: ${out.stderr}`);
   const [time, down, up, code] = out.stdout.trim().split(' ');
@@ -76,17 +77,17 @@ function curl(args: string[]): { seconds: number; speed: number } {
   return { seconds: Number(time), speed: Math.max(Number(down), Number(up)) };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-function rssKiB(pid: number): number {
+export function rssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-const mib = (bytesPerSecond: number) => (bytesPerSecond / 1024 ** 2).toFixed(0);
+export const mib = (bytesPerSecond: number) => (bytesPerSecond / 1024 ** 2).toFixed(0);
 
 async function main() {
   const sizeGiB = arg('size-gib', 1);
@@ -207,7 +208,5 @@ events {} http { access_log off; sendfile ${sendfile}; tcp_nopush on;
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+// Other benchmarks (bench/bundles.ts) borrow the helpers above; only running this file measures.
+runIfEntryPoint(import.meta.url, main);

@@ -11,6 +11,7 @@ import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
+import { bundlesRouter } from './api/bundles/router.js';
 import { dependenciesRouter } from './api/glare/dependencies.js';
 import { quotasRouter } from './api/glare/quotas.js';
 import { schemasRouter } from './api/glare/schemas.js';
@@ -42,8 +43,11 @@ export function createApp(deps: Deps) {
   app.route('/', healthRouter(deps));
   app.route('/', schemasRouter(deps));
   app.route('/', artifactsRouter(deps));
+  // Before the blob routes, so /export is never taken for a blob field.
+  app.route('/', bundlesRouter(deps));
   // Before the blob routes too: /resolve, /dependencies and /dependants are no blob fields.
   app.route('/', dependenciesRouter(deps));
+  // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
   app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.

@@ -144,36 +144,54 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     obligations.length = mark;
   };
 
-  const solve = (i: number): boolean => {
+  /**
+   * Conflict-directed backjumping: a dead end answers the set of (type, name) keys whose choice
+   * could undo it; a choice point whose key is not in that set passes it up without trying its
+   * other versions, which could not help. A key is in the set when its version broke a range, or
+   * when its artifact asked for the requirement (or link) that could not be met.
+   */
+  const rowKey = (row: CandidateRow | null): string[] => (row && row.id !== rootRow?.id ? [keyOf(row.typeName, row.name)] : []);
+  const requirersOf = (key: string): string[] => (constraints.get(key) ?? []).flatMap((c) => rowKey(c.by));
+  const linkerOf = (picked: PickedBy): string[] => (picked.kind === 'link' ? rowKey(picked.by) : picked.kind === 'requires' ? rowKey(picked.by) : []);
+  type Outcome = true | Set<string>;
+
+  const solve = (i: number): Outcome => {
     if (++steps > MAX_STEPS) throw new Conflict(`the requirements could not be resolved within ${MAX_STEPS} steps${firstConflict ? `; first conflict: ${explain(firstConflict)}` : ''}`, conflictDetails(firstConflict));
     if (i === obligations.length) return true;
     const ob = obligations[i]!;
     if (ob.depth > maxDepth) return solve(i + 1);
     if (ob.kind === 'pin') {
+      const linker = linkerOf(ob.pickedBy);
       const row = byId.get(ob.id);
       if (!row) {
         if (!strict) return solve(i + 1);
         const by = ob.pickedBy.kind === 'link' ? ob.pickedBy : undefined;
         if (!firstConflict && by) firstConflict = { steps: [{ by: ref(by.by) }], reason: `${label(by.by)} field ${by.field}${by.key ? `[${by.key}]` : ''} links to ${by.link}, which is missing or not an artifact you can see` };
-        return false;
+        return new Set(linker);
       }
       const key = keyOf(row.typeName, row.name);
       const have = assigned.get(key);
+      const linkStep = { by: ref(ob.pickedBy.kind === 'link' ? ob.pickedBy.by : null), links_to: { ...ref(row)!, link: ob.pickedBy.kind === 'link' ? ob.pickedBy.link : '' } };
       if (have) {
         if (have.row.id === row.id) return solve(i + 1);
-        const by = ob.pickedBy.kind === 'link' ? ob.pickedBy.by : null;
-        conflictAt(key, [{ by: ref(by), links_to: { ...ref(row)!, link: ob.pickedBy.kind === 'link' ? ob.pickedBy.link : '' } }], `${label(have.row)} and ${row.version} cannot both be taken: at most one version of ${row.typeName} ${row.name}`);
-        return false;
+        conflictAt(key, [linkStep], `${label(have.row)} and ${row.version} cannot both be taken: at most one version of ${row.typeName} ${row.name}`);
+        return new Set([...linker, key, ...requirersOf(key)]);
       }
       const unmet = (constraints.get(key) ?? []).find((c) => !satisfies(row, c.requirement));
       if (unmet) {
-        conflictAt(key, [{ by: ref(ob.pickedBy.kind === 'link' ? ob.pickedBy.by : null), links_to: { ...ref(row)!, link: ob.pickedBy.kind === 'link' ? ob.pickedBy.link : '' } }], `${label(row)} does not satisfy ${unmet.requirement.range}`);
-        return false;
+        conflictAt(key, [linkStep], `${label(row)} does not satisfy ${unmet.requirement.range}`);
+        return new Set([...linker, ...requirersOf(key)]);
       }
       const mark = assign(key, { row, depth: ob.depth, pickedBy: ob.pickedBy });
-      if (solve(i + 1)) return true;
+      const outcome = solve(i + 1);
+      if (outcome === true) return true;
       unassign(key, mark);
-      return false;
+      // A pinned version has no alternative: whoever linked to it is to blame instead.
+      if (outcome.has(key)) {
+        outcome.delete(key);
+        for (const k of linker) outcome.add(k);
+      }
+      return outcome;
     }
 
     const { requirement } = ob;
@@ -187,25 +205,30 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         if (satisfies(have.row, requirement)) return solve(i + 1);
         const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
         conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
-        return false;
+        return new Set([key, ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
       }
       const all = byKey.get(key) ?? [];
       if (all.length === 0) {
         if (!strict) return solve(i + 1);
         conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
-        return false;
+        return new Set(rowKey(ob.by));
       }
       const fitting = all.filter((row) => asks.every((c) => satisfies(row, c.requirement)));
       if (fitting.length === 0) {
         conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
-        return false;
+        return new Set(requirersOf(key));
       }
+      const blame = new Set<string>();
       for (const row of fitting) {
         const mark = assign(key, { row, depth: ob.depth, pickedBy: { kind: 'requires', by: ob.by, requirement } });
-        if (solve(i + 1)) return true;
+        const outcome = solve(i + 1);
+        if (outcome === true) return true;
         unassign(key, mark);
+        if (!outcome.has(key)) return outcome; // another version of this one cannot help: jump back
+        for (const k of outcome) if (k !== key) blame.add(k);
       }
-      return false;
+      for (const k of requirersOf(key)) blame.add(k);
+      return blame;
     } finally {
       asks.pop();
     }
@@ -216,7 +239,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     const key = keyOf(rootRow.typeName, rootRow.name);
     assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
   }
-  if (!solve(0)) {
+  if (solve(0) !== true) {
     const conflict = firstConflict ?? { steps: [], reason: 'the requirements do not resolve' };
     throw new Conflict(`the requirements do not resolve: ${explain(conflict)}`, conflictDetails(conflict));
   }

@@ -10,7 +10,7 @@
 import canonicalize from 'canonicalize';
 import type { Artifact } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
-import { systemActor } from '../artifacts/actor.js';
+import { userActor } from '../artifacts/actor.js';
 import { conn, withTransaction, type OpContext } from '../artifacts/context.js';
 import { assertCanModify, hasAdminRights, sightOf } from '../artifacts/policy.js';
 import { ARTIFACT_ID } from '../artifacts/names.js';
@@ -31,13 +31,18 @@ export interface ComputedManifest {
 }
 
 /**
- * The canonical manifest of `artifact` as it is now. Its dependencies are resolved as the node
- * sees them (not as the caller does), so every caller, and every node, gets the same bytes.
- * A dependency cycle has no manifest: each manifest would have to contain its own digest.
+ * The canonical manifest of `artifact` as it is now. Its dependencies resolve as its owner sees
+ * the catalog (its own artifacts, public and shared ones), whoever asks: every caller gets the
+ * same bytes, and they are what the owner's activation resolved. A dependency cycle has no
+ * manifest: each manifest would have to contain its own digest.
  */
 export async function manifestOf(ctx: OpContext, artifact: Artifact): Promise<ComputedManifest> {
-  const asNode: OpContext = { ...ctx, actor: systemActor('signing') };
-  return computeManifest(asNode, artifact, new Map(), []);
+  return computeManifest(ctx, artifact, new Map(), []);
+}
+
+/** A member of `owner` with no roles: sees what the project sees, and nothing an admin would. */
+function asOwner(ctx: OpContext, owner: string): OpContext {
+  return { ...ctx, actor: userActor({ userId: 'signing', projectId: owner, roles: [], adminRole: ctx.catalog.config.auth.admin_role }) };
 }
 
 async function computeManifest(ctx: OpContext, artifact: Artifact, done: Map<string, ComputedManifest>, path: readonly Artifact[]): Promise<ComputedManifest> {
@@ -47,7 +52,7 @@ async function computeManifest(ctx: OpContext, artifact: Artifact, done: Map<str
     const cycle = [...path.slice(path.findIndex((a) => a.id === artifact.id)), artifact].map(describe).join(' → ');
     throw new Conflict(`the dependencies form a cycle (${cycle}): a manifest cannot bind a dependency that depends on it`);
   }
-  const closure = await dependencyClosure(ctx, artifact);
+  const closure = await dependencyClosure(asOwner(ctx, artifact.owner), artifact);
   const dependencies: Array<{ artifact: Artifact; manifestSha256: string }> = [];
   for (const dependency of closure) {
     dependencies.push({ artifact: dependency, manifestSha256: (await computeManifest(ctx, dependency, done, [...path, artifact])).sha256 });
@@ -78,7 +83,8 @@ export interface SignatureCheck {
 
 export interface Verification {
   artifact: Artifact;
-  manifestSha256: string;
+  /** null when the dependencies no longer resolve (the reasons say so). */
+  manifestSha256: string | null;
   /** At least one attached signature holds. */
   verified: boolean;
   signatures: SignatureCheck[];
@@ -148,15 +154,26 @@ function toCheck(row: SignatureRow, result: Awaited<ReturnType<typeof check>>): 
   return { id: row.id, kid: row.kid, jws: row.jws, project: row.project, signedAt: row.signedAt, attachedBy: row.attachedBy, ...result };
 }
 
-/** Every signature attached to `artifact`, checked against it as it is now. */
+/**
+ * Every signature attached to `artifact`, checked against it as it is now. When its dependencies
+ * no longer resolve, it has no manifest, and no signature holds: each says why.
+ */
 export async function verifyArtifactSignatures(ctx: OpContext, artifact: Artifact): Promise<Verification> {
-  const current = await manifestOf(ctx, artifact);
+  let current: ComputedManifest | undefined;
+  let unresolved: string | undefined;
+  try {
+    current = await manifestOf(ctx, artifact);
+  } catch (err) {
+    if (!(err instanceof Conflict)) throw err;
+    unresolved = `the artifact has no manifest now: ${err.message}`;
+  }
   const signatures: SignatureCheck[] = [];
   for (const row of await listSignatures(conn(ctx), artifact.id)) {
     const evidence = { jws: parseDetachedJws(row.jws), signedAt: row.signedAt, signedManifest: row.manifest as unknown as Manifest };
-    signatures.push(toCheck(row, await check(ctx, artifact.owner, evidence, current)));
+    const result = current ? await check(ctx, artifact.owner, evidence, current) : { key: (await findKey(ctx, artifact.owner, row.kid)) ?? null, holds: false, reason: unresolved! };
+    signatures.push(toCheck(row, result));
   }
-  return { artifact, manifestSha256: current.sha256, verified: signatures.some((s) => s.holds), signatures };
+  return { artifact, manifestSha256: current?.sha256 ?? null, verified: signatures.some((s) => s.holds), signatures };
 }
 
 /** GET .../verify: the artifact as the actor sees it, and its signatures checked. */

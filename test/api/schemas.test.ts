@@ -69,7 +69,7 @@ describe('GET /schemas', () => {
     const all = (await (await node.request('GET', '/schemas/all')).json()).schemas.all;
     expect(all).toMatchObject({ name: 'all', display_name: 'All Artifacts' });
     expect(Object.keys(all.properties).sort()).toEqual(
-      ['activated_at', 'created_at', 'description', 'display_type_name', 'id', 'metadata', 'name', 'owner', 'status', 'tags', 'type_name', 'updated_at', 'version', 'visibility'],
+      ['activated_at', 'created_at', 'description', 'display_type_name', 'id', 'metadata', 'name', 'owner', 'requires', 'status', 'tags', 'type_name', 'updated_at', 'version', 'visibility'],
     );
     expect(all.properties.type_name).toMatchObject({ glareType: 'String', sortable: true, filter_ops: ['like', 'eq', 'neq', 'in'] });
   });

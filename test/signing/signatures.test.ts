@@ -12,7 +12,8 @@ let ed: DeveloperKeyPair;
 let ec: DeveloperKeyPair;
 
 beforeAll(async () => {
-  node = await createTestNode({ types_dir: SIGNING_TYPES_DIR });
+  // mark_broken: a dependency may be deleted under a signed artifact, which verify must then report.
+  node = await createTestNode({ types_dir: SIGNING_TYPES_DIR, dependencies: { on_depended_removal: 'mark_broken' } });
   p1 = node.as({ project: 'p1', user: 'alice' });
   p2 = node.as({ project: 'p2', user: 'bob' });
   ed = await developerKey('EdDSA');
@@ -46,7 +47,7 @@ async function verify(id: unknown, as = p1) {
 describe('GET /artifacts/{type}/{id}/manifest', () => {
   it('serves the RFC 8785 canonical manifest: identity, immutable fields, blob digests and sizes, dependencies with their manifest digests', async () => {
     const lib = await app('lib-m');
-    const root = await app('root-m', { requires: [link(lib)] }, 'root package');
+    const root = await app('root-m', { uses: [link(lib)] }, 'root package');
     const res = await node.request('GET', `/artifacts/apps/${root.id}/manifest`, { as: p1 });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -62,7 +63,7 @@ describe('GET /artifacts/{type}/{id}/manifest', () => {
       owner: 'p1',
       name: 'root-m',
       version: '1.0.0',
-      fields: { platform: 'linux', requires: ['artifact:apps/p1/lib-m@1.0.0'] },
+      fields: { platform: 'linux', requires: [], uses: ['artifact:apps/p1/lib-m@1.0.0'] },
       blobs: [{ field: 'package', key: '', sha256: sha256('root package'), size: 'root package'.length }],
       dependencies: [{ ref: { type: 'apps', owner: 'p1', name: 'lib-m', version: '1.0.0' }, manifest_sha256: sha256(libBytes) }],
     });
@@ -143,7 +144,7 @@ describe('a signature that no longer holds names why', () => {
 
   it('a changed dependency: the dependency and its manifest digests', async () => {
     const lib = await app('dep-lib', {}, 'lib v1');
-    const root = await app('dep-root', { requires: [link(lib)] });
+    const root = await app('dep-root', { uses: [link(lib)] });
     expect((await signAndAttach(node, p1, 'apps', String(root.id), ec)).status).toBe(201);
     const before = sha256(await manifestBytes(node, p1, 'apps', String(lib.id)));
     await replaceBlob(lib.id, 'package', 'lib v2');
@@ -156,14 +157,41 @@ describe('a signature that no longer holds names why', () => {
   it('a dependency replaced by another: which one went and which one came', async () => {
     const one = await app('dep-one');
     const two = await app('dep-two');
-    const root = await app('dep-switch', { requires: [link(one)] });
+    const root = await app('dep-switch', { uses: [link(one)] });
     expect((await signAndAttach(node, p1, 'apps', String(root.id), ed)).status).toBe(201);
-    const patched = await node.request('PATCH', `/artifacts/apps/${root.id}`, { as: p1, patch: [{ op: 'replace', path: '/requires', value: [link(two)] }] });
+    const patched = await node.request('PATCH', `/artifacts/apps/${root.id}`, { as: p1, patch: [{ op: 'replace', path: '/uses', value: [link(two)] }] });
     expect(patched.status).toBe(200);
     const reason = (await verify(root.id)).signatures[0].reason;
-    expect(reason).toContain('field requires changed');
+    expect(reason).toContain('field uses changed');
     expect(reason).toContain('dependency apps/p1/dep-one@1.0.0 is no longer one');
     expect(reason).toContain('dependency apps/p1/dep-two@1.0.0 was added');
+  });
+
+  it('a requirement now resolving to a newer version: which version went and which came', async () => {
+    await app('ranged-lib', {}, 'lib 1.0').then((lib) => activate(node, p1, 'apps', String(lib.id)));
+    const root = await app('ranged-root', { requires: [{ type: 'apps', name: 'ranged-lib', range: '^1.0' }] });
+    const signed = await manifestBytes(node, p1, 'apps', String(root.id));
+    expect(JSON.parse(new TextDecoder().decode(signed)).dependencies.map((d: { ref: { version: string } }) => d.ref.version)).toEqual(['1.0.0']);
+    expect((await signAndAttach(node, p1, 'apps', String(root.id), ed)).status).toBe(201);
+    const newer = await node.seed('apps', { name: 'ranged-lib', version: '1.1' }, { as: p1, activate: true });
+    expect(newer.status).toBe('active');
+    const v = await verify(root.id);
+    expect(v.verified).toBe(false);
+    expect(v.signatures[0].reason).toBe(
+      `the artifact changed since key ${ed.kid} ("alice laptop") signed it: dependency apps/p1/ranged-lib@1.0.0 is no longer one; dependency apps/p1/ranged-lib@1.1.0 was added`,
+    );
+  });
+
+  it('a dependency deleted: no manifest, and each signature says why', async () => {
+    const lib = await app('gone-lib');
+    const root = await app('gone-root', { uses: [link(lib)] });
+    expect((await signAndAttach(node, p1, 'apps', String(root.id), ed)).status).toBe(201);
+    expect((await node.request('DELETE', `/artifacts/apps/${lib.id}`, { as: p1 })).status).toBe(204);
+    const v = await verify(root.id);
+    expect(v).toMatchObject({ verified: false, manifest_sha256: null });
+    expect(v.signatures[0]).toMatchObject({ kid: ed.kid, key_name: 'alice laptop', holds: false });
+    expect(v.signatures[0].reason).toMatch(new RegExp(`^the artifact has no manifest now: .*${String(lib.id)}`));
+    expect((await node.request('GET', `/artifacts/apps/${root.id}/manifest`, { as: p1 })).status).toBe(409);
   });
 
   it('a revoked key: a signature made before the revocation holds, one made after it does not', async () => {
@@ -183,8 +211,10 @@ describe('a signature that no longer holds names why', () => {
     const refused = await signAndAttach(node, p1, 'apps', String(late.id), key);
     expect(refused.status).toBe(400);
     expect((await refused.json()).explanation).toMatch(new RegExp(`key ${key.kid} \\("to revoke"\\) was revoked at .* \\(left the company\\), and the signature was made at .*, after that`));
+    expect(new Date(signedAt).getTime()).toBeLessThan(Date.now());
+  });
 
-    // Revoked from a moment before a signature was made: that signature no longer holds.
+  it('a key revoked from a moment before a signature was made: that signature no longer holds', async () => {
     const key2 = await developerKey('ES256');
     await register(node, p1, key2, 'compromised');
     const b = await app('compromised-before');
@@ -195,7 +225,6 @@ describe('a signature that no longer holds names why', () => {
     const v = await verify(b.id);
     expect(v.verified).toBe(false);
     expect(v.signatures[0].reason).toBe(`key ${key2.kid} ("compromised") was revoked at ${since} (stolen), and the signature was made at ${bSignedAt.toISOString()}, after that`);
-    expect(new Date(signedAt).getTime()).toBeLessThan(Date.now());
   });
 
   it('an unknown key, or a key another project registered: the key', async () => {

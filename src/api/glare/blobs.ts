@@ -2,7 +2,7 @@
  * @module Blob transfer: PUT/GET/DELETE /artifacts/{type}/{id}/{blob}[/{key}]. Bodies stream
  * straight between the socket and the store; no blob passes through a JSON parser or memory.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -18,6 +18,7 @@ import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
 import { API_SECURITY_HEADERS } from '../security-headers.js';
+import { requestBodyStream } from '../request-body.js';
 import { isStorableText } from '../text.js';
 import { IdParam, TypeParam } from '../params.js';
 import { ArtifactView } from './artifacts.js';
@@ -134,17 +135,6 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     const tag = t.trim().replace(/^W\//, '');
     return tag === '*' || tag === etag;
   });
-}
-
-/**
- * The upload's bytes as a Node stream. Served by @hono/node-server, that is the socket's own
- * IncomingMessage: going through the Web ReadableStream hono would build and back costs a
- * round of promises per chunk and ran uploads at a third of the speed the hashing allows.
- */
-function requestBodyStream(c: Context<AppEnv>): Readable {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.readableDidRead) return incoming;
-  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body) : Readable.from([]);
 }
 
 export function blobsRouter(deps: Deps) {

@@ -35,7 +35,7 @@ const VerificationView = z
     name: z.string(),
     version: z.string(),
     owner: z.string(),
-    manifest_sha256: z.string(),
+    manifest_sha256: z.string().nullable().openapi({ description: 'null when the dependencies no longer resolve' }),
     verified: z.boolean().openapi({ description: 'At least one attached signature holds' }),
     signatures: z.array(SignatureView),
   })

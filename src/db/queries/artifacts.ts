@@ -122,7 +122,8 @@ const duplicateMessages = (a: Identity) => ({
   [PUBLIC_TWIN_INDEX]: `a public ${a.typeName} named "${a.name}" with version ${a.version} already exists`,
 });
 
-export async function insertArtifact(db: Conn, record: ArtifactRecord): Promise<Artifact> {
+/** `id`: chosen by the caller (an import assigns ids before it inserts, so links can name them), or by the database. */
+export async function insertArtifact(db: Conn, record: ArtifactRecord & { id?: string }): Promise<Artifact> {
   const row = toRow(record) as NewArtifactRow;
   const [inserted] = await conflictOnDuplicate(
     () => db.insert(artifacts).values(row).returning(artifactColumns),

@@ -1,0 +1,210 @@
+/**
+ * Bundle export/import benchmark (not a test): prints a table.
+ *
+ *   npx tsx bench/bundles.ts [--size-gib 1] [--parts 4] [--keep]
+ *
+ * Starts two real nodes (`catalog-node serve`, PostgreSQL, the filesystem blob store) on
+ * loopback. On the first, a closure of `--parts` artifacts (the root links to the others) holds
+ * `--size-gib` of random bytes in as many blobs. Then, with curl as the client:
+ *   - export: GET /artifacts/kits/{root}/export into a file, vs `tar -cf` of the same blob files
+ *     into a file on the same disk;
+ *   - import: POST /import of that bundle into the second node (a new project each time, so every
+ *     import creates the closure and stores its bytes), vs `tar -xf` of the same bundle, and vs
+ *     `tar -xf` followed by md5sum, sha1sum, sha256sum and sync (the same work an import does);
+ *   - each node's peak RSS growth during its transfers, for the large bundle and a 1 MiB one.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+import { curl, freePort, GiB, makeFile, median, mib, rssKiB, waitFor } from './blobs.js';
+import { runIfEntryPoint } from './cli.js';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TYPES_DIR = resolve('test/bundles/fixtures/types');
+const MiB = 1024 ** 2;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+interface RunningNode {
+  base: string;
+  pid: number;
+  child: ChildProcess;
+}
+
+async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      PORT: String(port),
+      CATALOG_DATA_DIR: join(work, name),
+      CATALOG_TYPES_DIR: TYPES_DIR,
+      CATALOG_AUTH: 'trusted-headers',
+      REDIS_URL: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/readyz`);
+  return { base, pid: child.pid!, child };
+}
+
+const who = (project: string) => ['-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member'];
+
+function curlJson(args: string[]): { id: string } {
+  const out = spawnSync('curl', ['-sS', '-f', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (out.status !== 0) throw new Error(`curl ${args.join(' ')} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout) as { id: string };
+}
+
+/** A closure of `parts` kits holding `bytes` in all: the root links to every other part. */
+async function seedClosure(node: RunningNode, work: string, label: string, bytes: number, parts: number): Promise<{ rootId: string; files: string[] }> {
+  const dir = join(work, `files-${label}`);
+  mkdirSync(dir);
+  const files: string[] = [];
+  const ids: string[] = [];
+  const json = ['-H', 'Content-Type: application/json', ...who('source')];
+  for (let i = 0; i < parts; i++) {
+    const file = join(dir, `part-${i}.bin`);
+    await makeFile(file, Math.floor(bytes / parts));
+    files.push(file);
+    const links = i === parts - 1 ? { uses: ids.map((id) => `/artifacts/kits/${id}`) } : {};
+    const { id } = curlJson(['-X', 'POST', ...json, '-d', JSON.stringify({ name: `${label}-${i}`, version: '1.0.0', vendor: 'bench', ...links }), `${node.base}/artifacts/kits`]);
+    curl(['-T', file, '-H', 'Content-Type: application/octet-stream', ...who('source'), `${node.base}/artifacts/kits/${id}/payload`]);
+    curlJson(['-X', 'PATCH', '-H', 'Content-Type: application/json-patch+json', ...who('source'), '-d', '[{"op":"replace","path":"/status","value":"active"}]', `${node.base}/artifacts/kits/${id}`]);
+    ids.push(id);
+  }
+  return { rootId: ids.at(-1)!, files };
+}
+
+/** Runs `work` while sampling `pid`'s RSS every 20 ms; the growth over the RSS before it, in MiB. */
+async function peakGrowth(pid: number, work: () => void | Promise<void>): Promise<{ growthMiB: number; peakMiB: number }> {
+  const baseline = rssKiB(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 20);
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+  }
+  peak = Math.max(peak, rssKiB(pid));
+  return { growthMiB: (peak - baseline) / 1024, peakMiB: peak / 1024 };
+}
+
+/** curl runs in a child process, so the sampler above keeps ticking while it transfers. */
+function curlAsync(args: string[], output = '/dev/null'): Promise<{ seconds: number }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('curl', ['-sS', '-o', output, '-w', '%{time_total} %{http_code}', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const [time, code] = out.trim().split(' ');
+      if (!code?.startsWith('2')) reject(new Error(`curl got HTTP ${code} for ${args.join(' ')}`));
+      else resolveRun({ seconds: Number(time) });
+    });
+  });
+}
+
+const exportTo = (node: RunningNode, rootId: string, file: string) => curlAsync([...who('source'), `${node.base}/artifacts/kits/${rootId}/export`], file);
+const importFrom = (node: RunningNode, file: string, project: string) =>
+  curlAsync(['-X', 'POST', '-T', file, '-H', 'Content-Type: application/x-tar', ...who(project), `${node.base}/import`]);
+
+function timed(command: string, args: string[]): number {
+  const t0 = performance.now();
+  const out = spawnSync(command, args, { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${out.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+async function main() {
+  const sizeGiB = arg('size-gib', 1);
+  const parts = arg('parts', 4);
+  const bytes = sizeGiB * GiB;
+  const work = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const dbNames = ['a', 'b'].map((n) => `bench_bundles_${n}_${randomBytes(3).toString('hex')}`);
+  const nodes: RunningNode[] = [];
+  try {
+    const urls = [];
+    for (const name of dbNames) {
+      await admin.unsafe(`create database "${name}"`);
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      urls.push(url.href);
+    }
+    const source = await startNode(work, 'source', urls[0]!);
+    nodes.push(source);
+    const target = await startNode(work, 'target', urls[1]!);
+    nodes.push(target);
+
+    process.stdout.write(`seeding a closure of ${parts} artifacts holding ${sizeGiB} GiB, and a 1 MiB one...\n`);
+    const large = await seedClosure(source, work, 'large', bytes, parts);
+    const small = await seedClosure(source, work, 'small', MiB, parts);
+
+    const bundle = join(work, 'bundle.tar');
+    const exports: number[] = [];
+    const exportRss = await peakGrowth(source.pid, async () => {
+      for (let i = 0; i < 3; i++) exports.push((await exportTo(source, large.rootId, bundle)).seconds);
+    });
+    const bundleBytes = statSync(bundle).size;
+    const tarOut = join(work, 'reference.tar');
+    const tarCreate = median([1, 2, 3].map(() => timed('tar', ['-cf', tarOut, '-C', join(work, 'files-large'), '.'])));
+
+    const imports: number[] = [];
+    const importRss = await peakGrowth(target.pid, async () => {
+      for (let i = 0; i < 3; i++) imports.push((await importFrom(target, bundle, `import-${i}`)).seconds);
+    });
+    const extractDir = join(work, 'extracted');
+    const tarExtract = median(
+      [1, 2, 3].map(() => {
+        rmSync(extractDir, { recursive: true, force: true });
+        mkdirSync(extractDir);
+        return timed('tar', ['-xf', bundle, '-C', extractDir]);
+      }),
+    );
+
+    // The same work as an import (unpack, hash, make durable), done by the usual tools.
+    const extractHashSync = median(
+      [1, 2, 3].map(() => {
+        rmSync(extractDir, { recursive: true, force: true });
+        mkdirSync(extractDir);
+        return timed('bash', ['-c', `tar -xf '${bundle}' -C '${extractDir}' && md5sum '${extractDir}'/blobs/* >/dev/null && sha1sum '${extractDir}'/blobs/* >/dev/null && sha256sum '${extractDir}'/blobs/* >/dev/null && sync -f '${extractDir}'`]);
+      }),
+    );
+
+    const smallBundle = join(work, 'small.tar');
+    const smallExportRss = await peakGrowth(source.pid, async () => void (await exportTo(source, small.rootId, smallBundle)));
+    const smallImportRss = await peakGrowth(target.pid, async () => void (await importFrom(target, smallBundle, 'import-small')));
+
+    const exportRate = bundleBytes / median(exports);
+    const importRate = bundleBytes / median(imports);
+    const tarCreateRate = bundleBytes / tarCreate;
+    const tarExtractRate = bundleBytes / tarExtract;
+    const rows = [
+      [`export ${sizeGiB} GiB bundle, ${parts} blobs (median of 3)`, `${mib(exportRate)} MiB/s`, `tar -cf ${mib(tarCreateRate)} MiB/s`, (exportRate / tarCreateRate).toFixed(2), '≥ 0.50', exportRate / tarCreateRate >= 0.5],
+      [`import ${sizeGiB} GiB bundle, md5+sha1+sha256 verified, fsynced (median of 3)`, `${mib(importRate)} MiB/s`, `tar -xf ${mib(tarExtractRate)} MiB/s`, (importRate / tarExtractRate).toFixed(2), '≥ 0.50', importRate / tarExtractRate >= 0.5],
+      [`import ${sizeGiB} GiB bundle (as above)`, `${mib(importRate)} MiB/s`, `tar -xf, md5sum, sha1sum, sha256sum, sync ${mib(bundleBytes / extractHashSync)} MiB/s`, (importRate / (bundleBytes / extractHashSync)).toFixed(2), '(same work)', null],
+      [`peak RSS growth, exporting ${sizeGiB} GiB`, `${exportRss.growthMiB.toFixed(1)} MiB (peak ${exportRss.peakMiB.toFixed(0)} MiB)`, `1 MiB bundle: ${smallExportRss.growthMiB.toFixed(1)} MiB`, '', '≤ 64 MiB', exportRss.growthMiB <= 64],
+      [`peak RSS growth, importing ${sizeGiB} GiB`, `${importRss.growthMiB.toFixed(1)} MiB (peak ${importRss.peakMiB.toFixed(0)} MiB)`, `1 MiB bundle: ${smallImportRss.growthMiB.toFixed(1)} MiB`, '', '≤ 64 MiB', importRss.growthMiB <= 64],
+    ] as const;
+    process.stdout.write(`\n| measure | node | reference | ratio | target | pass |\n|---|---|---|---|---|---|\n`);
+    for (const r of rows) process.stdout.write(`| ${r.slice(0, 5).join(' | ')} | ${r[5] === null ? '' : r[5] ? 'PASS' : 'FAIL'} |\n`);
+    process.stdout.write(`\n(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; bundle ${bundleBytes} bytes; exports ${exports.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s; tar -cf ${tarCreate.toFixed(2)} s, tar -xf ${tarExtract.toFixed(2)} s)\n`);
+  } finally {
+    for (const n of nodes) n.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+    if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+runIfEntryPoint(import.meta.url, main);

@@ -1,0 +1,150 @@
+/**
+ * @module Exporting an artifact with its closure as one bundle (see manifest.ts for the format).
+ * Everything the bundle will hold is checked before the first byte is sent (the closure resolves
+ * for the caller, no blob is still uploading, deactivated artifacts only for admins), so a
+ * refusal is an error answer, not a cut-off tar. Blob bytes stream from their store into the tar
+ * one entry at a time: memory does not grow with the bundle.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import tar from 'tar-stream';
+import type { Artifact } from '../artifacts/artifact.js';
+import type { ArtifactType } from '../artifacts/artifact-type.js';
+import type { OpContext } from '../artifacts/context.js';
+import { assertCanDownload } from '../artifacts/policy.js';
+import { showArtifact } from '../artifacts/read.js';
+import type { NamedStore } from '../blobs/routing.js';
+import { dependencyClosure, dependencyGraph } from '../dependencies/closure.js';
+import { Conflict } from '../errors.js';
+import { signaturesToCarry } from './signatures.js';
+import { blobEntryName, BUNDLE_FORMAT, internalLinks, manifestArtifact, MANIFEST_ENTRY, type BundleManifest } from './manifest.js';
+
+export interface BundleExport {
+  manifest: BundleManifest;
+  /** A file name for the bundle: `<type>-<name>-<version>.tar`, made safe. */
+  filename: string;
+  /** Total bytes of the tar, known before it is written. */
+  size: number;
+  /** The tar itself; call once. */
+  open(): Readable;
+}
+
+const TAR_BLOCK = 512;
+const padded = (bytes: number) => Math.ceil(bytes / TAR_BLOCK) * TAR_BLOCK;
+
+/** Blob bytes to send, one entry per distinct sha256, with the store that holds them. */
+interface BlobEntry {
+  sha256: string;
+  size: number;
+  store: NamedStore;
+  locator: string;
+}
+
+/** Dependencies before the artifacts that reference them (cycles are kept in closure order), the root last. */
+function referencesFirst(types: (name: string) => ArtifactType, root: Artifact, closure: readonly Artifact[]): Artifact[] {
+  const byId = new Map([...closure, root].map((a) => [a.id, a]));
+  const ordered: Artifact[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (a: Artifact) => {
+    if (state.has(a.id)) return;
+    state.set(a.id, 'visiting');
+    for (const link of internalLinks(types(a.typeName), a)) {
+      const target = byId.get(link.target.id);
+      if (target && target !== root) visit(target);
+    }
+    state.set(a.id, 'done');
+    if (a !== root) ordered.push(a);
+  };
+  for (const a of closure) visit(a);
+  return [...ordered, root];
+}
+
+/** For each artifact of the closure: which artifact each of its requirements resolved to. */
+async function resolvedRequirements(ctx: OpContext, root: Artifact): Promise<(a: Artifact) => Array<{ index: number; target: string }>> {
+  const { edges } = await dependencyGraph(ctx, root);
+  return (a) =>
+    edges.flatMap((e) => {
+      if (e.via !== 'requires' || (e.from?.id ?? root.id) !== a.id) return [];
+      const index = a.requires.findIndex((r) => r.type === e.requirement.type && r.name === e.requirement.name && r.range === e.requirement.range);
+      return index < 0 ? [] : [{ index, target: e.to.id }];
+    });
+}
+
+export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<BundleExport> {
+  const root = await showArtifact(ctx, target);
+  // Refuses (Conflict) when a link leads to an artifact that is missing or the caller does not see.
+  const closure = await dependencyClosure(ctx, root);
+  const typeOf = (name: string) => ctx.catalog.types.get(name);
+  const members = referencesFirst(typeOf, root, closure);
+
+  const blobs = new Map<string, BlobEntry>();
+  for (const artifact of members) {
+    const label = `${artifact.typeName} "${artifact.name}" ${artifact.version}`;
+    assertCanDownload(ctx.actor, artifact);
+    for (const blob of artifact.blobs) {
+      if (blob.status !== 'active') throw new Conflict(`blob ${blob.field}${blob.key ? `/${blob.key}` : ''} of ${label} is still being uploaded`);
+      if (blob.external || blob.sha256 === null || blob.locator === null || blob.store === null || blob.size === null) continue;
+      if (!blobs.has(blob.sha256)) blobs.set(blob.sha256, { sha256: blob.sha256, size: blob.size, store: ctx.catalog.blobs.byName(blob.store), locator: blob.locator });
+    }
+  }
+
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    origin: ctx.catalog.config.node.name,
+    created_at: ctx.now().toISOString(),
+    root: root.id,
+    artifacts: [],
+  };
+  const resolved = await resolvedRequirements(ctx, root);
+  for (const a of members) {
+    manifest.artifacts.push(manifestArtifact(typeOf(a.typeName), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
+  }
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
+  let size = TAR_BLOCK + padded(manifestBytes.length) + 2 * TAR_BLOCK;
+  for (const b of blobs.values()) size += TAR_BLOCK + padded(b.size);
+
+  return {
+    manifest,
+    filename: `${root.typeName}-${root.name}-${root.version}.tar`.replace(/[^\w.-]/g, '_'),
+    size,
+    open: () => packBundle(ctx, manifestBytes, [...blobs.values()]),
+  };
+}
+
+function packBundle(ctx: OpContext, manifestBytes: Buffer, blobs: readonly BlobEntry[]): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const mtime = ctx.now();
+  pack.pipe(out);
+  pack.on('error', (err) => out.destroy(err));
+  // A reader that goes away stops the store reads too.
+  let current: Readable | undefined;
+  out.on('close', () => {
+    if (out.readableEnded) return;
+    current?.destroy(new Error('the reader of the bundle went away'));
+    pack.destroy();
+  });
+
+  const writeEntries = async () => {
+    pack.entry({ name: MANIFEST_ENTRY, size: manifestBytes.length, mtime, mode: 0o644 }, manifestBytes);
+    for (const blob of blobs) {
+      if (out.destroyed) return;
+      const source = await blob.store.store.read(blob.locator);
+      current = source;
+      await new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ name: blobEntryName(blob.sha256), size: blob.size, mtime, mode: 0o644 }, (err) => (err ? reject(err) : resolve()));
+        source.on('error', (err) => {
+          entry.destroy(err);
+          reject(err);
+        });
+        source.pipe(entry);
+      });
+    }
+    pack.finalize();
+  };
+  writeEntries().catch((err: unknown) => {
+    ctx.catalog.log.warn({ err }, 'bundle export ended early');
+    out.destroy(err as Error);
+  });
+  return out;
+}
