@@ -164,6 +164,25 @@ export function buildProgram(): Command {
   );
   examples(deps.command('dependants <type> <id>').description('artifacts that link to it or whose requirements it satisfies').action(run(async (ctx, type: string, id: string) => (await import('./commands/deps.js')).dependants(ctx, type, id))), 'catalog deps dependants images 5b1d6c1e-...');
 
+  // --- bundles
+  const bundle = examples(program.command('bundle').description('export an artifact with its dependency closure as one tar, and import it elsewhere'), 'catalog bundle export murano_packages 5b1d6c1e-... -O app.tar');
+  examples(
+    bundle
+      .command('export <type> <id>')
+      .description('stream the artifact and everything it depends on into a tar file')
+      .option('-O, --output-file <path>', 'where to save it (- for stdout); default <id>.tar')
+      .action(run(async (ctx, type: string, id: string, opts: { outputFile?: string }) => (await import('./commands/bundle.js')).exportBundle(ctx, type, id, opts))),
+    'catalog bundle export murano_packages 5b1d6c1e-... -O app.tar',
+  );
+  examples(
+    bundle
+      .command('import <file>')
+      .description('import a bundle: all or nothing; artifacts already here are reused')
+      .option('--keep-owner', 'keep the bundle’s owners instead of your project (admins)')
+      .action(run(async (ctx, file: string, opts: { keepOwner?: boolean }) => (await import('./commands/bundle.js')).importBundle(ctx, file, opts))),
+    'catalog --profile airgapped bundle import app.tar',
+  );
+
   // --- signing
   const key = examples(program.command('key').description('developer key pairs: the private half stays here, the public half is registered'), 'catalog key gen --register');
   examples(

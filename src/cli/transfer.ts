@@ -78,25 +78,63 @@ function devNull(): Writable {
   return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
 
-export async function uploadFile(client: NodeClient, target: BlobTarget, file: string, opts: { contentType?: string; progress: boolean }): Promise<Record<string, unknown>> {
-  const { md5, sha256, size } = await hashFile(file, 'hashing ', opts.progress);
-  const progress = createProgress('uploading', size, opts.progress);
-  const res = await client.stream('PUT', client.url(blobPath(target)), {
-    headers: {
-      'content-type': opts.contentType ?? 'application/octet-stream',
-      'content-length': String(size),
-      'content-md5': md5,
-      'x-expected-sha256': sha256,
-      accept: 'application/json',
-    },
+/** Streams a file as a request body, with a progress bar; resolves to the response's text. */
+export async function sendFile(client: NodeClient, method: string, url: string, file: string, opts: { headers: Record<string, string>; label: string; progress: boolean }): Promise<string> {
+  const size = regularFile(file);
+  const progress = createProgress(opts.label, size, opts.progress);
+  const res = await client.stream(method, url, {
+    headers: { ...opts.headers, 'content-length': String(size), accept: 'application/json' },
     writeBody: (req) => pipeline(createReadStream(file), meter((n) => progress.add(n)), req),
   });
   progress.done();
-  const text = await readText(res);
+  return readText(res);
+}
+
+export async function uploadFile(client: NodeClient, target: BlobTarget, file: string, opts: { contentType?: string; progress: boolean }): Promise<Record<string, unknown>> {
+  const { md5, sha256 } = await hashFile(file, 'hashing ', opts.progress);
+  const text = await sendFile(client, 'PUT', client.url(blobPath(target)), file, {
+    headers: { 'content-type': opts.contentType ?? 'application/octet-stream', 'content-md5': md5, 'x-expected-sha256': sha256 },
+    label: 'uploading',
+    progress: opts.progress,
+  });
   const artifact = JSON.parse(text) as Record<string, unknown>;
   const stored = blobOf(artifact, target);
   if (stored?.sha256 && stored.sha256 !== sha256) throw new CliError(`the node stored sha256 ${stored.sha256} but ${file} has ${sha256}`, EXIT.failure);
   return artifact;
+}
+
+/**
+ * Streams a response into `out` (or stdout for "-") with a progress bar sized by Content-Length;
+ * the file appears whole or not at all.
+ */
+export async function receiveFile(client: NodeClient, url: string, out: string, opts: { label: string; progress: boolean }): Promise<number> {
+  const res = await get(client, url, {});
+  const length = Number(res.headers['content-length']);
+  const progress = createProgress(opts.label, Number.isFinite(length) && length > 0 ? length : undefined, opts.progress);
+  let bytes = 0;
+  const counted = meter((n) => {
+    bytes += n;
+    progress.add(n);
+  });
+  if (out === '-') {
+    await pipeline(res, counted, process.stdout, { end: false });
+  } else {
+    const part = `${out}.part`;
+    try {
+      await pipeline(res, counted, createWriteStream(part));
+    } catch (err) {
+      progress.done();
+      unlinkSync(part);
+      throw new CliError(`transfer interrupted (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was kept`, EXIT.failure);
+    }
+    if (Number.isFinite(length) && bytes !== length) {
+      unlinkSync(part);
+      throw new CliError(`transfer interrupted: ${bytes} of ${length} bytes arrived; nothing was kept`, EXIT.failure);
+    }
+    renameSync(part, out);
+  }
+  progress.done();
+  return bytes;
 }
 
 async function readText(res: IncomingMessage): Promise<string> {

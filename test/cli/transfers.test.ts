@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Body } from '../support/json.js';
-import { BIN, cleanEnv, runCli, serveNode, type CliOptions, type ServedNode } from './support.js';
+import { BIN, cleanEnv, runCli, runOnTerminal, serveNode, type CliOptions, type ServedNode } from './support.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -174,18 +174,7 @@ it('refuses bytes that do not match the record’s sha256, and keeps neither the
   expect(existsSync(`${out}.part`)).toBe(false);
 });
 
-/** The CLI on a pseudo-terminal (util-linux `script`), as a person runs it. */
-function onTerminal(args: string[]): Promise<{ code: number | null; output: string }> {
-  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', [process.execPath, BIN, ...args].map(quote).join(' '), '/dev/null'], { env: cleanEnv({ ...env(), COLUMNS: '100' }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
+const onTerminal = (args: string[]) => runOnTerminal(args, { ...env(), COLUMNS: '100' });
 
 it('draws a progress bar (bytes, rate, ETA) on a terminal and none when piped', async () => {
   const file = (await randomFile(join(s.tmp, 'medium.bin'), 24 * MiB)).path;
