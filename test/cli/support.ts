@@ -37,6 +37,8 @@ export interface ServedNode {
   close(): Promise<void>;
 }
 
+const TOKEN_SECONDS = 2 * 3600;
+
 export async function serveNode(overrides: Record<string, unknown> = {}): Promise<ServedNode> {
   const node = await createTestNode(overrides);
   const server = await new Promise<ServerType>((resolve) => {
@@ -48,8 +50,9 @@ export async function serveNode(overrides: Record<string, unknown> = {}): Promis
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     configHome: join(tmp, 'config'),
     tmp,
-    token: (who) => node.token(who),
-    adminToken: () => node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }),
+    // A file of spawned processes can outlast the test tokens' default five minutes on a busy machine.
+    token: (who) => node.token(who, { exp: Math.floor(Date.now() / 1000) + TOKEN_SECONDS }),
+    adminToken: () => node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }, { exp: Math.floor(Date.now() / 1000) + TOKEN_SECONDS }),
     async close() {
       (server as Server).closeAllConnections();
       await new Promise((r) => server.close(r));
