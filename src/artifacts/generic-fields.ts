@@ -40,6 +40,18 @@ export const TYPE_NAME_FIELD: FieldDef = defineField('type_name', 'string', {
   validators: { maxLength: 255 },
 });
 
+/**
+ * Extension: the version of its type's schema an artifact was made with and is read by. Shown on
+ * every artifact and listed in every type's schema, since Glare's clients look each key they are
+ * given up in the schema.
+ */
+export const TYPE_VERSION_FIELD: FieldDef = defineField('type_version', 'string', {
+  system: true,
+  nullable: false,
+  description: "The version of the type's schema this artifact was made with and is read by (an extension).",
+  validators: { maxLength: 64 },
+});
+
 /** What the `all` view shows and filters on: the generic fields and the type name. */
 export const ALL_VIEW_FIELDS: ReadonlyMap<string, FieldDef> = new Map([...GENERIC_FIELDS, TYPE_NAME_FIELD].map((f) => [f.name, f]));
 

@@ -1,7 +1,7 @@
 /** @module Glare's JSON-schema description of artifact types and their fields (GET /schemas). */
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import { elementKind, isDict, isList, type FieldDef, type FieldKind, type FieldValidators } from '../../artifacts/fields.js';
-import { ALL_VIEW_FIELDS } from '../../artifacts/generic-fields.js';
+import { ALL_VIEW_FIELDS, TYPE_VERSION_FIELD } from '../../artifacts/generic-fields.js';
 import { ALL_TYPES } from '../../artifacts/names.js';
 
 const GLARE_TYPE_NAMES: Record<FieldKind, string> = {
@@ -118,7 +118,7 @@ function fieldJsonSchema(def: FieldDef): Record<string, unknown> {
 
 /** One type's schema, in Glare's shape (glare/objects/base.py gen_schemas), plus its description. */
 export function typeJsonSchema(type: ArtifactType): Record<string, unknown> {
-  return schemaOf(type.name, type.version, type.displayName, type.fields.values(), type.description);
+  return schemaOf(type.name, type.version, type.displayName, [...type.fields.values(), TYPE_VERSION_FIELD], type.description);
 }
 
 /** The read-only `all` view's schema: the generic fields and type_name, as Glare's `all` type. */

@@ -5,7 +5,7 @@
 import { fieldValue, genericFieldValue, type Artifact, type BlobInfo } from '../../artifacts/artifact.js';
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import type { TypeRegistry } from '../../artifacts/registry.js';
-import { GENERIC_FIELDS } from '../../artifacts/generic-fields.js';
+import { GENERIC_FIELDS, TYPE_VERSION_FIELD } from '../../artifacts/generic-fields.js';
 
 export type WireArtifact = Record<string, unknown>;
 
@@ -49,8 +49,7 @@ export function renderArtifact(type: ArtifactType, artifact: Artifact): WireArti
       out[def.name] = Object.fromEntries(Object.entries(value as Record<string, BlobInfo>).map(([k, b]) => [k, renderBlob(type.name, artifact.id, b)]));
     } else out[def.name] = value;
   }
-  // Extension: the version of the type's schema that describes this artifact.
-  out.type_version = artifact.typeVersion;
+  out[TYPE_VERSION_FIELD.name] = artifact.typeVersion;
   return type.hooks.output ? { ...out, ...type.hooks.output(artifact) } : out;
 }
 
