@@ -103,6 +103,15 @@ export function buildProgram(): Command {
     examples(artifact.command(`${move} <type> <id>`).description(says).action(run(async (ctx, type: string, id: string) => (await import('./commands/artifact.js')).transition(ctx, move, type, id))), `catalog artifact ${move} images 5b1d6c1e-...`);
   }
 
+  examples(
+    artifact
+      .command('upgrade <type> <id>')
+      .description('move a draft to the newest (or --to) version of its type (owners: drafts; admins: any artifact)')
+      .option('--to <version>', 'the type version to reach (default: the newest)')
+      .action(run(async (ctx, type: string, id: string, opts: { to?: string }) => (await import('./commands/type.js')).upgradeArtifact(ctx, type, id, opts))),
+    'catalog artifact upgrade kits 5b1d6c1e-...',
+  );
+
   // --- blobs
   const blob = examples(program.command('blob').description('upload and download blob bytes (streamed, checksummed, resumable)'), 'catalog blob upload images 5b1d6c1e-... image ./cirros.qcow2');
   examples(
@@ -122,7 +131,7 @@ export function buildProgram(): Command {
       .action(run(async (ctx, type: string, id: string, name: string, opts: { outputFile?: string }) => (await import('./commands/blob.js')).download(ctx, type, id, name, { output: opts.outputFile }))),
     'catalog blob download images 5b1d6c1e-... image -O cirros.qcow2',
   );
-  examples(blob.command('delete <type> <id> <blob>').description('remove a blob (drafts, or mutable blob fields)').action(run(async (ctx, type: string, id: string, name: string) => (await import('./commands/blob.js')).remove(ctx, type, id, name))), 'catalog blob delete heat_templates 9f0e... nested_templates/net.yaml');
+  examples(blob.command('delete <type> <id> <blob>').description('remove a blob (drafts only: once active, an artifact’s blobs never change)').action(run(async (ctx, type: string, id: string, name: string) => (await import('./commands/blob.js')).remove(ctx, type, id, name))), 'catalog blob delete heat_templates 9f0e... nested_templates/net.yaml');
 
   // --- search
   examples(
@@ -344,6 +353,30 @@ export function buildProgram(): Command {
   const schema = examples(program.command('schema').description('artifact types and their fields'), 'catalog schema show images');
   examples(schema.command('list').description('the types this node serves').action(run(async (ctx) => (await import('./commands/schema.js')).list(ctx))), 'catalog schema list');
   examples(schema.command('show <type>').description('a type’s fields: kind, mutability, filter operators').action(run(async (ctx, type: string) => (await import('./commands/schema.js')).show(ctx, type))), 'catalog schema show images');
+
+  // --- type versions and upgrades
+  const type = examples(program.command('type').description('versions of an artifact type and upgrades between them'), 'catalog type upgrade images --dry-run');
+  examples(type.command('versions <type>').description('the versions of a type this node serves, newest marked').action(run(async (ctx, t: string) => (await import('./commands/type.js')).versions(ctx, t))), 'catalog type versions images');
+  examples(
+    type
+      .command('upgrade <type>')
+      .description('carry every artifact of a type to its newest (or --to) version as a job on the node, following its progress (admins); exits 5 when some were left as they were')
+      .option('--dry-run', 'only count what would change and what would be left, and why')
+      .option('--to <version>', 'the type version to reach (default: the newest)')
+      .option('--no-wait', 'print the run and return at once')
+      .action(run(async (ctx, t: string, opts: { dryRun?: boolean; to?: string; wait?: boolean }) => (await import('./commands/type.js')).upgrade(ctx, t, opts))),
+    'catalog type upgrade images --dry-run',
+    'catalog type upgrade images --to 1.1',
+  );
+  examples(
+    type
+      .command('upgrade-status <type> <run-id>')
+      .description('one upgrade run: progress, and what it left as it was and why')
+      .option('--wait', 'follow the run until it ends')
+      .action(run(async (ctx, t: string, id: string, opts: { wait?: boolean }) => (await import('./commands/type.js')).status(ctx, t, id, opts))),
+    'catalog type upgrade-status images 0b6f3c2e-... --wait',
+  );
+  examples(type.command('upgrades <type>').description('recent upgrade runs of a type (admins)').action(run(async (ctx, t: string) => (await import('./commands/type.js')).runs(ctx, t))), 'catalog type upgrades images');
 
   // --- completion
   examples(

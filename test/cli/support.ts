@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTestNode, type TestNode, type Who } from '../support/node.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
 
 export const BIN = join(process.cwd(), 'bin/catalog.js');
 
@@ -39,8 +40,9 @@ export interface ServedNode {
 
 const TOKEN_SECONDS = 2 * 3600;
 
-export async function serveNode(overrides: Record<string, unknown> = {}): Promise<ServedNode> {
-  const node = await createTestNode(overrides);
+/** A node over its own database, or over `database` (which a test keeps across nodes). */
+export async function serveNode(overrides: Record<string, unknown> = {}, database?: DatabaseHandle): Promise<ServedNode> {
+  const node = await createTestNode(overrides, database);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: node.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
