@@ -7,7 +7,7 @@ import { Conflict, Forbidden } from '../errors.js';
 import type { Actor } from './actor.js';
 import { fieldValue, type Artifact, type Status } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
-import { isEmptyValue } from './fields.js';
+import { BLOB_KINDS, isEmptyValue, type FieldDef } from './fields.js';
 import { hasAdminRights } from './policy.js';
 
 const ADMIN_ONLY: ReadonlySet<string> = new Set(['active->deactivated', 'deactivated->active']);
@@ -37,4 +37,24 @@ export function assertActivatable(type: ArtifactType, artifact: Artifact): void 
  */
 export function blobsWritable(artifact: Pick<Artifact, 'status'>): boolean {
   return artifact.status === 'drafted';
+}
+
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['name', 'version']);
+
+/**
+ * The fields sealed once an artifact is past draft, apart from blobs and its identity: what a
+ * developer's signature binds (signing/manifest.ts) and what a type upgrade may not change.
+ */
+export function sealedFields(type: ArtifactType): FieldDef[] {
+  return [...type.fields.values()].filter((f) => !f.mutable && !f.system && !BLOB_KINDS.has(f.kind) && !IDENTITY_FIELDS.has(f.name));
+}
+
+/** The sealed fields that hold a value, by name, as `type` reads `artifact`. */
+export function sealedValues(type: ArtifactType, artifact: Artifact): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const def of sealedFields(type)) {
+    const value = fieldValue(type, artifact, def.name);
+    if (value !== null && value !== undefined) values[def.name] = value;
+  }
+  return values;
 }

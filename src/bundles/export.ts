@@ -96,7 +96,7 @@ export async function exportBundle(ctx: OpContext, target: { type: ArtifactType;
   };
   const resolved = await resolvedRequirements(ctx, root);
   for (const a of members) {
-    manifest.artifacts.push(manifestArtifact(typeOf(a.typeName), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
+    manifest.artifacts.push(manifestArtifact(ctx.catalog.types.forArtifact(a), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
   }
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.

@@ -12,9 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { fieldValue, type Artifact } from '../artifacts/artifact.js';
+import type { Artifact } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
-import { BLOB_KINDS, LINK_KINDS, parseInternalLink, type FieldDef } from '../artifacts/fields.js';
+import { LINK_KINDS, parseInternalLink } from '../artifacts/fields.js';
+import { sealedValues } from '../artifacts/lifecycle.js';
 
 /** Names the form of the manifest, so a later form can never be mistaken for this one. */
 export const MANIFEST_FORMAT = 'artifact-catalog-manifest/1';
@@ -50,7 +51,7 @@ export interface Manifest {
   owner: string;
   name: string;
   version: string;
-  /** Every immutable, user-set, non-blob field of the type but name and version, unset ones as null. */
+  /** Every immutable, user-set, non-blob field of the type but name and version that holds a value (unset ones are left out). */
   fields: Record<string, unknown>;
   /** Sorted by field, then key. */
   blobs: ManifestBlob[];
@@ -65,13 +66,6 @@ export function manifestRef(artifact: Pick<Artifact, 'typeName' | 'owner' | 'nam
 /** How a manifest spells an internal link: by the identity of what it names, never by a node's id. */
 export function refText(ref: ManifestRef): string {
   return `${ref.type}/${ref.owner}/${ref.name}@${ref.version}`;
-}
-
-const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['name', 'version']);
-
-/** The fields a manifest binds: what cannot change once the artifact is active, apart from blobs. */
-export function signedFields(type: ArtifactType): FieldDef[] {
-  return [...type.fields.values()].filter((f) => !f.mutable && !f.system && !BLOB_KINDS.has(f.kind) && !IDENTITY_FIELDS.has(f.name));
 }
 
 export interface ManifestInput {
@@ -91,9 +85,11 @@ export function buildManifest({ type, artifact, dependencies }: ManifestInput): 
     return found ? `artifact:${refText(manifestRef(found))}` : link;
   };
   const fields: Record<string, unknown> = {};
-  for (const def of signedFields(type)) {
-    const value = fieldValue(type, artifact, def.name) ?? null;
-    if (!LINK_KINDS.has(def.kind) || value === null) fields[def.name] = value;
+  // Only fields that hold a value: a type version that adds or drops an unset field leaves what
+  // was signed as it was.
+  for (const [name, value] of Object.entries(sealedValues(type, artifact))) {
+    const def = type.fields.get(name)!;
+    if (!LINK_KINDS.has(def.kind)) fields[def.name] = value;
     else if (def.kind === 'link') fields[def.name] = linkText(value);
     else if (Array.isArray(value)) fields[def.name] = value.map(linkText);
     else fields[def.name] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, linkText(v)]));

@@ -57,7 +57,7 @@ async function computeManifest(ctx: OpContext, artifact: Artifact, done: Map<str
   for (const dependency of closure) {
     dependencies.push({ artifact: dependency, manifestSha256: (await computeManifest(ctx, dependency, done, [...path, artifact])).sha256 });
   }
-  const manifest = buildManifest({ type: ctx.catalog.types.get(artifact.typeName), artifact, dependencies });
+  const manifest = buildManifest({ type: ctx.catalog.types.forArtifact(artifact), artifact, dependencies });
   const computed = { manifest, bytes: canonicalBytes(manifest), sha256: canonicalDigest(manifest) };
   done.set(artifact.id, computed);
   return computed;

@@ -15,6 +15,7 @@ import { fieldValue, type Artifact } from '../artifacts/artifact.js';
 import type { ArtifactType, TypeUpgrade } from '../artifacts/artifact-type.js';
 import { conn, emit, hookContext, refFor, withTransaction, type OpContext } from '../artifacts/context.js';
 import { BLOB_KINDS, isEmptyValue, validateFieldValue } from '../artifacts/fields.js';
+import { sealedValues } from '../artifacts/lifecycle.js';
 import { assertCanModify, hasAdminRights, sightOf } from '../artifacts/policy.js';
 import { compareTypeVersions, type TypeRegistry } from '../artifacts/registry.js';
 import { findArtifact, updateArtifactRecord } from '../db/queries/artifacts.js';
@@ -71,7 +72,7 @@ export async function planUpgrade(ctx: OpContext, artifact: Artifact, target: Ar
   }
 
   const problems = targetProblems(target, artifact, fields);
-  if (artifact.status !== 'drafted') problems.push(...immutableChanges(types.forArtifact(artifact), artifact, fields));
+  if (artifact.status !== 'drafted') problems.push(...sealedChanges(types.forArtifact(artifact), target, artifact, fields));
   if (problems.length > 0) return { kind: 'refused', reason: problems.join('; ') };
   const names = new Set([...Object.keys(artifact.fields), ...Object.keys(fields)]);
   const changed = [...names].filter((n) => !isDeepStrictEqual(artifact.fields[n], fields[n])).sort();
@@ -112,11 +113,17 @@ function targetProblems(target: ArtifactType, artifact: Artifact, fields: Record
   return problems;
 }
 
-/** Values of immutable fields an upgrade would change on an artifact past draft. */
-function immutableChanges(own: ArtifactType, artifact: Artifact, fields: Record<string, unknown>): string[] {
-  return own.specificFields
-    .filter((f) => !f.mutable && !BLOB_KINDS.has(f.kind) && !isEmptyValue(artifact.fields[f.name]) && !isDeepStrictEqual(artifact.fields[f.name], fields[f.name]))
-    .map((f) => `immutable field "${f.name}" would change, and an upgrade changes no immutable value once an artifact is ${artifact.status}`);
+/**
+ * Sealed fields (what a signature binds) an upgrade would change on an artifact past draft: a
+ * value changed, dropped or newly set (a default), or a field made mutable or immutable.
+ */
+function sealedChanges(own: ArtifactType, target: ArtifactType, artifact: Artifact, fields: Record<string, unknown>): string[] {
+  const before = sealedValues(own, artifact);
+  const after = sealedValues(target, { ...artifact, fields });
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((name) => !isDeepStrictEqual(before[name], after[name]))
+    .sort()
+    .map((name) => `immutable field "${name}" would change, and an upgrade changes no immutable value once an artifact is ${artifact.status}`);
 }
 
 export type UpgradeOutcome =
