@@ -229,7 +229,8 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       <CommunitySection facts={community} actor={pageFrame.actor} csrf={pageFrame.csrf} action={`/browse/${type.name}/${artifact.id}`} artifact={artifact} />,
       <DependencySection facts={dependencies} />,
     ];
-    return page(c, <ArtifactPage frame={pageFrame} view={{ type, artifact, versions: versions.artifacts, sections }} />);
+    // Its fields as the version of its type it was made with describes them.
+    return page(c, <ArtifactPage frame={pageFrame} view={{ type: deps.types.forArtifact(artifact), artifact, versions: versions.artifacts, sections }} />);
   });
 
   const safeNext = (raw: unknown): string => (typeof raw === 'string' && raw.startsWith('/') && !raw.startsWith('//') && !raw.startsWith('/\\') ? raw : '/');
