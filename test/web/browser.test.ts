@@ -4,7 +4,7 @@
  * at 320 px. Screenshots of the front page and an artifact page go to test-results/web/.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +33,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // playwright gives each launch a fresh profile directory of its own (it refuses --user-data-dir);
   // TMPDIR points it at ours, so nothing is left behind.
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests drive Debian's Chromium at ${CHROMIUM}: install it with apt-get install -y chromium (.ci/run does)`);
   profile = mkdtempSync(join(tmpdir(), 'catalog-chromium-'));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
