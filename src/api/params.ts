@@ -21,3 +21,6 @@ export const ProjectQuery = ProjectId.openapi({ param: { name: 'project_id', in:
 
 /** An OpenAPI response with a JSON body. */
 export const jsonResponse = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** A time as the API writes it (ISO 8601), or null when there is none. */
+export const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);

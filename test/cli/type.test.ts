@@ -4,8 +4,7 @@
  * a dry run and an upgrade followed to the end, what was left and why, and who may do it.
  */
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { DatabaseHandle } from '../../src/db/client.js';
-import { createTestDatabase } from '../support/database.js';
+import { createTestDatabase, keptOpen } from '../support/database.js';
 import type { Body } from '../support/json.js';
 import { createTestNode } from '../support/node.js';
 import { runCli, serveNode, type ServedNode } from './support.js';
@@ -23,7 +22,7 @@ const made: Record<string, Body> = {};
 beforeAll(async () => {
   database = await createTestDatabase();
   // Both nodes use the test's database; closing the first must leave it open for the second.
-  const kept: DatabaseHandle = { db: database.db, driver: database.driver, describe: database.describe, migrate: database.migrate, close: async () => {} };
+  const kept = keptOpen(database);
   const v1 = await createTestNode({ types_dir: `${FIXTURES}/v1` }, kept);
   made.fits = await v1.seed('kits', { name: 'fits', maker: 'acme', slug: 'short' }, { as: owner });
   made.long = await v1.seed('kits', { name: 'long', slug: 'much-too-long-slug' }, { as: owner });

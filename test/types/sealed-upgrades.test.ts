@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/client.js';
-import { createTestDatabase } from '../support/database.js';
+import { createTestDatabase, keptOpen } from '../support/database.js';
 import type { Body } from '../support/json.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { developerKey, register, signAndAttach } from '../signing/support.js';
@@ -44,7 +44,7 @@ const verified = async (node: TestNode) => ((await (await node.request('GET', `/
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sealed-upgrades-'));
   database = await createTestDatabase();
-  kept = { db: database.db, driver: database.driver, describe: database.describe, migrate: database.migrate, close: async () => {} };
+  kept = keptOpen(database);
   const v1 = await nodeWith(undefined);
   const key = await developerKey('EdDSA');
   await register(v1, owner, key);

@@ -15,7 +15,7 @@ import { systemActor } from '../../src/artifacts/actor.js';
 import { opContext } from '../../src/artifacts/context.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { runTypeUpgrade, showUpgradeRun, startTypeUpgrade } from '../../src/types/upgrade-runs.js';
-import { createTestDatabase } from '../support/database.js';
+import { createTestDatabase, keptOpen } from '../support/database.js';
 import type { Body } from '../support/json.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 
@@ -31,7 +31,7 @@ const made: Record<string, Body> = {};
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  kept = { db: database.db, driver: database.driver, describe: database.describe, migrate: database.migrate, close: async () => {} };
+  kept = keptOpen(database);
   const v1 = await createTestNode({ types_dir: `${FIXTURES}/v1` }, kept);
   const seed = (type: string, body: Record<string, unknown>, activate = false) => v1.seed(type, body, { as: owner, activate });
   made.renamed = await seed('kits', { name: 'renamed', maker: 'acme', slug: 'short', legacy: 'dropped' });

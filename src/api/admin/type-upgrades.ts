@@ -11,7 +11,7 @@ import { listTypeUpgradeRuns, showUpgradeRun, startTypeUpgrade, type UpgradeRun 
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
 import { renderArtifact } from '../glare/render.js';
-import { IdParam, TypeParam, jsonResponse } from '../params.js';
+import { IdParam, TypeParam, isoOrNull, jsonResponse } from '../params.js';
 
 const TypeVersionQuery = z.string().min(1).max(64).optional().openapi({ description: 'The version to reach; the newest when absent', example: '1.1' });
 
@@ -35,8 +35,6 @@ const UpgradeRunView = z
   })
   .openapi('TypeUpgradeRun');
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 function renderRun(run: UpgradeRun): z.infer<typeof UpgradeRunView> {
   return {
     id: run.id,
@@ -51,8 +49,8 @@ function renderRun(run: UpgradeRun): z.infer<typeof UpgradeRunView> {
     failures: run.failures.map((f) => ({ id: f.id, name: f.name, version: f.version, type_version: f.typeVersion, reason: f.reason })),
     error: run.error,
     created_at: run.createdAt.toISOString(),
-    started_at: iso(run.startedAt),
-    finished_at: iso(run.finishedAt),
+    started_at: isoOrNull(run.startedAt),
+    finished_at: isoOrNull(run.finishedAt),
     updated_at: run.updatedAt.toISOString(),
   };
 }

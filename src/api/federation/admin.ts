@@ -21,7 +21,7 @@ import {
 } from '../../federation/peers.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { errorResponses, onInvalidInput } from '../errors.js';
-import { ProjectParam, jsonResponse } from '../params.js';
+import { ProjectParam, isoOrNull, jsonResponse } from '../params.js';
 
 const Permission = z.enum(PEER_PERMISSIONS as [PeerPermission, ...PeerPermission[]]);
 const Relation = z.enum(['upstreams', 'children']).openapi({ param: { name: 'relation', in: 'path' } });
@@ -139,8 +139,6 @@ const retireRoute = createRoute({
   responses: { 200: jsonResponse(z.object({ delivered: z.array(Delivery) }), 'Retired'), ...errorResponses },
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
 function tokenView(t: EnrolmentTokenRecord): z.infer<typeof TokenView> {
   return {
     id: t.id,
@@ -150,7 +148,7 @@ function tokenView(t: EnrolmentTokenRecord): z.infer<typeof TokenView> {
     created_by: t.createdBy,
     created_at: t.createdAt.toISOString(),
     expires_at: t.expiresAt.toISOString(),
-    used_at: iso(t.usedAt),
+    used_at: isoOrNull(t.usedAt),
     used_by: t.usedBy,
   };
 }
