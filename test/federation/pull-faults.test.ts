@@ -26,7 +26,7 @@ async function proxyTo(target: string) {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = req.url ?? '/';
-      if (state.mode === 'fail-once' && path.endsWith('/closure')) {
+      if (state.mode === 'fail-once' && path.endsWith('/bundle')) {
         state.mode = 'honest';
         res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
         return;
@@ -123,8 +123,10 @@ describe('a pull from a lying or failing upstream', () => {
     const kit = await publishKit(upstream, upstream.node.as({ project: 'dev' }), { name: 'flaky', version: '1.0.0' }, { payload: marked(1024) });
     proxy.state.mode = 'fail-once';
     const finished = await waitForJob(child, (await (await askPull(child, { id: kit.id })).json()).id);
-    expect(finished).toMatchObject({ status: 'succeeded', attempts: 2, transfers: 1 });
-    expect(upstream.requests.filter((r) => r.endsWith(`${kit.id}/closure`))).toHaveLength(1); // the first never got past the proxy
+    expect(finished).toMatchObject({ status: 'succeeded', attempts: 2, transfers: 2 });
+    // Each attempt had the closure described; the first bundle request never got past the proxy.
+    expect(upstream.requests.filter((r) => r.endsWith(`${kit.id}/closure`))).toHaveLength(2);
+    expect(upstream.requests.filter((r) => r.endsWith(`${kit.id}/bundle`))).toHaveLength(1);
 
     // The tampered pull failed; with an honest upstream, asking again pulls it whole.
     proxy.state.mode = 'honest';
