@@ -66,17 +66,8 @@ export type PullDeps = Catalog & { federation: Federation };
 
 export type PullTarget = { ids: readonly string[] } | { type: string; name: string; version: string };
 
-/** What a pull made here, per upstream artifact (the result of a succeeded pull). */
-export interface PulledArtifact {
-  upstream_id: string;
-  id: string;
-  type: string;
-  name: string;
-  version: string;
-  owner: string;
-  /** False: it was cached here already (or an identical artifact was). */
-  created: boolean;
-}
+/** What a pull made here, per upstream artifact (the result of a succeeded pull, kept as JSON). `created` false: it was cached here already (or an identical artifact was). */
+export type PulledArtifact = Pick<ImportedArtifact, 'id' | 'type' | 'name' | 'version' | 'owner' | 'created'> & { upstream_id: string };
 
 export interface PullResult {
   /** What each asked-for artifact is here, in the order asked. */
