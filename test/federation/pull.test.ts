@@ -122,6 +122,18 @@ describe('POST /federation/v1/pull', () => {
     expect(global.requests.length).toBe(before);
   });
 
+  it('pulls anew once an admin evicted the copy', async () => {
+    const kit = await publishKit(global, global.node.as({ project: 'acme-dev' }), { name: 'evicted', version: '1.0.0' }, { payload: randomBytes(1024) });
+    const first = await pulled(vendor, { upstream: global.id, id: kit.id });
+    const deleted = await vendor.node.request('DELETE', `/artifacts/kits/${first.result.roots[0]}`, { as: vendor.node.admin });
+    expect(deleted.status, await deleted.clone().text()).toBe(204);
+    const res = await askPull(vendor, { upstream: global.id, id: kit.id });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const again = await waitForJob(vendor, (await res.json()).id);
+    expect(again).toMatchObject({ status: 'succeeded', transfers: 2 });
+    expect(again.result.roots[0]).not.toBe(first.result.roots[0]);
+  });
+
   it('leaves cached copies read-only, saying why', async () => {
     const [leafApp] = (await waitForJob(leaf, (await (await askPull(leaf, { id: vendorApp })).json()).id)).result.roots;
     const patched = await leaf.node.request('PATCH', `/artifacts/kits/${leafApp}`, { as: leaf.node.admin, patch: [{ op: 'replace', path: '/description', value: 'mine now' }] });
