@@ -157,6 +157,17 @@ describe('POST /federation/v1/pull', () => {
     expect(global.requests.filter((r) => r === `GET /federation/v1/artifacts/${bulk.id}/closure`)).toHaveLength(1);
   });
 
+  it('shares one transfer between concurrent pulls of different sets holding the same artifact', async () => {
+    const dev = global.node.as({ project: 'acme-dev' });
+    const [a, b] = [await publishKit(global, dev, { name: 'pair-a', version: '1.0.0' }, { payload: randomBytes(512 * 1024) }), await publishKit(global, dev, { name: 'pair-b', version: '1.0.0' })];
+    const asked = await Promise.all([askPull(vendor, { upstream: global.id, ids: [a.id] }), askPull(vendor, { upstream: global.id, ids: [a.id, b.id] })]);
+    const jobs = await Promise.all(asked.map(async (r) => waitForJob(vendor, (await r.json()).id)));
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
+    expect(jobs[0]!.id).not.toBe(jobs[1]!.id);
+    expect(localIds(jobs[1]!).get(String(a.id))).toBe(jobs[0]!.result.roots[0]);
+    expect(global.requests.filter((r) => r === `GET /federation/v1/artifacts/${a.id}/bundle`)).toHaveLength(1);
+  });
+
   it('is refused without the pull permission, by this node and by the upstream', async () => {
     const res = await askPull(leaf, { upstream: global.id, id: app.id });
     expect(res.status).toBe(403);
