@@ -183,6 +183,17 @@ describe('POST /federation/v1/pull', () => {
     expect((await askPull(vendor, { id: app.id }, {})).status).toBe(401);
   });
 
+  it('says what is wrong with a request it cannot take', async () => {
+    const bad = await askPull(vendor, { id: app.id, type: 'kits' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).explanation).toMatch(/name what to pull in one way/);
+    const unknown = await askPull(vendor, { upstream: global.id, type: 'kits', name: 'nothing-like-it', version: '^1' });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).explanation).toMatch(/upstream global refused to resolve kits "nothing-like-it" \^1: 404: no active kits "nothing-like-it" satisfies \^1 here/);
+    expect((await askPull(vendor, { upstream: 'no-such-node', id: app.id })).status).toBe(404);
+    expect((await vendor.node.request('GET', '/federation/v1/jobs/pull-0000', { as: vendor.node.admin })).status).toBe(404);
+  });
+
   it('keeps serving cached copies with every upstream stopped', async () => {
     const [leafApp] = (await job(leaf, (await (await askPull(leaf, { id: vendorApp })).json()).id)).result.roots;
     await Promise.all([vendor.stop(), global.stop()]);
