@@ -9,7 +9,7 @@
  * `GET /federation/v1/artifacts/{id}/closure` and `GET /federation/v1/artifacts/{id}/bundle`.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { ALL_TYPES } from '../../artifacts/names.js';
+import { ALL_TYPES, ARTIFACT_ID } from '../../artifacts/names.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Forbidden } from '../../errors.js';
 import { showProvenance, type ProvenanceView } from '../../federation/origins.js';
@@ -22,7 +22,10 @@ import { readJsonBody } from '../json-body.js';
 import { IdParam, isoOrNull, jsonResponse, TypeParam } from '../params.js';
 
 const TAR = 'application/x-tar';
-const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'an artifact id is a lower-case UUID');
+const Uuid = z
+  .string()
+  .regex(ARTIFACT_ID, 'an artifact id is a UUID')
+  .transform((s) => s.toLowerCase());
 const NodeId = z.string().min(1).max(255);
 
 const PullBody = z
