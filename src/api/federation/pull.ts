@@ -15,7 +15,7 @@ import { BadRequest, Forbidden } from '../../errors.js';
 import { showProvenance, type ProvenanceView } from '../../federation/origins.js';
 import { MAX_PULL_ARTIFACTS, requestPull, showPull, type PullRecord, type PullTarget } from '../../federation/pull.js';
 import { bundleForPeer, describeForPeer, resolveForPeer, ServedClosure } from '../../federation/serve.js';
-import { sendStream } from '../bundles/router.js';
+import { sendBundle } from '../bundles/router.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { describeZodError, errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
@@ -207,7 +207,7 @@ export function federationPullRouter(deps: Deps) {
 
   router.openapi(bundleRoute, async (c) => {
     const bundle = await bundleForPeer(opContextOf(deps, c), c.req.valid('param').id);
-    return sendStream(c, bundle.open(), { 'Content-Type': TAR, 'Content-Length': String(bundle.size), 'Cache-Control': 'private, no-store' });
+    return sendBundle(c, bundle, { 'Content-Type': TAR, 'Content-Length': String(bundle.size), 'Cache-Control': 'private, no-store' });
   });
 
   return router;
