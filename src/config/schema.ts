@@ -59,6 +59,15 @@ const FederationSettings = z
       })
       .strict()
       .default({ timeout_ms: 2000, deadline_ms: 5000, max_hops: 4 }),
+    resolve: z
+      .object({
+        /** How long one upstream may take to answer a tree resolution's candidates (an upstream's own setting wins). */
+        timeout_ms: z.number().int().min(10).max(120_000).default(10_000),
+        /** A tree resolution has its candidates within this, whatever its upstreams do. */
+        deadline_ms: z.number().int().min(10).max(300_000).default(20_000),
+      })
+      .strict()
+      .default({ timeout_ms: 10_000, deadline_ms: 20_000 }),
     breaker: z
       .object({
         /** While an upstream's circuit is open it is probed this often; the first success closes it. */
