@@ -68,6 +68,15 @@ const FederationSettings = z
       })
       .strict()
       .default({ timeout_ms: 10_000, deadline_ms: 20_000 }),
+    subscriptions: z
+      .object({
+        /** How often a subscription syncs when it does not say. */
+        every_minutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+        /** Matches one sync takes at most (it says `partial` past them; the next sync goes on). */
+        max_results: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .strict()
+      .default({ every_minutes: 60, max_results: 10_000 }),
     breaker: z
       .object({
         /** While an upstream's circuit is open it is probed this often; the first success closes it. */

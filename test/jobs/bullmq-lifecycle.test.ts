@@ -69,6 +69,31 @@ describe('BullMQ through restarts', () => {
     await until('the schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_scrub-blobs')));
   });
 
+  it('asserts keyed schedules (one per subscription) again too, and forgets an unscheduled one', async () => {
+    const prefix = newPrefix();
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    cleanups.push(() => proxy.close());
+    const producer = createBullmqQueue({ redisUrl: proxy.rewrite(REDIS_URL), prefix, log });
+    cleanups.push(() => producer.close());
+    const direct = inspect(prefix);
+
+    await producer.schedule('sync-subscription', { subscriptionId: 'a' }, 60_000, { key: 'subscription_a' });
+    await producer.schedule('sync-subscription', { subscriptionId: 'b' }, 120_000, { key: 'subscription_b' });
+    expect(await direct.getJobScheduler('every_subscription_a')).toMatchObject({ every: 60_000 });
+    expect(await direct.getJobScheduler('every_subscription_b')).toMatchObject({ every: 120_000 });
+    await producer.unschedule('subscription_b');
+    expect(await direct.getJobScheduler('every_subscription_b')).toBeFalsy();
+
+    proxy.cut('reset');
+    await direct.removeJobScheduler('every_subscription_a');
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.restore();
+
+    await until('the keyed schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_subscription_a')));
+    expect(await direct.getJobScheduler('every_subscription_b')).toBeFalsy();
+  });
+
   it('a stopping worker finishes short jobs and returns long ones to the queue without spending an attempt', async () => {
     const prefix = newPrefix();
     let longStarted = false;
