@@ -10,6 +10,7 @@ import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
+import { federationPullRouter } from './api/federation/pull.js';
 import { subscriptionsRouter } from './api/federation/subscriptions.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
@@ -62,6 +63,8 @@ export function createApp(deps: Deps) {
   app.route('/', dependenciesRouter(deps));
   // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
+  // And /provenance.
+  app.route('/', federationPullRouter(deps));
   app.route('/', typeUpgradesRouter(deps));
   app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.

@@ -60,6 +60,11 @@ export interface ImportOptions {
   signal: AbortSignal;
   /** Admins only: each artifact keeps the owning project the bundle names, instead of the importer's. */
   keepOwner?: boolean;
+  /**
+   * Runs last inside the import's transaction, every artifact in: what it throws refuses the
+   * bundle as a whole (nothing stays, stored bytes are released). Pulls check and record origins here.
+   */
+  inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[]) => Promise<void>;
 }
 
 export interface ImportedArtifact {
@@ -122,7 +127,7 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
     const manifest = await readManifest(entries);
     const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer));
     await receiveBlobs(ctx, plan, entries, stored, opts.signal);
-    return await commit(ctx, manifest, plan, stored);
+    return await commit(ctx, manifest, plan, stored, opts.inCommit);
   } catch (err) {
     extract.destroy();
     opts.body.unpipe(extract);
@@ -428,9 +433,27 @@ async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], en
   }
 }
 
-async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly PlannedArtifact[], stored: Map<string, StoredCopy[]>): Promise<ImportResult> {
+async function commit(
+  ctx: OpContext,
+  manifest: BundleManifest,
+  plan: readonly PlannedArtifact[],
+  stored: Map<string, StoredCopy[]>,
+  inCommit: ImportOptions['inCommit'],
+): Promise<ImportResult> {
   const created = plan.filter((p) => !p.existing);
   const attached = new Map<string, number>();
+  const imported = () =>
+    plan.map((p) => ({
+      sourceId: p.source.id,
+      id: p.id,
+      type: p.type.name,
+      name: p.record.name,
+      version: p.record.version,
+      owner: p.record.owner,
+      created: !p.existing,
+      signaturesVerified: p.source.signatures.length,
+      signaturesAttached: attached.get(p.id) ?? 0,
+    }));
   await withTransaction(ctx, async (tx) => {
     const added = new Map<string, { owner: string; typeName: string; artifacts: number; bytes: number }>();
     for (const p of created) {
@@ -485,17 +508,8 @@ async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly P
       const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
       for (const guard of tx.catalog.activationGuards) await guard(tx, p.type, artifact);
     }
+    await inCommit?.(tx, imported());
   });
-  const artifacts = plan.map((p) => ({
-    sourceId: p.source.id,
-    id: p.id,
-    type: p.type.name,
-    name: p.record.name,
-    version: p.record.version,
-    owner: p.record.owner,
-    created: !p.existing,
-    signaturesVerified: p.source.signatures.length,
-    signaturesAttached: attached.get(p.id) ?? 0,
-  }));
+  const artifacts = imported();
   return { root: artifacts.find((a) => a.sourceId === manifest.root)!, artifacts };
 }

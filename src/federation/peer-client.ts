@@ -41,7 +41,8 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
       const token = await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds);
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
       if (req.body) headers['content-type'] = req.contentType ?? 'application/json';
-      return fetch(url, { method: req.method, headers, body: req.body ?? null, signal: signalFor(req.timeoutMs, req.signal) });
+      // A redirect would take the request (and its token) away from the peer's registered URL.
+      return fetch(url, { method: req.method, headers, body: req.body ?? null, redirect: 'error', signal: signalFor(req.timeoutMs, req.signal) });
     },
     get(url, timeoutMs) {
       return fetch(url, { headers: { accept: 'application/json' }, signal: signalFor(timeoutMs) });

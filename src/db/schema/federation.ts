@@ -3,8 +3,9 @@
  * issue, and the peers it trusts (its upstreams and its children), each with the public keys
  * pinned for it.
  */
-import { boolean, check, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import { artifacts } from './artifacts.js';
 import { lifecycleDates } from './columns.js';
 
 /** One row: the node id, made on first start and kept for good (keys rotate, the id does not). */
@@ -66,6 +67,58 @@ export const federationPeers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.relation, t.nodeId] })],
 );
+
+/**
+ * Cached copies: one row per artifact this node pulled from an upstream. The artifact itself is an
+ * ordinary row of `artifacts` (owner, values and blobs as the upstream had them); this row makes
+ * it read-only here and keeps where it came from: the upstream it was pulled from, the id it has
+ * there, the digest of its canonical manifest (signing/manifest.ts) as served, and the chain of
+ * provenance hops (compact JWS, oldest first), each signed by the node that served it
+ * (federation/provenance.ts).
+ */
+export const artifactOrigins = pgTable(
+  'artifact_origins',
+  {
+    artifactId: uuid('artifact_id')
+      .primaryKey()
+      .references(() => artifacts.id, { onDelete: 'cascade' }),
+    upstreamNodeId: text('upstream_node_id').notNull(),
+    upstreamArtifactId: uuid('upstream_artifact_id').notNull(),
+    manifestSha256: text('manifest_sha256').notNull(),
+    chain: jsonb('chain').$type<string[]>().notNull(),
+    /** The pull that made the copy. */
+    pullId: text('pull_id'),
+    pulledAt: timestamp('pulled_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [uniqueIndex('artifact_origins_upstream_unique').on(t.upstreamNodeId, t.upstreamArtifactId)],
+);
+
+export const PULL_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+/**
+ * Pulls: one row per job copying upstream artifacts (and their closures) here. The id is the job
+ * id, derived from the upstream and the artifacts asked for, so concurrent requests for the same
+ * artifacts find the same row and the same job. Progress is written as the bytes arrive.
+ */
+export const federationPulls = pgTable('federation_pulls', {
+  id: text('id').primaryKey(),
+  upstreamNodeId: text('upstream_node_id').notNull(),
+  /** The upstream's ids of the artifacts asked for (each pulled with its closure). */
+  artifactIds: text('artifact_ids').array().notNull(),
+  requestedBy: text('requested_by').notNull(),
+  status: text('status', { enum: PULL_STATUSES }).notNull().default('queued'),
+  attempts: integer('attempts').notNull().default(0),
+  /** Bundles fetched from the upstream (0 when everything was here already). */
+  transfers: integer('transfers').notNull().default(0),
+  bytesDone: bigint('bytes_done', { mode: 'number' }).notNull().default(0),
+  bytesTotal: bigint('bytes_total', { mode: 'number' }),
+  /** Once succeeded: what each asked artifact and its closure became here. */
+  result: jsonb('result').$type<Record<string, unknown>>(),
+  error: text('error'),
+  startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+  finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  ...lifecycleDates,
+});
 
 /**
  * Subscriptions (mirrors): a saved search filter on one upstream, synced every `every_minutes` by
