@@ -133,7 +133,13 @@ export async function syncSubscription(fd: FederationDeps, id: string, opts: { p
   const outcome = await gatherNew(fd, sub, opts.signal);
   if (outcome.new.length > 0 && opts.pull && outcome.status !== 'error') {
     const upstream = await findPeer(fd.db, 'upstream', sub.upstreamNodeId);
-    outcome.pulled = await opts.pull({ id: sub.upstreamNodeId, name: upstream?.name ?? sub.upstreamNodeId }, outcome.new);
+    try {
+      outcome.pulled = await opts.pull({ id: sub.upstreamNodeId, name: upstream?.name ?? sub.upstreamNodeId }, outcome.new);
+    } catch (err) {
+      // Recorded, not thrown: the next sync finds the same artifacts new and tries again.
+      outcome.status = 'error';
+      outcome.message = `the pull of what is new could not be queued: ${(err as Error).message}`;
+    }
   }
   await recordSubscriptionSync(fd.db, sub.id, {
     at: fd.clock(),

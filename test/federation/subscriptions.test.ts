@@ -1,8 +1,8 @@
 /**
  * Subscriptions (mirrors) between real nodes on loopback ports: a vendor mirror subscribes to the
  * global catalog's images; the subscription is scheduled as a BullMQ job scheduler, a sync (run
- * by a real worker) finds what global holds that the mirror does not, and an artifact published
- * on global later is found by the next sync.
+ * by a real worker) finds what global holds that the mirror does not and pulls it (one pull job),
+ * and an artifact published on global later is the only thing the next sync pulls.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -48,6 +48,23 @@ async function sync(id: string): Promise<Body> {
   });
 }
 
+/** Waits for every pull job the sync queued to succeed. */
+async function pulled(synced: Body): Promise<void> {
+  expect(synced.last_result.pulled.length).toBeGreaterThan(0);
+  for (const p of synced.last_result.pulled) {
+    await until(`pull ${p.job_id}`, async () => {
+      const job: Body = await (await mirror.node.request('GET', `/federation/v1/jobs/${p.job_id}`, { as: admin() })).json();
+      if (job.status === 'failed') throw new Error(`pull failed: ${job.error}`);
+      return job.status === 'succeeded' ? true : undefined;
+    });
+  }
+}
+
+async function mirrorHolds(name: string): Promise<string[]> {
+  const res = await mirror.node.request('GET', `/artifacts/images?name=${name}`, { as: admin() });
+  return ((await res.json()) as Body).artifacts.map((a: Body) => `${a.name} ${a.version}`);
+}
+
 const newNames = (s: Body) => s.last_result.new.map((n: Body) => `${n.name} ${n.version}`).sort();
 
 beforeAll(async () => {
@@ -87,29 +104,34 @@ describe('subscriptions', () => {
     expect(((await ofUpstream.json()) as Body).subscriptions.map((s: Body) => s.id)).toEqual([id]);
   });
 
-  it('sync: finds what the upstream holds that this node does not', async () => {
+  it('sync: pulls, in one job, what the upstream holds that this node does not', async () => {
     const synced = await sync(id);
-    expect(synced.last_status).toBe('ok');
+    expect(synced.last_status, JSON.stringify(synced.last_result)).toBe('ok');
     expect(newNames(synced)).toEqual(['debian 12.0.0', 'ubuntu 22.4.0']);
     expect(synced.last_result).toMatchObject({ matched: 3, held: 1, new_count: 2 });
-    const ubuntu = synced.last_result.new.find((n: Body) => n.name === 'ubuntu');
-    // The id is global's: what a pull asks global for.
-    const onGlobal = await global.node.request('GET', `/artifacts/images/${ubuntu.id}`, { as: global.node.admin });
-    expect(onGlobal.status).toBe(200);
+    expect(synced.last_result.pulled).toHaveLength(1);
+    await pulled(synced);
+    expect(await mirrorHolds('ubuntu')).toEqual(['ubuntu 22.4.0']);
+    expect(await mirrorHolds('debian')).toEqual(['debian 12.0.0']);
   });
 
-  it('the next sync picks up what was published upstream since', async () => {
+  it('the next sync pulls only what was published upstream since', async () => {
     await publishImage(global, 'alpine', '3.20.0', 'alpine bytes');
     const synced = await sync(id);
-    expect(newNames(synced)).toContain('alpine 3.20.0');
-    expect(synced.last_result.matched).toBe(4);
+    expect(newNames(synced)).toEqual(['alpine 3.20.0']);
+    expect(synced.last_result).toMatchObject({ matched: 4, held: 3 });
+    await pulled(synced);
+    expect(await mirrorHolds('alpine')).toEqual(['alpine 3.20.0']);
+
+    const quiet = await sync(id);
+    expect(quiet.last_result).toMatchObject({ matched: 4, held: 4, new_count: 0 });
+    expect(quiet.last_result.pulled).toBeUndefined();
   });
 
   it('filters as federated search does', async () => {
     const { body } = await subscribe({ type: 'images', name: 'in:ubuntu,held' });
     const synced = await sync(body.id);
-    expect(newNames(synced)).toEqual(['ubuntu 22.4.0']);
-    expect(synced.last_result).toMatchObject({ matched: 2, held: 1 });
+    expect(synced.last_result).toMatchObject({ matched: 2, held: 2, new_count: 0 });
   });
 
   it('refuses what is not a filter, an unknown type, an unknown upstream, and non-admins', async () => {
