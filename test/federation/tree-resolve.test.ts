@@ -4,13 +4,18 @@
  * names the node of each version it cites, and an upstream that is gone leaves a partial answer
  * chosen from the rest.
  */
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/json.js';
-import { enrol, serveNode, type ServedNode } from './tree.js';
+// The app first, as main.ts loads it: its routes extend the domain's zod schemas for OpenAPI.
+import { enrol, REDIS_URL, serveNode, type ServedNode } from './tree.js';
+import { startBullmqWorker, type BullmqWorker } from '../../src/jobs/bullmq-runner.js';
+import { jobHandlers } from '../../src/jobs/handlers/index.js';
 
 let global: ServedNode;
 let vendor: ServedNode;
 let leaf: ServedNode;
+let worker: BullmqWorker;
 
 const names = (path: Array<{ name: string }>) => path.map((p) => p.name).join('>');
 const req = (name: string, range: string) => ({ type: 'images', name, range });
@@ -35,12 +40,16 @@ beforeAll(async () => {
   await publish(global, 'app', '3.0.0', [req('base', '^2')]);
   await publish(vendor, 'base', '1.0.0');
   await publish(vendor, 'app', '2.0.0', [req('base', '^1')]);
+  await publish(vendor, 'lib', '1.0.0');
+  await publish(vendor, 'tool', '1.0.0', [req('lib', '^1')]);
   await publish(leaf, 'base', '1.5.0');
   await publish(leaf, 'app', '1.0.0', [req('base', '^1')]);
   await enrol(vendor, global, { permissions: ['search'] });
   await enrol(leaf, vendor, { permissions: ['search', 'pull'] });
+  worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix: leaf.node.deps.config.queue.prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(leaf.node.deps, () => leaf.node.deps.queue) });
 });
 afterAll(async () => {
+  await worker?.close();
   await Promise.all([global?.close(), vendor?.close(), leaf?.close()]);
 });
 
@@ -121,6 +130,44 @@ describe('POST /federation/v1/candidates', () => {
     const seen = body.candidates.map((c: Body) => `${c.name} ${c.version}@${names(c.path)}`).sort();
     // base 1.0.0 is on both: vendor's copy (nearer) is the one answered.
     expect(seen).toEqual(['app 2.0.0@vendor', 'app 3.0.0@vendor>global', 'base 1.0.0@vendor', 'base 2.0.0@vendor>global']);
+  });
+});
+
+describe('POST /resolve?scope=tree&pull=true', () => {
+  it('pulls the chosen artifacts its upstream holds in one job; then they are held here', async () => {
+    const res = await leaf.node.request('POST', '/resolve?scope=tree&pull=true', { as: leaf.node.as({ project: 'leaf-users' }), json: { requires: [req('tool', '*')] } });
+    expect(res.status).toBe(200);
+    const body: Body = await res.json();
+    expect(chosen(body)).toEqual({ tool: '1.0.0@vendor', lib: '1.0.0@vendor' });
+    const ids = body.artifacts.map((a: Body) => a.id).sort();
+    expect(body.pull.jobs).toEqual([expect.objectContaining({ upstream: { id: vendor.id, name: 'vendor' }, artifact_ids: ids })]);
+    expect(body.pull.not_pulled).toEqual([]);
+
+    const jobId = body.pull.jobs[0].job_id;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const job: Body = await (await leaf.node.request('GET', `/federation/v1/jobs/${jobId}`, { as: leaf.node.admin })).json();
+      if (job.status === 'succeeded') break;
+      if (job.status === 'failed' || Date.now() > deadline) throw new Error(`pull ${job.status}: ${job.error}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Held here now: the nearest copies, so the same resolution takes them from this node.
+    const again = await resolve(leaf, [req('tool', '*')]);
+    expect(chosen(again.body)).toEqual({ tool: '1.0.0@leaf', lib: '1.0.0@leaf' });
+  });
+
+  it('names what was chosen further up than a direct upstream, and does not pull it', async () => {
+    const res = await leaf.node.request('POST', '/resolve?scope=tree&pull=true', { as: leaf.node.as({ project: 'leaf-users' }), json: { requires: [req('app', '*')] } });
+    const body: Body = await res.json();
+    expect(chosen(body)).toEqual({ app: '3.0.0@global', base: '2.0.0@global' });
+    expect(body.pull.jobs).toEqual([]);
+    expect(body.pull.not_pulled.map((n: Body) => `${n.name} ${n.version}@${n.node.name}`).sort()).toEqual(['app 3.0.0@global', 'base 2.0.0@global']);
+    expect(body.pull.not_pulled[0].reason).toContain('vendor must hold it first');
+  });
+
+  it('needs scope=tree', async () => {
+    const res = await leaf.node.request('POST', '/resolve?pull=true', { as: leaf.node.as({ project: 'leaf-users' }), json: { requires: [req('app', '*')] } });
+    expect(res.status).toBe(400);
   });
 });
 

@@ -11,7 +11,7 @@ import { dependencyGraph } from '../../dependencies/closure.js';
 import { listDependants, type Dependant } from '../../dependencies/references.js';
 import { parseRequirement } from '../../dependencies/requirements.js';
 import { resolveDependencies, type Candidate, type PickedBy, type ResolveIntent, type Resolution, type ResolvedEdge, type Unresolved } from '../../dependencies/resolver.js';
-import { resolveAcrossTree } from '../../federation/tree-resolve.js';
+import { pullChosen, resolveAcrossTree } from '../../federation/tree-resolve.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
@@ -84,10 +84,18 @@ const Resolved = z
     scope: z.enum(['local', 'tree']),
     sources: z.array(z.record(z.string(), z.unknown())).optional().openapi({ description: 'scope=tree: every source’s path, status (ok, timeout, error, skipped), ms, count' }),
     partial: z.boolean().optional().openapi({ description: 'scope=tree: some source did not answer; the set was chosen from the others' }),
+    pull: z
+      .object({ jobs: z.array(z.record(z.string(), z.unknown())), not_pulled: z.array(z.record(z.string(), z.unknown())) })
+      .optional()
+      .openapi({ description: 'pull=true: the pull jobs (GET /federation/v1/jobs/{id}) and what was chosen but cannot be pulled from a direct upstream' }),
   })
   .openapi('Resolved', { description: 'One consistent set: at most one version per type and name, every range satisfied, newest preferred, only what the caller may see' });
 const Scope = z.object({
   scope: z.enum(['local', 'tree']).optional().openapi({ description: 'local (default): this catalog; tree: this catalog and every upstream’s candidates' }),
+  pull: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'scope=tree: also pull the chosen remote artifacts here (one pull job per upstream holding some; `pull` in the answer)' }),
 });
 const conflictResponse = {
   409: {
@@ -154,17 +162,27 @@ export function dependenciesRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
   const typeOf = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
-  const resolveIn = async (scope: 'local' | 'tree' | undefined, ctx: OpContext, intent: Omit<ResolveIntent, 'candidates'>) => {
-    if (scope !== 'tree') return { ...renderResolved(await resolveDependencies(ctx, intent)), scope: 'local' as const };
+  const resolveIn = async (query: z.infer<typeof Scope>, ctx: OpContext, intent: Omit<ResolveIntent, 'candidates'>) => {
+    const pull = query.pull === 'true';
+    if (query.scope !== 'tree') {
+      if (pull) throw new BadRequest('pull=true needs scope=tree: a local resolution has nothing to pull');
+      return { ...renderResolved(await resolveDependencies(ctx, intent)), scope: 'local' as const };
+    }
     const tree = await resolveAcrossTree(ctx, deps, intent);
-    return { ...renderResolved(tree.resolution), scope: 'tree' as const, sources: tree.sources, partial: tree.partial };
+    return {
+      ...renderResolved(tree.resolution),
+      scope: 'tree' as const,
+      sources: tree.sources,
+      partial: tree.partial,
+      ...(pull ? { pull: await pullChosen(deps, ctx.actor, tree.resolution) } : {}),
+    };
   };
 
   router.openapi(resolveRoute, async (c) => {
     const { type, id } = c.req.valid('param');
     const ctx = opContextOf(deps, c);
     const root = await showArtifact(ctx, { type: typeOf(type), id });
-    return c.json(await resolveIn(c.req.valid('query').scope, ctx, { root, mode: 'strict' }), 200);
+    return c.json(await resolveIn(c.req.valid('query'), ctx, { root, mode: 'strict' }), 200);
   });
 
   router.openapi(resolveListRoute, async (c) => {
@@ -174,7 +192,7 @@ export function dependenciesRouter(deps: Deps) {
     if (!Array.isArray(body.requires) || body.requires.length === 0) throw new BadRequest('"requires" must be a non-empty list of {"type", "name", "range"} requirements');
     if (body.requires.length > 1000) throw new BadRequest('"requires" may hold at most 1000 requirements');
     const requirements = body.requires.map((r, i) => parseRequirement(r, `requires[${i}]`));
-    return c.json(await resolveIn(c.req.valid('query').scope, opContextOf(deps, c), { requirements, mode: 'strict' }), 200);
+    return c.json(await resolveIn(c.req.valid('query'), opContextOf(deps, c), { requirements, mode: 'strict' }), 200);
   });
 
   router.openapi(graphRoute, async (c) => {
