@@ -72,6 +72,18 @@ function columns(version: string) {
   return { version: v.version, version_major: v.versionMajor, version_minor: v.versionMinor, version_patch: v.versionPatch, version_prerelease: v.versionPrerelease, version_key: v.versionKey };
 }
 
+/** The times of `runs` calls after `warmups` untimed ones, in ms, sorted. */
+async function timed(run: () => Promise<unknown>, warmups: number, runs: number): Promise<number[]> {
+  for (let w = 0; w < warmups; w++) await run();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -79,17 +91,17 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      names: { type: 'string', default: '500' },
-      versions: { type: 'string', default: '100' },
-      runs: { type: 'string', default: '30' },
+      names: { type: 'string' },
+      versions: { type: 'string' },
+      runs: { type: 'string' },
       keep: { type: 'boolean', default: false },
       tree: { type: 'boolean', default: false },
     },
   });
   if (values.tree) return treeMain(values);
-  const names = parsePositive('names', values.names, { integer: true });
-  const versionsPerName = parsePositive('versions', values.versions, { integer: true });
-  const runs = parsePositive('runs', values.runs, { integer: true });
+  const names = parsePositive('names', values.names ?? '500', { integer: true });
+  const versionsPerName = parsePositive('versions', values.versions ?? '100', { integer: true });
+  const runs = parsePositive('runs', values.runs ?? '30', { integer: true });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL;
   const dbName = 'bench_resolve';
   const url = databaseUrl(adminUrl, dbName);
@@ -134,14 +146,7 @@ async function main(): Promise<void> {
     const expected = c.label.includes('anonymous') ? 404 : c.expect;
     if (first.status !== expected) throw new Error(`${c.label}: expected ${expected}, got ${first.status}: ${JSON.stringify(first.body).slice(0, 400)}`);
     const picked = Array.isArray(first.body.artifacts) ? first.body.artifacts.length : Array.isArray(first.body.nodes) ? first.body.nodes.length : 0;
-    for (let w = 0; w < 3; w++) await c.run();
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t = performance.now();
-      await c.run();
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
+    const times = await timed(c.run, 3, runs);
     rows.push([c.label, String(first.status), thousands(picked), fixed(percentile(times, 50), 1), fixed(percentile(times, 95), 1), fixed(times.at(-1)!, 1)]);
   }
   console.log(`\nResolver: ${names} names x ${versionsPerName} versions (${thousands(names * versionsPerName)} candidates), ${runs} runs per row, in-process HTTP (app.request), PostgreSQL at ${new URL(adminUrl).host}\n`);
@@ -176,9 +181,9 @@ async function servedNode(adminUrl: string, dbName: string, nodeName: string, ro
 }
 
 async function treeMain(values: { names?: string; versions?: string; runs?: string; keep?: boolean }): Promise<void> {
-  const names = parsePositive('names', values.names === '500' ? '100' : values.names!, { integer: true });
-  const versionsPerName = parsePositive('versions', values.versions === '100' ? '20' : values.versions!, { integer: true });
-  const runs = parsePositive('runs', values.runs === '30' ? '10' : values.runs!, { integer: true });
+  const names = parsePositive('names', values.names ?? '100', { integer: true });
+  const versionsPerName = parsePositive('versions', values.versions ?? '20', { integer: true });
+  const runs = parsePositive('runs', values.runs ?? '10', { integer: true });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL;
   const upstream = await servedNode(adminUrl, 'bench_resolve', 'upstream', 'global', true);
   const leaf = await servedNode(adminUrl, 'bench_resolve_leaf', 'leaf', 'enterprise', true);
@@ -209,14 +214,7 @@ async function treeMain(values: { names?: string; versions?: string; runs?: stri
     if (first.status !== 200) throw new Error(`${c.label}: ${first.status} ${JSON.stringify(first.body).slice(0, 400)}`);
     if (first.body.partial === true) throw new Error(`${c.label}: partial ${JSON.stringify(first.body.sources)}`);
     const picked = Array.isArray(first.body.artifacts) ? first.body.artifacts.length : 0;
-    for (let w = 0; w < 2; w++) await c.run();
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t = performance.now();
-      await c.run();
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
+    const times = await timed(c.run, 2, runs);
     p50s.push(percentile(times, 50));
     const ratio = p50s.length % 2 === 0 ? fixed(p50s.at(-1)! / p50s.at(-2)!, 2) : '';
     rows.push([c.label, thousands(picked), fixed(percentile(times, 50), 1), fixed(percentile(times, 95), 1), fixed(times.at(-1)!, 1), ratio]);

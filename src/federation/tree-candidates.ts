@@ -170,7 +170,8 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
             report(outcome.source);
             return;
           }
-          const rows = outcome.value.candidates.flatMap((w) => fromWire(self, w));
+          const checked = new Map<string, Requirement | null>();
+          const rows = outcome.value.candidates.flatMap((w) => fromWire(self, w, checked));
           take(upstream.nodeId, rows, names.slice(0, MAX_CANDIDATE_NAMES));
           for (const s of relayedSources(outcome.value.sources, self, outcome.ms)) report(s);
         })(),
@@ -212,14 +213,28 @@ function nearestCopies(found: readonly Candidate[]): Candidate[] {
  * A candidate as an upstream sent it, checked: a version or requirement that does not parse makes
  * the candidate unusable (it is left out, never trusted). Ids are made unique across nodes.
  */
-function fromWire(self: SourceNode, w: WireCandidate): Candidate[] {
+function fromWire(self: SourceNode, w: WireCandidate, checked: Map<string, Requirement | null>): Candidate[] {
   let key: string;
-  let requires: Requirement[];
   try {
     key = versionKey(parseVersion(w.version));
-    requires = w.requires.map((r, i) => parseRequirement(r, `requires[${i}]`));
   } catch {
     return [];
+  }
+  // The versions of one name mostly require the same things: each distinct requirement is checked once.
+  const requires: Requirement[] = [];
+  for (const r of w.requires) {
+    const text = JSON.stringify(r);
+    let requirement = checked.get(text);
+    if (requirement === undefined) {
+      try {
+        requirement = parseRequirement(r, 'requires[]');
+      } catch {
+        requirement = null;
+      }
+      checked.set(text, requirement);
+    }
+    if (requirement === null) return [];
+    requires.push(requirement);
   }
   const path = [self, ...w.path];
   const holder = path.at(-1)!.id;
