@@ -98,8 +98,10 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
   const upstreams = await searchableUpstreams(fd);
 
   const reached = new Map<string, { type: string; name: string }>();
-  const reach = (type: string, name: string) => reached.set(nameKey(type, name), { type, name });
-  for (const n of input.names) reach(n.type, n.name);
+  const reach = (key: string, type: string, name: string) => {
+    if (!reached.has(key)) reached.set(key, { type, name });
+  };
+  for (const n of input.names) reach(nameKey(n.type, n.name), n.type, n.name);
   /** Per source (LOCAL or an upstream's node id), the names its closure covered already. */
   const covered = new Map<string, Set<string>>([[LOCAL, new Set()], ...upstreams.map((u): [string, Set<string>] => [u.nodeId, new Set()])]);
   const failed = new Set<string>();
@@ -118,8 +120,9 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
     for (const k of asked) cover.add(k);
     for (const row of rows) {
       for (const r of row.requires) {
-        cover.add(nameKey(r.type, r.name));
-        reach(r.type, r.name);
+        const key = nameKey(r.type, r.name);
+        cover.add(key);
+        reach(key, r.type, r.name);
       }
       if (seenIds.has(row.id)) continue;
       seenIds.add(row.id);
@@ -170,8 +173,8 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
             report(outcome.source);
             return;
           }
-          const checked = new Map<string, Requirement | null>();
-          const rows = outcome.value.candidates.flatMap((w) => fromWire(self, w, checked));
+          const seen: WireSeen = { requirements: new Map(), paths: new Map() };
+          const rows = outcome.value.candidates.flatMap((w) => fromWire(self, w, seen));
           take(upstream.nodeId, rows, names.slice(0, MAX_CANDIDATE_NAMES));
           for (const s of relayedSources(outcome.value.sources, self, outcome.ms)) report(s);
         })(),
@@ -199,7 +202,7 @@ function nearestCopies(found: readonly Candidate[]): Candidate[] {
   const holder = new Map<string, string>();
   const kept: Candidate[] = [];
   for (const { c } of ordered) {
-    const key = JSON.stringify([c.typeName, c.name, c.version]);
+    const key = `${c.typeName}\u0000${c.name}\u0000${c.version}`;
     const node = c.source?.path.at(-1)?.id ?? '';
     const first = holder.get(key);
     if (first === undefined) holder.set(key, node);
@@ -213,7 +216,14 @@ function nearestCopies(found: readonly Candidate[]): Candidate[] {
  * A candidate as an upstream sent it, checked: a version or requirement that does not parse makes
  * the candidate unusable (it is left out, never trusted). Ids are made unique across nodes.
  */
-function fromWire(self: SourceNode, w: WireCandidate, checked: Map<string, Requirement | null>): Candidate[] {
+/** What one answer's candidates share, checked or built once: requirements, and paths by their node ids. */
+interface WireSeen {
+  requirements: Map<string, Requirement | null>;
+  paths: Map<string, SourceNode[]>;
+}
+
+function fromWire(self: SourceNode, w: WireCandidate, seen: WireSeen): Candidate[] {
+  const checked = seen.requirements;
   let key: string;
   try {
     key = versionKey(parseVersion(w.version));
@@ -236,7 +246,9 @@ function fromWire(self: SourceNode, w: WireCandidate, checked: Map<string, Requi
     if (requirement === null) return [];
     requires.push(requirement);
   }
-  const path = [self, ...w.path];
+  const pathKey = w.path.map((p) => p.id).join('/');
+  let path = seen.paths.get(pathKey);
+  if (!path) seen.paths.set(pathKey, (path = [self, ...w.path]));
   const holder = path.at(-1)!.id;
   const local = (id: string) => `${holder}:${id}`;
   return [
