@@ -13,47 +13,20 @@
  *     `tar -xf` followed by md5sum, sha1sum, sha256sum and sync (the same work an import does);
  *   - each node's peak RSS growth during its transfers, for the large bundle and a 1 MiB one.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import postgres from 'postgres';
-import { curl, freePort, GiB, makeFile, median, mib, rssKiB, waitFor } from './blobs.js';
+import { curl, GiB, makeFile, median, mib, rssKiB } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
+import { withNodePair, type RunningNode } from './node-pair.js';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TYPES_DIR = resolve('test/bundles/fixtures/types');
 const MiB = 1024 ** 2;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-interface RunningNode {
-  base: string;
-  pid: number;
-  child: ChildProcess;
-}
-
-async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl,
-      PORT: String(port),
-      CATALOG_DATA_DIR: join(work, name),
-      CATALOG_TYPES_DIR: TYPES_DIR,
-      CATALOG_AUTH: 'trusted-headers',
-      REDIS_URL: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/readyz`);
-  return { base, pid: child.pid!, child };
 }
 
 const who = (project: string) => ['-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member'];
@@ -128,22 +101,7 @@ async function main() {
   const sizeGiB = arg('size-gib', 1);
   const parts = arg('parts', 4);
   const bytes = sizeGiB * GiB;
-  const work = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const dbNames = ['a', 'b'].map((n) => `bench_bundles_${n}_${randomBytes(3).toString('hex')}`);
-  const nodes: RunningNode[] = [];
-  try {
-    const urls = [];
-    for (const name of dbNames) {
-      await admin.unsafe(`create database "${name}"`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      urls.push(url.href);
-    }
-    const source = await startNode(work, 'source', urls[0]!);
-    nodes.push(source);
-    const target = await startNode(work, 'target', urls[1]!);
-    nodes.push(target);
+  await withNodePair({ label: 'bundles', names: ['source', 'target'], auth: 'trusted-headers', typesDir: TYPES_DIR, keep: process.argv.includes('--keep') }, async ({ work, nodes: [source, target] }) => {
 
     process.stdout.write(`seeding a closure of ${parts} artifacts holding ${sizeGiB} GiB, and a 1 MiB one...\n`);
     const large = await seedClosure(source, work, 'large', bytes, parts);
@@ -198,13 +156,7 @@ async function main() {
     process.stdout.write(`\n| measure | node | reference | ratio | target | pass |\n|---|---|---|---|---|---|\n`);
     for (const r of rows) process.stdout.write(`| ${r.slice(0, 5).join(' | ')} | ${r[5] === null ? '' : r[5] ? 'PASS' : 'FAIL'} |\n`);
     process.stdout.write(`\n(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; bundle ${bundleBytes} bytes; exports ${exports.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s; tar -cf ${tarCreate.toFixed(2)} s, tar -xf ${tarExtract.toFixed(2)} s)\n`);
-  } finally {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-    if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 runIfEntryPoint(import.meta.url, main);

@@ -2,6 +2,9 @@
  * @module Requests to other nodes: every one signed with a node JWT bound to its method, path and
  * body, with its own timeout. Pull and submit add their calls on top of `request`.
  */
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { NodeIdentity } from './identity.js';
 import { signNodeJwt } from './node-jwt.js';
 
@@ -24,6 +27,11 @@ export interface PeerRequest {
 export interface PeerClient {
   /** A signed request; rejects with a TimeoutError (DOMException) after `timeoutMs`. */
   request(peer: PeerTarget, req: PeerRequest): Promise<Response>;
+  /**
+   * A signed GET whose body arrives as a Node stream, for large transfers (bundles): no web-stream
+   * layer per chunk, and no overall timeout (the caller watches for a stall and aborts `signal`).
+   */
+  stream(peer: PeerTarget, req: { path: string; signal: AbortSignal }): Promise<{ status: number; headers: IncomingHttpHeaders; body: Readable }>;
   /** An unsigned GET of an open path (node description, keys), for enrolment and probes. */
   get(url: string, timeoutMs: number): Promise<Response>;
 }
@@ -43,6 +51,19 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
       if (req.body) headers['content-type'] = req.contentType ?? 'application/json';
       // A redirect would take the request (and its token) away from the peer's registered URL.
       return fetch(url, { method: req.method, headers, body: req.body ?? null, redirect: 'error', signal: signalFor(req.timeoutMs, req.signal) });
+    },
+    async stream(peer, req) {
+      const url = new URL(req.path, peer.url);
+      const token = await signNodeJwt(await opts.identity(), peer.nodeId, { method: 'GET', path: `${url.pathname}${url.search}` }, opts.clock(), opts.tokenLifetimeSeconds);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      return new Promise((resolve, reject) => {
+        // A redirect is not followed: it answers with its own status, which the caller refuses.
+        const outgoing = send(url, { method: 'GET', headers: { authorization: `Bearer ${token}`, accept: '*/*' }, signal: req.signal }, (res: IncomingMessage) =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+        );
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
     },
     get(url, timeoutMs) {
       return fetch(url, { headers: { accept: 'application/json' }, signal: signalFor(timeoutMs) });

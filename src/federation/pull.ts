@@ -58,8 +58,6 @@ export const PULL_JOB = 'federation-pull';
 const PULL_ACTOR_PROJECT = 'federation-cache';
 /** The most artifacts one pull may name (each is pulled with its closure). */
 export const MAX_PULL_ARTIFACTS = 1000;
-/** A bundle transfer has no overall limit, only the idle one (config federation.pull.idle_timeout_ms). */
-const TRANSFER_LIMIT_MS = 7 * 24 * 3600_000;
 
 export const PullPayload = z.object({ pullId: z.string().min(1).max(128) }).strict();
 
@@ -68,17 +66,8 @@ export type PullDeps = Catalog & { federation: Federation };
 
 export type PullTarget = { ids: readonly string[] } | { type: string; name: string; version: string };
 
-/** What a pull made here, per upstream artifact (the result of a succeeded pull). */
-export interface PulledArtifact {
-  upstream_id: string;
-  id: string;
-  type: string;
-  name: string;
-  version: string;
-  owner: string;
-  /** False: it was cached here already (or an identical artifact was). */
-  created: boolean;
-}
+/** What a pull made here, per upstream artifact (the result of a succeeded pull, kept as JSON). `created` false: it was cached here already (or an identical artifact was). */
+export type PulledArtifact = Pick<ImportedArtifact, 'id' | 'type' | 'name' | 'version' | 'owner' | 'created'> & { upstream_id: string };
 
 export interface PullResult {
   /** What each asked-for artifact is here, in the order asked. */
@@ -270,14 +259,17 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
   const idle = new AbortController();
   const signal = AbortSignal.any([job.signal, idle.signal]);
   await countPullTransfer(deps.db, pull.id, deps.clock());
-  let res: Response;
+  let res: Awaited<ReturnType<Federation['client']['stream']>>;
   try {
-    res = await deps.federation.client.request({ nodeId: upstream.nodeId, url: upstream.url! }, { method: 'GET', path: `${PULL_PEER_PREFIX}/${upstreamId}/bundle`, timeoutMs: TRANSFER_LIMIT_MS, signal });
+    res = await deps.federation.client.stream({ nodeId: upstream.nodeId, url: upstream.url! }, { path: `${PULL_PEER_PREFIX}/${upstreamId}/bundle`, signal });
   } catch (err) {
     throw new Unavailable(`upstream ${upstream.name} did not send the bundle of ${what}: ${(err as Error).message}`);
   }
-  if (!res.ok || !res.body) throw await upstreamFailure(upstream, res, `to send the bundle of ${what}`);
-  const declared = Number(res.headers.get('content-length'));
+  if (res.status !== 200) {
+    const answer = new Response(Readable.toWeb(res.body) as WebReadableStream<Uint8Array> as ReadableStream<Uint8Array>, { status: res.status, headers: { 'content-type': String(res.headers['content-type'] ?? '') } });
+    throw await upstreamFailure(upstream, answer, `to send the bundle of ${what}`);
+  }
+  const declared = Number(res.headers['content-length']);
   if (Number.isSafeInteger(declared) && declared > 0) progress.totalKnown += declared;
   const settings = deps.config.federation.pull;
   const meter = new TransferMeter({
@@ -290,7 +282,7 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
       );
     },
   });
-  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  const body = res.body;
   body.on('error', (err) => meter.destroy(err));
   body.pipe(meter);
 

@@ -6,13 +6,10 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/json.js';
-// The app first, as main.ts loads it: its routes extend the domain's zod schemas for OpenAPI.
 import { enrol, publishImage, REDIS_URL, serveNode, type ServedNode } from './tree.js';
-import { jobHandlers } from '../../src/jobs/handlers/index.js';
-import { startBullmqWorker, type BullmqWorker } from '../../src/jobs/bullmq-runner.js';
+import type { BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 
 let global: ServedNode;
 let mirror: ServedNode;
@@ -75,7 +72,7 @@ beforeAll(async () => {
   await publishImage(mirror, 'held', '1.0.0', 'held bytes');
   await enrol(mirror, global, { permissions: ['search', 'pull'] });
   const prefix = mirror.node.deps.config.queue.prefix;
-  worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(mirror.node.deps, () => mirror.node.deps.queue) });
+  worker = mirror.startWorker();
   inspect = new Queue('catalog-jobs', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
 });
 afterAll(async () => {

@@ -4,13 +4,10 @@
  * names the node of each version it cites, and an upstream that is gone leaves a partial answer
  * chosen from the rest.
  */
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/json.js';
-// The app first, as main.ts loads it: its routes extend the domain's zod schemas for OpenAPI.
-import { enrol, REDIS_URL, serveNode, type ServedNode } from './tree.js';
-import { startBullmqWorker, type BullmqWorker } from '../../src/jobs/bullmq-runner.js';
-import { jobHandlers } from '../../src/jobs/handlers/index.js';
+import { enrol, serveNode, type ServedNode } from './tree.js';
+import type { BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 
 let global: ServedNode;
 let vendor: ServedNode;
@@ -46,7 +43,7 @@ beforeAll(async () => {
   await publish(leaf, 'app', '1.0.0', [req('base', '^1')]);
   await enrol(vendor, global, { permissions: ['search'] });
   await enrol(leaf, vendor, { permissions: ['search', 'pull'] });
-  worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix: leaf.node.deps.config.queue.prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(leaf.node.deps, () => leaf.node.deps.queue) });
+  worker = leaf.startWorker();
 });
 afterAll(async () => {
   await worker?.close();

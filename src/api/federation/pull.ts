@@ -114,7 +114,7 @@ const closureRoute = createRoute({
   path: '/federation/v1/artifacts/{id}/closure',
   summary: 'Peers enrolled for pull: what pulling the artifact copies, with manifest digests and provenance signed by this node',
   request: { params: z.object({ id: IdParam }) },
-  responses: { 200: jsonResponse(ServedClosure.openapi('ServedClosure'), 'The closure, dependencies first'), ...errorResponses },
+  responses: { 200: jsonResponse(ServedClosure, 'The closure, dependencies first'), ...errorResponses },
 });
 
 const bundleRoute = createRoute({
