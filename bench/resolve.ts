@@ -5,6 +5,12 @@
  * markdown table; the issue's target is resolve p50 <= 200 ms.
  *
  *   npx tsx bench/resolve.ts [--names 500] [--versions 100] [--runs 30] [--keep] [--reuse] [--database bench_resolve] [--only 1,3]
+ *   npx tsx bench/resolve.ts --tree [--names 100] [--versions 20] [--runs 10]
+ *
+ * --tree: the generated catalog is an upstream served on a loopback port; a second node (a leaf,
+ * its own empty database) enrolled with it resolves the same requirements with scope=tree, so every
+ * candidate crosses the wire (POST /federation/v1/candidates, a signed node request). Rows pair
+ * the upstream resolving locally with the leaf resolving across the tree, in the same minutes.
  *
  * The graph: name i's version M.m requires name i+1 (`^10`; but every x.9.0 requires `^11`, which
  * no version satisfies, so the newest choice fails and the resolver must back off to x.8.0) and
@@ -13,7 +19,9 @@
  * contradicts deep in the graph.
  */
 import { loadavg } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { serve, type ServerType } from '@hono/node-server';
 import postgres from 'postgres';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
@@ -85,6 +93,18 @@ function columns(version: string) {
   return { version: v.version, version_major: v.versionMajor, version_minor: v.versionMinor, version_patch: v.versionPatch, version_prerelease: v.versionPrerelease, version_key: v.versionKey };
 }
 
+/** The times of `runs` calls after `warmups` untimed ones, in ms, sorted. */
+async function timed(run: () => Promise<unknown>, warmups: number, runs: number): Promise<number[]> {
+  for (let w = 0; w < warmups; w++) await run();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -92,18 +112,20 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      names: { type: 'string', default: '500' },
-      versions: { type: 'string', default: '100' },
-      runs: { type: 'string', default: '30' },
+      names: { type: 'string' },
+      versions: { type: 'string' },
+      runs: { type: 'string' },
       keep: { type: 'boolean', default: false },
       reuse: { type: 'boolean', default: false },
       database: { type: 'string', default: 'bench_resolve' },
       only: { type: 'string' },
+      tree: { type: 'boolean', default: false },
     },
   });
-  const names = parsePositive('names', values.names, { integer: true });
-  const versionsPerName = parsePositive('versions', values.versions, { integer: true });
-  const runs = parsePositive('runs', values.runs, { integer: true });
+  if (values.tree) return treeMain(values);
+  const names = parsePositive('names', values.names ?? '500', { integer: true });
+  const versionsPerName = parsePositive('versions', values.versions ?? '100', { integer: true });
+  const runs = parsePositive('runs', values.runs ?? '30', { integer: true });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL;
   const dbName = values.database;
   const url = databaseUrl(adminUrl, dbName);
@@ -184,3 +206,76 @@ async function main(): Promise<void> {
 }
 
 runIfEntryPoint(import.meta.url, () => main().finally(() => setImmediate(() => process.exit())));
+
+/** A node over its own (new, migrated) database, served on a loopback port. */
+async function servedNode(adminUrl: string, dbName: string, nodeName: string, role: 'global' | 'enterprise', fresh: boolean) {
+  if (fresh) await recreateDatabase(adminUrl, dbName);
+  const handle = openPostgres(databaseUrl(adminUrl, dbName), { poolSize: 4 });
+  if (fresh) await runMigrations(handle);
+  const config = configFrom({
+    node: { name: nodeName, role },
+    log: { level: 'silent' },
+    auth: { modes: ['anonymous', 'trusted-headers'] },
+    types_dir: 'node-config/types',
+    // The whole closure crosses the wire: give it time on a loaded machine.
+    federation: { resolve: { timeout_ms: 120_000, deadline_ms: 300_000 } },
+  });
+  const deps = await buildDeps(config, { database: handle, log: pino({ level: 'silent' }) });
+  const app = createApp(deps);
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  return { deps, app, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}
+
+async function treeMain(values: { names?: string; versions?: string; runs?: string; keep?: boolean }): Promise<void> {
+  const names = parsePositive('names', values.names ?? '100', { integer: true });
+  const versionsPerName = parsePositive('versions', values.versions ?? '20', { integer: true });
+  const runs = parsePositive('runs', values.runs ?? '10', { integer: true });
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL;
+  const upstream = await servedNode(adminUrl, 'bench_resolve', 'upstream', 'global', true);
+  const leaf = await servedNode(adminUrl, 'bench_resolve_leaf', 'leaf', 'enterprise', true);
+  await generate(databaseUrl(adminUrl, 'bench_resolve'), names, versionsPerName, upstream.deps.types.get(TYPE).version);
+  const admin = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
+  const user = { 'X-User-Id': 'u1', 'X-Project-Id': 'consumer', 'X-Roles': 'member' };
+  const call = async (app: typeof upstream.app, method: string, path: string, headers: Record<string, string>, body?: unknown) => {
+    const res = await app.request(path, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const token = await call(upstream.app, 'POST', '/federation/v1/admin/enrolment-tokens', admin, { permissions: ['search', 'pull'] });
+  const enrolled = await call(leaf.app, 'POST', '/federation/v1/admin/upstreams', admin, { url: upstream.url, token: token.body.token });
+  if (enrolled.status !== 201) throw new Error(`enrolment: ${JSON.stringify(enrolled.body)}`);
+
+  const req = (i: number, range: string) => ({ type: TYPE, name: name(i), range });
+  const one = { requires: [req(0, '*')] };
+  const three = { requires: [req(0, '*'), req(Math.floor(names / 2), '>=1'), req(names - 1, '*')] };
+  const cases: Array<{ label: string; run: () => Promise<{ status: number; body: Record<string, unknown> }> }> = [
+    { label: 'local: POST /resolve on the upstream (closure of name 0)', run: () => call(upstream.app, 'POST', '/resolve', user, one) },
+    { label: 'tree: POST /resolve?scope=tree on the leaf (same)', run: () => call(leaf.app, 'POST', '/resolve?scope=tree', user, one) },
+    { label: 'local: POST /resolve on the upstream (3 requirements)', run: () => call(upstream.app, 'POST', '/resolve', user, three) },
+    { label: 'tree: POST /resolve?scope=tree on the leaf (same)', run: () => call(leaf.app, 'POST', '/resolve?scope=tree', user, three) },
+  ];
+  const rows: string[][] = [];
+  const p50s: number[] = [];
+  for (const c of cases) {
+    const first = await c.run();
+    if (first.status !== 200) throw new Error(`${c.label}: ${first.status} ${JSON.stringify(first.body).slice(0, 400)}`);
+    if (first.body.partial === true) throw new Error(`${c.label}: partial ${JSON.stringify(first.body.sources)}`);
+    const picked = Array.isArray(first.body.artifacts) ? first.body.artifacts.length : 0;
+    const times = await timed(c.run, 2, runs);
+    p50s.push(percentile(times, 50));
+    const ratio = p50s.length % 2 === 0 ? fixed(p50s.at(-1)! / p50s.at(-2)!, 2) : '';
+    rows.push([c.label, thousands(picked), fixed(percentile(times, 50), 1), fixed(percentile(times, 95), 1), fixed(times.at(-1)!, 1), ratio]);
+  }
+  console.log(`\nTree resolution: ${names} names x ${versionsPerName} versions (${thousands(names * versionsPerName)} candidates) on the upstream, the leaf empty; ${runs} runs per row; upstream served on loopback, PostgreSQL at ${new URL(adminUrl).host}\n`);
+  console.log(markdownTable(['request', 'artifacts picked', 'p50 ms', 'p95 ms', 'max ms', 'tree / local p50'], rows, ['left', 'right', 'right', 'right', 'right', 'right']));
+
+  for (const n of [leaf, upstream]) {
+    n.server.close();
+    await closeDeps(n.deps);
+  }
+  if (!values.keep) {
+    await dropDatabase(adminUrl, 'bench_resolve_leaf');
+    await dropDatabase(adminUrl, 'bench_resolve');
+  }
+}

@@ -11,6 +11,7 @@ import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { federationPullRouter } from './api/federation/pull.js';
+import { subscriptionsRouter } from './api/federation/subscriptions.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
 import { bundlesRouter } from './api/bundles/router.js';
@@ -71,6 +72,8 @@ export function createApp(deps: Deps) {
   app.route('/', quotasRouter(deps));
   app.route('/', developerKeysRouter(deps));
   app.route('/', federationPeerRouter(deps));
+  // Before the admin router: /federation/v1/admin/subscriptions is not a {relation}.
+  app.route('/', subscriptionsRouter(deps));
   app.route('/', federationAdminRouter(deps));
   app.route('/', importersRouter(deps));
 

@@ -110,11 +110,11 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
     clock,
     activationGuards: [signaturePolicyGuard],
   };
-  const queue = opts.queue
+  const queue: JobQueue = opts.queue
     ? opts.queue(base)
     : config.queue.redis_url
       ? createBullmqQueue({ redisUrl: config.queue.redis_url, prefix: config.queue.prefix, log })
-      : createInlineQueue({ handlers: jobHandlers(base), log });
+      : createInlineQueue({ handlers: jobHandlers(base, () => queue), log });
   return { ...base, queue };
 }
 

@@ -24,6 +24,8 @@ import { IMPORT_USAGE, runImportCommand } from './importers/app-catalog-command.
 import { startBullmqWorker } from './jobs/bullmq-runner.js';
 import { jobHandlers } from './jobs/handlers/index.js';
 import { createInlineQueue } from './jobs/inline-runner.js';
+import type { JobQueue } from './jobs/queue.js';
+import { assertSubscriptionSchedules } from './federation/subscriptions.js';
 
 const USAGE = [
   'usage: catalog-node <serve|worker|migrate|upgrade-type|import-app-catalog>',
@@ -124,7 +126,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
   if (command === 'import-app-catalog') {
     // Jobs run in this process: an import never waits on a worker.
-    const deps = await buildDeps(config, { database, log, queue: (base) => createInlineQueue({ handlers: jobHandlers(base), log: base.log }) });
+    let inline: JobQueue | undefined;
+    const deps = await buildDeps(config, { database, log, queue: (base) => (inline = createInlineQueue({ handlers: jobHandlers(base, () => inline!), log: base.log })) });
     try {
       return await runImportCommand(deps, argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
     } finally {
@@ -137,8 +140,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts'), nodeMetrics: clusterMetrics });
   const scrubEvery = config.blobs.scrub.every_minutes * 60_000;
   if (command === 'worker') {
-    const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps) });
+    const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps, () => deps.queue) });
     await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
+    await assertSubscriptionSchedules(deps, deps.queue);
     // What a crash left (uploads whose lease ran out, their temporary files) goes at start, not an hour later.
     await deps.queue.enqueue('scrub-blobs', {});
     deps.log.info({ redis: config.queue.prefix, database: database.describe }, 'catalog worker running');
@@ -153,6 +157,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (deps.queue.kind === 'inline' && (slot ?? 0) === 0) {
     await deps.queue.schedule('scrub-blobs', {}, scrubEvery);
     await deps.queue.enqueue('scrub-blobs', {});
+    await assertSubscriptionSchedules(deps, deps.queue);
   }
   const app = createApp(deps);
   const http = await startHttpServer({ fetch: app.fetch, host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idle_timeout_seconds });
@@ -216,7 +221,7 @@ async function upgradeTypeCommand(config: Config, database: DatabaseHandle, log:
   const deps = await buildDeps(config, {
     database,
     log,
-    ...(config.queue.redis_url ? {} : { queue: (base: Omit<Deps, 'queue'>) => (inline = createInlineQueue({ handlers: jobHandlers(base), log })) }),
+    ...(config.queue.redis_url ? {} : { queue: (base: Omit<Deps, 'queue'>) => (inline = createInlineQueue({ handlers: jobHandlers(base, () => inline!), log })) }),
   });
   try {
     const ctx = opContext(deps, systemActor('upgrade-type'));

@@ -42,7 +42,9 @@ async function readText(c: Context, opts: BodyOptions & { what: string }): Promi
   }
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > opts.limitBytes) throw new PayloadTooLarge(`the ${opts.what} body may be at most ${opts.limitBytes} bytes`);
-  const bytes = await readLimitedBytes(c.req.raw, opts.limitBytes, opts.what);
+  // A peer's body was read (and its digest checked against the node token) by the authentication.
+  const verified = (c.var as { verifiedBody?: Uint8Array }).verifiedBody;
+  const bytes = verified ?? (await readLimitedBytes(c.req.raw, opts.limitBytes, opts.what));
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.trim() === '') throw new BadRequest(`the request body is empty; send ${opts.what}`);
   return { text, bytes };

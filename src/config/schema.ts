@@ -59,6 +59,24 @@ const FederationSettings = z
       })
       .strict()
       .default({ timeout_ms: 2000, deadline_ms: 5000, max_hops: 4 }),
+    resolve: z
+      .object({
+        /** How long one upstream may take to answer a tree resolution's candidates (an upstream's own setting wins). */
+        timeout_ms: z.number().int().min(10).max(120_000).default(10_000),
+        /** A tree resolution has its candidates within this, whatever its upstreams do. */
+        deadline_ms: z.number().int().min(10).max(300_000).default(20_000),
+      })
+      .strict()
+      .default({ timeout_ms: 10_000, deadline_ms: 20_000 }),
+    subscriptions: z
+      .object({
+        /** How often a subscription syncs when it does not say. */
+        every_minutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+        /** Matches one sync takes at most (it says `partial` past them; the next sync goes on). */
+        max_results: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .strict()
+      .default({ every_minutes: 60, max_results: 10_000 }),
     breaker: z
       .object({
         /** While an upstream's circuit is open it is probed this often; the first success closes it. */

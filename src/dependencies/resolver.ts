@@ -19,28 +19,44 @@ import { Conflict } from '../errors.js';
 import { heldLinks } from './links.js';
 import { describeRequirement, requirementKeyTest, type Requirement } from './requirements.js';
 
+/** A node on a candidate's path: the node asked, then each upstream it came through. */
+export interface SourceNode {
+  id: string;
+  name: string;
+}
+
+/**
+ * A version the resolver may choose. Candidates of a tree resolution say where they are: the
+ * path of nodes from this one to the node that holds them, and their id there (their own `id`
+ * is then made unique across sources). Local candidates of a local resolution have no source.
+ */
+export type Candidate = CandidateRow & { source?: { path: SourceNode[]; id: string } };
+
+/** Where a resolution takes its candidates from, seeded by the names to choose among and the ids links pin. */
+export type CandidateSource = (seed: { names: Array<{ type: string; name: string }>; ids: string[] }) => Promise<Candidate[]>;
+
 /** What made the resolver take an artifact: a requirement of another (or of the request), or a link. */
 export type PickedBy =
   | { kind: 'root' }
-  | { kind: 'requires'; by: CandidateRow | null; requirement: Requirement }
-  | { kind: 'link'; by: CandidateRow; field: string; key: string; link: string };
+  | { kind: 'requires'; by: Candidate | null; requirement: Requirement }
+  | { kind: 'link'; by: Candidate; field: string; key: string; link: string };
 
 export interface ResolvedNode {
-  row: CandidateRow;
+  row: Candidate;
   depth: number;
   pickedBy: PickedBy;
 }
 
 export type Unresolved =
-  | { from: CandidateRow; via: 'link'; field: string; key: string; link: string; reason: 'missing' | 'invisible' | 'external' | 'too_deep' }
-  | { from: CandidateRow | null; via: 'requires'; requirement: Requirement; reason: 'unsatisfied' | 'too_deep' };
+  | { from: Candidate; via: 'link'; field: string; key: string; link: string; reason: 'missing' | 'invisible' | 'external' | 'too_deep' }
+  | { from: Candidate | null; via: 'requires'; requirement: Requirement; reason: 'unsatisfied' | 'too_deep' };
 
 export type ResolvedEdge =
-  | { from: CandidateRow | null; to: CandidateRow; via: 'requires'; requirement: Requirement }
-  | { from: CandidateRow; to: CandidateRow; via: 'link'; field: string; key: string; link: string };
+  | { from: Candidate | null; to: Candidate; via: 'requires'; requirement: Requirement }
+  | { from: Candidate; to: Candidate; via: 'link'; field: string; key: string; link: string };
 
 export interface Resolution {
-  root: CandidateRow | null;
+  root: Candidate | null;
   /** Chosen artifacts, root excluded, in the order they were reached. */
   nodes: ResolvedNode[];
   edges: ResolvedEdge[];
@@ -49,10 +65,10 @@ export interface Resolution {
 
 /** One step of a conflict's explanation. */
 export interface ConflictStep {
-  /** The artifact that asks, or null for the request itself. */
-  by: { id: string; type_name: string; name: string; version: string } | null;
+  /** The artifact that asks, or null for the request itself; `node` names where it is (tree resolution). */
+  by: { id: string; type_name: string; name: string; version: string; node?: string } | null;
   requires?: Requirement;
-  links_to?: { id: string; type_name: string; name: string; version: string; link: string };
+  links_to?: { id: string; type_name: string; name: string; version: string; link: string; node?: string };
 }
 
 export interface ResolveIntent {
@@ -63,6 +79,13 @@ export interface ResolveIntent {
   /** strict: anything unresolvable is a Conflict; report: missing targets are reported, only inconsistency fails. */
   mode: 'strict' | 'report';
   maxDepth?: number;
+  /** Where candidates come from (default: this node's catalog, as the actor sees it). */
+  candidates?: CandidateSource;
+}
+
+/** This node's catalog as a candidate source: what the context's actor may see. */
+export function localCandidates(ctx: OpContext): (seed: { names: Array<{ type: string; name: string }>; ids: string[] }) => Promise<CandidateRow[]> {
+  return (seed) => resolutionCandidates(conn(ctx), { ...seed, sight: sightOf(ctx.actor) });
 }
 
 /** Backtracking steps before the resolver gives up on a pathological graph. */
@@ -70,7 +93,7 @@ const MAX_STEPS = 50_000;
 
 type Obligation =
   | { kind: 'pin'; id: string; depth: number; pickedBy: PickedBy }
-  | { kind: 'req'; requirement: Requirement; depth: number; by: CandidateRow | null };
+  | { kind: 'req'; requirement: Requirement; depth: number; by: Candidate | null };
 
 const keyOf = (type: string, name: string) => `${type}\u0000${name}`;
 
@@ -81,16 +104,16 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const rootRow = intent.root ? rowOf(ctx, intent.root) : null;
   const topRequirements = intent.requirements ?? [];
   const seedRequirements = [...topRequirements, ...(rootRow?.requires ?? [])];
-  const rows = await resolutionCandidates(db, {
+  const seed = {
     names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
     ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
-    sight,
-  });
+  };
+  const rows: Candidate[] = intent.candidates ? await intent.candidates(seed) : await resolutionCandidates(db, { ...seed, sight });
 
-  const byId = new Map<string, CandidateRow>();
+  const byId = new Map<string, Candidate>();
   for (const row of rows) byId.set(row.id, row);
   if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
-  const byKey = new Map<string, CandidateRow[]>();
+  const byKey = new Map<string, Candidate[]>();
   for (const row of byId.values()) {
     if (row.status !== 'active') continue;
     const key = keyOf(row.typeName, row.name);
@@ -98,13 +121,15 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     if (list) list.push(row);
     else byKey.set(key, [row]);
   }
-  // Newest first; the id keeps equal versions (two projects' twins) in a stable order. The
-  // candidates mostly come in this order already, which the sort then only confirms.
-  for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : a.id < b.id ? -1 : 1));
+  // Newest first; among equal versions (two projects' twins, or copies on several nodes) the
+  // nearest source, then the id, so the order is stable. Local candidates mostly come in this
+  // order already, which the sort then only confirms.
+  const hops = (row: Candidate) => row.source?.path.length ?? 0;
+  for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1)));
 
   // Ranges test version keys, each range parsed once: no candidate's version is parsed.
   const ranges = new Map<string, (versionKey: string) => boolean>();
-  const satisfies = (row: CandidateRow, requirement: Requirement): boolean => {
+  const satisfies = (row: Candidate, requirement: Requirement): boolean => {
     let test = ranges.get(requirement.range);
     if (!test) ranges.set(requirement.range, (test = requirementKeyTest(requirement)));
     return test(row.versionKey);
@@ -113,7 +138,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const strict = intent.mode === 'strict';
   const assigned = new Map<string, ResolvedNode>();
   const order: string[] = [];
-  const constraints = new Map<string, Array<{ requirement: Requirement; by: CandidateRow | null }>>();
+  const constraints = new Map<string, Array<{ requirement: Requirement; by: Candidate | null }>>();
   const obligations: Obligation[] = [];
   let firstConflict: { steps: ConflictStep[]; reason: string } | undefined;
   let steps = 0;
@@ -126,7 +151,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     firstConflict = { steps: [...pinStep, ...asks, ...extra], reason };
   };
 
-  const pushDependencies = (row: CandidateRow, depth: number) => {
+  const pushDependencies = (row: Candidate, depth: number) => {
     for (const l of row.links) if (l.target) obligations.push({ kind: 'pin', id: l.target, depth: depth + 1, pickedBy: { kind: 'link', by: row, field: l.field, key: l.key, link: l.link } });
     for (const requirement of row.requires) obligations.push({ kind: 'req', requirement, depth: depth + 1, by: row });
   };
@@ -149,7 +174,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * other versions, which could not help. A key is in the set when its version broke a range, or
    * when its artifact asked for the requirement (or link) that could not be met.
    */
-  const rowKey = (row: CandidateRow | null): string[] => (row && row.id !== rootRow?.id ? [keyOf(row.typeName, row.name)] : []);
+  const rowKey = (row: Candidate | null): string[] => (row && row.id !== rootRow?.id ? [keyOf(row.typeName, row.name)] : []);
   const requirersOf = (key: string): string[] => (constraints.get(key) ?? []).flatMap((c) => rowKey(c.by));
   const linkerOf = (picked: PickedBy): string[] => (picked.kind === 'link' ? rowKey(picked.by) : picked.kind === 'requires' ? rowKey(picked.by) : []);
   type Outcome = true | Set<string>;
@@ -159,7 +184,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * left out would fail on their own requirements too, `key` is impossible whoever asks for it,
    * as long as the blamed keys keep their versions.
    */
-  const learn = (key: string, all: readonly CandidateRow[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
+  const learn = (key: string, all: readonly Candidate[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
     const because = new Set(blame);
     for (const row of all) {
       if (asks.every((c) => satisfies(row, c.requirement))) continue;
@@ -193,7 +218,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * dead, taken in a version outside the range, or without any version fitting the range and
    * what others ask) is skipped without descending; answers the keys to blame, or undefined.
    */
-  const forwardCheck = (row: CandidateRow): string[] | undefined => {
+  const forwardCheck = (row: Candidate): string[] | undefined => {
     for (const r of row.requires) {
       const k = keyOf(r.type, r.name);
       const learnt = impossible(k);
@@ -325,7 +350,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
 }
 
 /** Edges and unresolved dependencies of the chosen set. */
-async function describe(db: Parameters<typeof existingArtifactIds>[0], root: CandidateRow | null, chosen: ResolvedNode[], byId: Map<string, CandidateRow>, maxDepth: number): Promise<Resolution> {
+async function describe(db: Parameters<typeof existingArtifactIds>[0], root: Candidate | null, chosen: ResolvedNode[], byId: Map<string, Candidate>, maxDepth: number): Promise<Resolution> {
   const chosenIds = new Map(chosen.map((n) => [n.row.id, n]));
   const chosenByKey = new Map(chosen.map((n) => [keyOf(n.row.typeName, n.row.name), n]));
   const edges: ResolvedEdge[] = [];
@@ -353,7 +378,7 @@ async function describe(db: Parameters<typeof existingArtifactIds>[0], root: Can
 }
 
 /** The root as the resolver sees it: its requirements and links as the caller holds them. */
-function rowOf(ctx: OpContext, artifact: Artifact): CandidateRow {
+function rowOf(ctx: OpContext, artifact: Artifact): Candidate {
   const type = ctx.catalog.types.has(artifact.typeName) ? ctx.catalog.types.get(artifact.typeName) : undefined;
   return {
     id: artifact.id,
@@ -367,25 +392,28 @@ function rowOf(ctx: OpContext, artifact: Artifact): CandidateRow {
   };
 }
 
-function noneSatisfies(requirement: Requirement, asks: number, available: readonly CandidateRow[]): string {
+function noneSatisfies(requirement: Requirement, asks: number, available: readonly Candidate[]): string {
   const which = asks === 1 ? 'it' : asks === 2 ? 'both' : 'all of them';
-  const versions = available.map((r) => r.version);
+  const versions = available.map((r) => `${r.version}${fromNode(r.source?.path.at(-1)!.name)}`);
   const listed = versions.length === 0 ? '' : ` (available: ${versions.slice(0, 10).join(', ')}${versions.length > 10 ? ', ...' : ''})`;
   return `no ${requirement.type} ${requirement.name} satisfies ${which}${listed}`;
 }
 
-function ref(row: CandidateRow | null): ConflictStep['by'] {
-  return row && { id: row.id, type_name: row.typeName, name: row.name, version: row.version };
+function ref(row: Candidate | null): ConflictStep['by'] {
+  return row && { id: row.source?.id ?? row.id, type_name: row.typeName, name: row.name, version: row.version, ...(row.source ? { node: row.source.path.at(-1)!.name } : {}) };
 }
 
-function label(row: Pick<CandidateRow, 'typeName' | 'name' | 'version'>): string {
-  return `${row.typeName} ${row.name} ${row.version}`;
+/** " from vendor" for a candidate of a tree resolution. */
+const fromNode = (node: string | undefined) => (node ? ` from ${node}` : '');
+
+function label(row: Pick<Candidate, 'typeName' | 'name' | 'version' | 'source'>): string {
+  return `${row.typeName} ${row.name} ${row.version}${fromNode(row.source?.path.at(-1)!.name)}`;
 }
 
 function stepText(step: ConflictStep): string {
-  const who = step.by ? `${step.by.type_name} ${step.by.name} ${step.by.version}` : 'the request';
+  const who = step.by ? `${step.by.type_name} ${step.by.name} ${step.by.version}${fromNode(step.by.node)}` : 'the request';
   if (step.requires) return `${who} requires ${describeRequirement(step.requires)}`;
-  if (step.links_to) return `${who} links to ${step.links_to.type_name} ${step.links_to.name} ${step.links_to.version}`;
+  if (step.links_to) return `${who} links to ${step.links_to.type_name} ${step.links_to.name} ${step.links_to.version}${fromNode(step.links_to.node)}`;
   return who;
 }
 

@@ -25,10 +25,10 @@ export const SEARCH_CONTROL_PARAMS: ReadonlySet<string> = new Set(['cursor', 'ho
 /** Left for the answer to travel back: an upstream is told its budget minus this. */
 const RETURN_MARGIN_MS = 20;
 
-const NodeRef = z.object({ id: z.string(), name: z.string() });
+export const NodeRef = z.object({ id: z.string(), name: z.string() });
 export type NodeRef = z.infer<typeof NodeRef>;
 
-const SourceStatus = z.object({
+export const SourceStatus = z.object({
   path: z.array(NodeRef),
   status: z.enum(['ok', 'timeout', 'error', 'skipped']),
   ms: z.number(),
@@ -173,16 +173,45 @@ interface UpstreamOutcome {
   continuation: string | undefined;
 }
 
-async function askUpstream(
+/** Where an upstream call stands on its way up: who asks, the nodes already asked, the levels left, the deadline. */
+export interface UpstreamCall {
+  self: NodeRef;
+  via: readonly string[];
+  hops: number;
+  /** performance.now() by which the whole answer is due. */
+  deadline: number;
+  /** How long the upstream may take when its enrolment sets no timeout of its own. */
+  timeoutMs: number;
+}
+
+/** What the upstream is sent: the protocol's own hops, via and budget, and how long it has. */
+export interface UpstreamLeg {
+  hops: number;
+  via: string[];
+  budgetMs: number;
+  timeoutMs: number;
+}
+
+export type UpstreamOutcomeOf<T> = { ok: true; value: T; ms: number; path: NodeRef[] } | { ok: false; source: SourceStatus };
+
+/**
+ * One signed request to an upstream as every fan-out makes it: skipped past the hop limit, on a
+ * loop, or while its circuit is open; within the upstream's timeout and the caller's deadline;
+ * a timeout, a network error or a 5xx opens its circuit (a 4xx refusal says nothing about it
+ * being alive). `parse` checks the answer's shape.
+ */
+export async function callUpstream<T>(
   fd: FederationDeps,
   upstream: PeerRecord,
-  ctx: { input: SearchInput; self: NodeRef; hops: number; deadline: number; continuation: string },
-): Promise<UpstreamOutcome> {
+  call: UpstreamCall,
+  request: (leg: UpstreamLeg, base: string) => { method: string; path: string; body?: Uint8Array },
+  parse: (json: unknown) => T,
+): Promise<UpstreamOutcomeOf<T>> {
   const node: NodeRef = { id: upstream.nodeId, name: upstream.name };
-  const path = [ctx.self, node];
-  const skipped = (message: string): UpstreamOutcome => ({ results: [], sources: [{ path, status: 'skipped', ms: 0, count: 0, message }], continuation: ctx.continuation });
-  if (ctx.hops <= 0) return skipped('hop limit reached');
-  if (ctx.input.via.includes(upstream.nodeId)) return skipped('already asked on this search path (a loop)');
+  const path = [call.self, node];
+  const skipped = (message: string): UpstreamOutcomeOf<T> => ({ ok: false, source: { path, status: 'skipped', ms: 0, count: 0, message } });
+  if (call.hops <= 0) return skipped('hop limit reached');
+  if (call.via.includes(upstream.nodeId)) return skipped('already asked on this path (a loop)');
   const settings = fd.config.federation;
   const client = fd.federation.client;
   const base = upstream.url!;
@@ -194,30 +223,19 @@ async function askUpstream(
   });
   if (!breaker.allows()) return skipped(`circuit open since ${breaker.status.openedAt?.toISOString()}: skipped until a probe succeeds`);
 
-  const timeoutMs = Math.max(1, Math.min(upstream.timeoutMs ?? settings.search.timeout_ms, ctx.deadline - performance.now()));
-  const query = new URLSearchParams([...ctx.input.forward]);
-  if (ctx.continuation) query.set('cursor', ctx.continuation);
-  query.set('hops', String(ctx.hops - 1));
-  query.set('via', [...ctx.input.via, ctx.self.id].join(','));
-  query.set('budget_ms', String(Math.max(1, Math.floor(timeoutMs - RETURN_MARGIN_MS))));
+  const timeoutMs = Math.max(1, Math.min(upstream.timeoutMs ?? call.timeoutMs, call.deadline - performance.now()));
+  const leg: UpstreamLeg = { hops: call.hops - 1, via: [...call.via, call.self.id], budgetMs: Math.max(1, Math.floor(timeoutMs - RETURN_MARGIN_MS)), timeoutMs };
   const t0 = performance.now();
-  const failed = (status: 'timeout' | 'error', message: string): UpstreamOutcome => ({
-    results: [],
-    sources: [{ path, status, ms: elapsed(t0), count: 0, message }],
-    continuation: ctx.continuation,
-  });
-  let answer: SearchAnswer;
+  const failed = (status: 'timeout' | 'error', message: string): UpstreamOutcomeOf<T> => ({ ok: false, source: { path, status, ms: elapsed(t0), count: 0, message } });
+  let value: T;
   try {
-    // Relative to the upstream's URL, which may carry a path prefix (a node behind a proxy).
-    const target = `${new URL(SEARCH_PATH.slice(1), base).pathname}?${query}`;
-    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { method: 'GET', path: target, timeoutMs });
+    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { ...request(leg, base), timeoutMs });
     if (!res.ok) {
       const message = await peerErrorMessage(res);
-      // A refusal (4xx) says nothing about the upstream being alive or dead.
       if (res.status >= 500) breaker.failed(message);
       return failed('error', message);
     }
-    answer = SearchAnswer.parse(await res.json());
+    value = parse(await res.json());
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
     const message = timedOut ? `no answer within ${Math.round(timeoutMs)} ms` : `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause?: Error }).cause!.message}` : ''}`;
@@ -225,12 +243,39 @@ async function askUpstream(
     return failed(timedOut ? 'timeout' : 'error', message);
   }
   breaker.succeeded();
-  const ms = elapsed(t0);
+  return { ok: true, value, ms: elapsed(t0), path };
+}
+
+/** An upstream's source statuses as this node reports them: paths from here, its own entry timed as this node saw it. */
+export function relayedSources(sources: readonly SourceStatus[], self: NodeRef, ms: number): SourceStatus[] {
+  return sources.map((s) => (s.path.length === 1 ? { ...s, path: [self, ...s.path], ms } : { ...s, path: [self, ...s.path] }));
+}
+
+async function askUpstream(
+  fd: FederationDeps,
+  upstream: PeerRecord,
+  ctx: { input: SearchInput; self: NodeRef; hops: number; deadline: number; continuation: string },
+): Promise<UpstreamOutcome> {
+  const outcome = await callUpstream(
+    fd,
+    upstream,
+    { self: ctx.self, via: ctx.input.via, hops: ctx.hops, deadline: ctx.deadline, timeoutMs: fd.config.federation.search.timeout_ms },
+    (leg, base) => {
+      const query = new URLSearchParams([...ctx.input.forward]);
+      if (ctx.continuation) query.set('cursor', ctx.continuation);
+      query.set('hops', String(leg.hops));
+      query.set('via', leg.via.join(','));
+      query.set('budget_ms', String(leg.budgetMs));
+      // Relative to the upstream's URL, which may carry a path prefix (a node behind a proxy).
+      return { method: 'GET', path: `${new URL(SEARCH_PATH.slice(1), base).pathname}?${query}` };
+    },
+    (json) => SearchAnswer.parse(json),
+  );
+  if (!outcome.ok) return { results: [], sources: [outcome.source], continuation: ctx.continuation };
+  const answer = outcome.value;
   const prefix = (p: NodeRef[]) => [ctx.self, ...p];
   const results = answer.results.map((r) => ({ ...r, conflict: false, sources: r.sources.map((s) => ({ ...s, path: prefix(s.path) })) }));
-  // The upstream's own entry shows the whole round trip as this node saw it.
-  const sources = answer.sources.map((s) => (s.path.length === 1 ? { ...s, path: prefix(s.path), ms } : { ...s, path: prefix(s.path) }));
-  return { results, sources, continuation: answer.next_cursor };
+  return { results, sources: relayedSources(answer.sources, ctx.self, outcome.ms), continuation: answer.next_cursor };
 }
 
 function merge(found: ReadonlyArray<{ result: SearchResult; order: number }>): { results: SearchResult[]; conflicts: SearchAnswer['conflicts'] } {

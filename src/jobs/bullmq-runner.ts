@@ -28,19 +28,19 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
 
   // Redis keeps job schedulers in memory only (a restart without persistence forgets them), so
   // every schedule this process made is asserted again whenever its connection is (re)established.
-  const schedules = new Map<string, { everyMs: number; payload: unknown }>();
-  const assertSchedule = (kind: string, everyMs: number, payload: unknown) =>
-    queue.upsertJobScheduler(`every_${kind}`, { every: everyMs }, { name: kind, data: payload });
+  const schedules = new Map<string, { kind: string; everyMs: number; payload: unknown }>();
+  const assertSchedule = (key: string, s: { kind: string; everyMs: number; payload: unknown }) =>
+    queue.upsertJobScheduler(`every_${key}`, { every: s.everyMs }, { name: s.kind, data: s.payload });
   let connectedOnce = false;
   connection.on('ready', () => {
     if (!connectedOnce) {
       connectedOnce = true;
       return;
     }
-    for (const [kind, s] of schedules) {
-      assertSchedule(kind, s.everyMs, s.payload).then(
-        () => opts.log.info({ kind }, 'redis reconnected: job schedule asserted again'),
-        (err: unknown) => opts.log.warn({ err, kind }, 'redis reconnected but the job schedule could not be asserted'),
+    for (const [key, s] of schedules) {
+      assertSchedule(key, s).then(
+        () => opts.log.info({ kind: s.kind, key }, 'redis reconnected: job schedule asserted again'),
+        (err: unknown) => opts.log.warn({ err, kind: s.kind, key }, 'redis reconnected but the job schedule could not be asserted'),
       );
     }
   });
@@ -53,9 +53,15 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
       });
       return { jobId: job.id ?? enqueueOpts.key ?? 'unknown' };
     },
-    async schedule(kind, payload, everyMs) {
-      schedules.set(kind, { everyMs, payload });
-      await assertSchedule(kind, everyMs, payload);
+    async schedule(kind, payload, everyMs, scheduleOpts = {}) {
+      const key = scheduleOpts.key ?? kind;
+      const s = { kind, everyMs, payload };
+      schedules.set(key, s);
+      await assertSchedule(key, s);
+    },
+    async unschedule(key) {
+      schedules.delete(key);
+      await queue.removeJobScheduler(`every_${key}`);
     },
     async close() {
       await queue.close();

@@ -18,7 +18,7 @@ export function createInlineQueue(opts: InlineQueueOptions): JobQueue & { idle()
   const attempts = opts.attempts ?? 3;
   const backoffMs = opts.backoffMs ?? 1000;
   const pending = new Map<string, Promise<void>>();
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Map<string, NodeJS.Timeout>();
   const abort = new AbortController();
 
   async function execute(jobId: string, handler: JobHandler<unknown>, payload: unknown): Promise<void> {
@@ -53,17 +53,23 @@ export function createInlineQueue(opts: InlineQueueOptions): JobQueue & { idle()
       }
       return { jobId };
     },
-    async schedule(kind: string, payload: unknown, everyMs: number) {
-      const timer = setInterval(() => void queue.enqueue(kind, payload, { key: `scheduled_${kind}` }), everyMs);
+    async schedule(kind: string, payload: unknown, everyMs: number, scheduleOpts: { key?: string } = {}) {
+      const key = scheduleOpts.key ?? kind;
+      clearInterval(timers.get(key));
+      const timer = setInterval(() => void queue.enqueue(kind, payload, { key: `scheduled_${key}` }), everyMs);
       timer.unref();
-      timers.add(timer);
+      timers.set(key, timer);
+    },
+    async unschedule(key: string) {
+      clearInterval(timers.get(key));
+      timers.delete(key);
     },
     /** Resolves once no job is pending (tests). */
     async idle() {
       while (pending.size > 0) await Promise.all([...pending.values()]);
     },
     async close() {
-      for (const t of timers) clearInterval(t);
+      for (const t of timers.values()) clearInterval(t);
       abort.abort();
       await Promise.allSettled([...pending.values()]);
     },

@@ -34,8 +34,13 @@ export interface EnqueueOptions {
 export interface JobQueue {
   readonly kind: 'inline' | 'bullmq';
   enqueue(kind: string, payload: unknown, opts?: EnqueueOptions): Promise<{ jobId: string }>;
-  /** Runs `kind` every `everyMs` (one schedule per kind, however many processes ask). */
-  schedule(kind: string, payload: unknown, everyMs: number): Promise<void>;
+  /**
+   * Runs `kind` every `everyMs`: one schedule per kind, or per `key` when a kind has several (a
+   * subscription's sync), however many processes ask. Asserting it again changes its period.
+   */
+  schedule(kind: string, payload: unknown, everyMs: number, opts?: { key?: string }): Promise<void>;
+  /** Stops the schedule made with this kind (or key); nothing when there is none. */
+  unschedule(key: string): Promise<void>;
   close(): Promise<void>;
 }
 

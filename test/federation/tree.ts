@@ -5,10 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+// The app first, as main.ts loads it: its routes extend the domain's zod schemas for OpenAPI
+// (@hono/zod-openapi), which only schemas made after it is loaded can be.
+import { createTestNode, type TestNode } from '../support/node.js';
 import { pino } from 'pino';
 import { startBullmqWorker, type BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import { jobHandlers } from '../../src/jobs/handlers/index.js';
-import { createTestNode, type TestNode } from '../support/node.js';
 import type { Body } from '../support/json.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,7 +64,7 @@ export async function serveNode(name: string, role: string, overrides: Record<st
     id,
     server,
     requests,
-    startWorker: () => startBullmqWorker({ redisUrl: REDIS_URL, prefix: node.deps.config.queue.prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(node.deps), concurrency: 4 }),
+    startWorker: () => startBullmqWorker({ redisUrl: REDIS_URL, prefix: node.deps.config.queue.prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(node.deps, () => node.deps.queue), concurrency: 4 }),
     stop,
     async close() {
       await stop();

@@ -38,6 +38,17 @@ function inspect(prefix: string): Queue {
   return queue;
 }
 
+/** A producer reaching Redis through a TCP proxy the test can cut, and a direct view of its queue. */
+async function producerThroughProxy() {
+  const prefix = newPrefix();
+  const redis = new URL(REDIS_URL);
+  const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+  cleanups.push(() => proxy.close());
+  const producer = createBullmqQueue({ redisUrl: proxy.rewrite(REDIS_URL), prefix, log });
+  cleanups.push(() => producer.close());
+  return { proxy, producer, direct: inspect(prefix) };
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -48,13 +59,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 
 describe('BullMQ through restarts', () => {
   it('asserts job schedules again when Redis comes back without them', async () => {
-    const prefix = newPrefix();
-    const redis = new URL(REDIS_URL);
-    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-    cleanups.push(() => proxy.close());
-    const producer = createBullmqQueue({ redisUrl: proxy.rewrite(REDIS_URL), prefix, log });
-    cleanups.push(() => producer.close());
-    const direct = inspect(prefix);
+    const { proxy, producer, direct } = await producerThroughProxy();
 
     await producer.schedule('scrub-blobs', {}, 3_600_000);
     expect(await direct.getJobScheduler('every_scrub-blobs')).toBeTruthy();
@@ -67,6 +72,25 @@ describe('BullMQ through restarts', () => {
     proxy.restore();
 
     await until('the schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_scrub-blobs')));
+  });
+
+  it('asserts keyed schedules (one per subscription) again too, and forgets an unscheduled one', async () => {
+    const { proxy, producer, direct } = await producerThroughProxy();
+
+    await producer.schedule('sync-subscription', { subscriptionId: 'a' }, 60_000, { key: 'subscription_a' });
+    await producer.schedule('sync-subscription', { subscriptionId: 'b' }, 120_000, { key: 'subscription_b' });
+    expect(await direct.getJobScheduler('every_subscription_a')).toMatchObject({ every: 60_000 });
+    expect(await direct.getJobScheduler('every_subscription_b')).toMatchObject({ every: 120_000 });
+    await producer.unschedule('subscription_b');
+    expect(await direct.getJobScheduler('every_subscription_b')).toBeFalsy();
+
+    proxy.cut('reset');
+    await direct.removeJobScheduler('every_subscription_a');
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.restore();
+
+    await until('the keyed schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_subscription_a')));
+    expect(await direct.getJobScheduler('every_subscription_b')).toBeFalsy();
   });
 
   it('a stopping worker finishes short jobs and returns long ones to the queue without spending an attempt', async () => {

@@ -13,6 +13,8 @@ import { BadRequest, Unauthenticated } from '../../errors.js';
 import { artifactDigest, federatedSearch, SEARCH_CONTROL_PARAMS, SearchAnswer } from '../../federation/fan-out.js';
 import { announceKeys } from '../../federation/identity.js';
 import { acceptKeyAnnouncement, describeNode, enrolChild, PEER_PERMISSIONS } from '../../federation/peers.js';
+import { CandidatesAnswer, CandidatesRequest, candidatesToWire, gatherTreeCandidates, MAX_CANDIDATE_NAMES } from '../../federation/tree-candidates.js';
+import { localCandidates } from '../../dependencies/resolver.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { describeZodError, errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBodyBytes } from '../json-body.js';
@@ -95,6 +97,21 @@ const searchRoute = createRoute({
     }),
   },
   responses: { 200: jsonResponse(SearchAnswer.openapi('FederatedSearchAnswer'), 'Merged results and every source’s status'), ...errorResponses },
+});
+
+const candidatesRoute = createRoute({
+  method: 'post',
+  path: '/federation/v1/candidates',
+  summary: 'Tree resolution’s candidates: every version of the names asked and of everything they require, here and upstream',
+  description: [
+    `Body {names: [{type, name}] (at most ${MAX_CANDIDATE_NAMES}), hops?, via?, budget_ms?}. Answers the closure reached from the names:`,
+    'every visible active version of every name reached (and every artifact a link pins), with its requirements and links, from this',
+    'node’s catalog and from its upstreams (asked with the hops left and the nodes already asked, as search asks them), each with',
+    'the path of nodes it came through and its id on the node holding it; `sources` and `partial` as in search. Ranges are not',
+    'sent: backtracking may need any version of a name. For this node’s users and for peers enrolled for search or pull.',
+  ].join(' '),
+  request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['names'] } } } } },
+  responses: { 200: jsonResponse(CandidatesAnswer.openapi('TreeCandidates'), 'Candidates and every source’s status'), ...errorResponses },
 });
 
 const Control = z.object({
@@ -197,6 +214,25 @@ export function federationPeerRouter(deps: Deps) {
       },
     });
     return c.json(answer, 200);
+  });
+
+  router.openapi(candidatesRoute, async (c) => {
+    const actor = c.var.actor;
+    if (actor.kind === 'anonymous') throw new Unauthenticated('tree resolution needs a node token or a user credential');
+    if (!(actor.kind === 'peer' && actor.permissions.includes('pull'))) assertPeerMay(actor, 'search');
+    const { body } = await readJsonBodyBytes(c, { accept: ['application/json'], limitBytes });
+    const parsed = CandidatesRequest.safeParse(body);
+    if (!parsed.success) throw new BadRequest(describeZodError(parsed.error));
+    const input = parsed.data;
+    const gathered = await gatherTreeCandidates(deps, {
+      names: input.names,
+      ids: [],
+      local: localCandidates(opContextOf(deps, c)),
+      via: input.via ?? [],
+      ...(input.hops !== undefined ? { hops: input.hops } : {}),
+      ...(input.budget_ms !== undefined ? { budgetMs: input.budget_ms } : {}),
+    });
+    return c.json(candidatesToWire(gathered), 200);
   });
 
   return router;

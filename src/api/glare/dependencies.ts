@@ -5,11 +5,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { ArtifactType } from '../../artifacts/artifact-type.js';
 import { ALL_TYPES } from '../../artifacts/names.js';
+import type { OpContext } from '../../artifacts/context.js';
 import { showArtifact } from '../../artifacts/read.js';
 import { dependencyGraph } from '../../dependencies/closure.js';
 import { listDependants, type Dependant } from '../../dependencies/references.js';
 import { parseRequirement } from '../../dependencies/requirements.js';
-import { resolveDependencies, type PickedBy, type Resolution, type ResolvedEdge, type Unresolved } from '../../dependencies/resolver.js';
+import { resolveDependencies, type Candidate, type PickedBy, type ResolveIntent, type Resolution, type ResolvedEdge, type Unresolved } from '../../dependencies/resolver.js';
+import { pullChosen, resolveAcrossTree } from '../../federation/tree-resolve.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest } from '../../errors.js';
 import { opContextOf, type AppEnv } from '../env.js';
@@ -24,7 +26,14 @@ interface Identified {
   version: string;
 }
 
-const summary = (a: Identified) => ({ id: a.id, type_name: a.typeName, name: a.name, version: a.version });
+/** An artifact as the answers name it; one a tree resolution found upstream by its id there and its node. */
+const summary = (a: Identified & Pick<Candidate, 'source'>) => ({
+  id: a.source?.id ?? a.id,
+  type_name: a.typeName,
+  name: a.name,
+  version: a.version,
+  ...(a.source ? { node: a.source.path.at(-1)! } : {}),
+});
 
 function renderPickedBy(p: PickedBy) {
   switch (p.kind) {
@@ -50,7 +59,9 @@ function renderUnresolved(u: Unresolved) {
     : { from: u.from.id, via: u.via, field: u.field, key: u.key, link: u.link, reason: u.reason };
 }
 
-const renderResolved = (r: Resolution) => ({ artifacts: r.nodes.map((n) => ({ ...summary(n.row), picked_by: renderPickedBy(n.pickedBy) })) });
+const renderResolved = (r: Resolution) => ({
+  artifacts: r.nodes.map((n) => ({ ...summary(n.row), ...(n.row.source ? { path: n.row.source.path } : {}), picked_by: renderPickedBy(n.pickedBy) })),
+});
 
 function renderDependant(d: Dependant) {
   const base = { ...summary(d.artifact), status: d.artifact.status, via: d.via };
@@ -59,9 +70,33 @@ function renderDependant(d: Dependant) {
 
 const ArtifactSummary = { id: z.string(), type_name: z.string(), name: z.string(), version: z.string() };
 const PickedByView = z.record(z.string(), z.unknown()).openapi({ description: 'What took this version: {by, requirement} (by null: the request), or {by, field, key, link} for a link' });
+const NodeView = z.object({ id: z.string(), name: z.string() });
 const Resolved = z
-  .object({ artifacts: z.array(z.object({ ...ArtifactSummary, picked_by: PickedByView })) })
+  .object({
+    artifacts: z.array(
+      z.object({
+        ...ArtifactSummary,
+        node: NodeView.optional().openapi({ description: 'scope=tree: the node holding it (`id` is its id there)' }),
+        path: z.array(NodeView).optional().openapi({ description: 'scope=tree: the nodes from this one to the one holding it' }),
+        picked_by: PickedByView,
+      }),
+    ),
+    scope: z.enum(['local', 'tree']),
+    sources: z.array(z.record(z.string(), z.unknown())).optional().openapi({ description: 'scope=tree: every source’s path, status (ok, timeout, error, skipped), ms, count' }),
+    partial: z.boolean().optional().openapi({ description: 'scope=tree: some source did not answer; the set was chosen from the others' }),
+    pull: z
+      .object({ jobs: z.array(z.record(z.string(), z.unknown())), not_pulled: z.array(z.record(z.string(), z.unknown())) })
+      .optional()
+      .openapi({ description: 'pull=true: the pull jobs (GET /federation/v1/jobs/{id}) and what was chosen but cannot be pulled from a direct upstream' }),
+  })
   .openapi('Resolved', { description: 'One consistent set: at most one version per type and name, every range satisfied, newest preferred, only what the caller may see' });
+const Scope = z.object({
+  scope: z.enum(['local', 'tree']).optional().openapi({ description: 'local (default): this catalog; tree: this catalog and every upstream’s candidates' }),
+  pull: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'scope=tree: also pull the chosen remote artifacts here (one pull job per upstream holding some; `pull` in the answer)' }),
+});
 const conflictResponse = {
   409: {
     description: 'No consistent set exists: `conflict` explains it as a chain of steps ({by, requires} or {by, links_to}) ending with {reason}',
@@ -85,7 +120,7 @@ const resolveRoute = createRoute({
   method: 'get',
   path: '/artifacts/{type}/{id}/resolve',
   summary: "Resolve an artifact's requirements and links to one consistent set (extension)",
-  request: { params },
+  request: { params, query: Scope },
   responses: { 200: jsonResponse(Resolved, 'The artifacts the artifact depends on, each with what picked it'), ...errorResponses, ...conflictResponse },
 });
 
@@ -94,6 +129,7 @@ const resolveListRoute = createRoute({
   path: '/resolve',
   summary: 'Resolve a list of top-level requirements, like `pip install a b c` (extension)',
   request: {
+    query: Scope,
     // Described, not validated here: the handler reads the body once, with the node's size limit.
     body: {
       required: true,
@@ -126,12 +162,27 @@ export function dependenciesRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
   const typeOf = (name: string): ArtifactType | undefined => (name === ALL_TYPES ? undefined : deps.types.get(name));
+  const resolveIn = async (query: z.infer<typeof Scope>, ctx: OpContext, intent: Omit<ResolveIntent, 'candidates'>) => {
+    const pull = query.pull === 'true';
+    if (query.scope !== 'tree') {
+      if (pull) throw new BadRequest('pull=true needs scope=tree: a local resolution has nothing to pull');
+      return { ...renderResolved(await resolveDependencies(ctx, intent)), scope: 'local' as const };
+    }
+    const tree = await resolveAcrossTree(ctx, deps, intent);
+    return {
+      ...renderResolved(tree.resolution),
+      scope: 'tree' as const,
+      sources: tree.sources,
+      partial: tree.partial,
+      ...(pull ? { pull: await pullChosen(deps, ctx.actor, tree.resolution) } : {}),
+    };
+  };
 
   router.openapi(resolveRoute, async (c) => {
     const { type, id } = c.req.valid('param');
     const ctx = opContextOf(deps, c);
     const root = await showArtifact(ctx, { type: typeOf(type), id });
-    return c.json(renderResolved(await resolveDependencies(ctx, { root, mode: 'strict' })), 200);
+    return c.json(await resolveIn(c.req.valid('query'), ctx, { root, mode: 'strict' }), 200);
   });
 
   router.openapi(resolveListRoute, async (c) => {
@@ -141,7 +192,7 @@ export function dependenciesRouter(deps: Deps) {
     if (!Array.isArray(body.requires) || body.requires.length === 0) throw new BadRequest('"requires" must be a non-empty list of {"type", "name", "range"} requirements');
     if (body.requires.length > 1000) throw new BadRequest('"requires" may hold at most 1000 requirements');
     const requirements = body.requires.map((r, i) => parseRequirement(r, `requires[${i}]`));
-    return c.json(renderResolved(await resolveDependencies(opContextOf(deps, c), { requirements, mode: 'strict' })), 200);
+    return c.json(await resolveIn(c.req.valid('query'), opContextOf(deps, c), { requirements, mode: 'strict' }), 200);
   });
 
   router.openapi(graphRoute, async (c) => {

@@ -3,7 +3,8 @@
  * issue, and the peers it trusts (its upstreams and its children), each with the public keys
  * pinned for it.
  */
-import { bigint, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { artifacts } from './artifacts.js';
 import { lifecycleDates } from './columns.js';
 
@@ -118,3 +119,34 @@ export const federationPulls = pgTable('federation_pulls', {
   finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   ...lifecycleDates,
 });
+
+/**
+ * Subscriptions (mirrors): a saved search filter on one upstream, synced every `every_minutes` by
+ * a repeatable job: what the upstream holds that matches and this node does not is pulled. Goes
+ * with its upstream. The last sync's outcome is kept for the admin to read.
+ */
+export const federationSubscriptions = pgTable(
+  'federation_subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Always 'upstream': it makes the foreign key to the peer row. */
+    relation: text('relation', { enum: ['upstream'] }).notNull().default('upstream'),
+    upstreamNodeId: text('upstream_node_id').notNull(),
+    /** The search filters, as query parameters ([name, value] pairs, in order). */
+    filters: jsonb('filters').$type<Array<[string, string]>>().notNull(),
+    everyMinutes: integer('every_minutes').notNull(),
+    note: text('note').notNull().default(''),
+    createdBy: text('created_by').notNull(),
+    lastSyncAt: timestamp('last_sync_at', { withTimezone: true, mode: 'date' }),
+    /** ok, partial (stopped at max_results or the upstream failed mid-way), error. */
+    lastStatus: text('last_status', { enum: ['ok', 'partial', 'error'] }),
+    /** What the last sync found: matched, new, pulled job ids, message. */
+    lastResult: jsonb('last_result').$type<Record<string, unknown>>(),
+    ...lifecycleDates,
+  },
+  (t) => [
+    foreignKey({ columns: [t.relation, t.upstreamNodeId], foreignColumns: [federationPeers.relation, federationPeers.nodeId] }).onDelete('cascade'),
+    index('federation_subscriptions_upstream').on(t.upstreamNodeId),
+    check('federation_subscriptions_every', sql`${t.everyMinutes} >= 1`),
+  ],
+);
