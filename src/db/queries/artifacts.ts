@@ -2,9 +2,9 @@
  * @module Queries over artifacts and their shares. Each function aims for one statement, and
  * speaks the domain's types: rows become `Artifact`s here and nowhere else.
  */
-import { and, count, eq, fillPlaceholders, inArray, is, or, Placeholder, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, fillPlaceholders, inArray, is, or, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
-import type { ListQuery } from '../../artifacts/list-query.js';
+import type { Filter, ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
@@ -280,15 +280,19 @@ export async function listArtifacts(
   );
   const companion = companionTermsWhere({ typeName: q.typeName, sight, filters: query.filters }, b.bind);
   const after = markerValues ? afterMarker(query.sort, markerValues, query.marker!, b.bind) : undefined;
-  const order = orderBy(query.sort, b.bind);
-  const limit = b.bind(query.limit);
+  // The newest version of one name of one type is at most one row, whatever the sort: the top of
+  // that name's versions, read down the (name, version_key) index without the semi-join that
+  // `latest` over many names needs.
+  const newestOfOneName = !markerValues && query.limit > 0 && query.latest && typed && query.filters.some(isNameEquality);
+  const order = newestOfOneName ? [desc(artifacts.versionKey), desc(artifacts.id)] : orderBy(query.sort, b.bind);
+  const limit = newestOfOneName ? 1 : b.bind(query.limit);
   const beyond = q.exactCountUpTo + 1;
   const countLimit = b.bind(beyond);
   const bounded = boundedByName(query);
 
   const shape = listShape({ typed, sight: sight.kind, query, markerValues });
   const statements = listStatements.get(db, shape, () =>
-    compileList(db, { latest: query.latest, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
+    compileList(db, { latest: query.latest, newestOfOneName, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
   );
   // A shape whose text depended on a value the shape leaves out would bind a different number.
   if (statements.placeholders !== b.size) throw new Error(`list shape "${shape}" bound ${b.size} values for ${statements.placeholders} placeholders`);
@@ -314,12 +318,14 @@ export async function listArtifacts(
 /** A list's parts, their values bound to placeholders (listArtifacts). */
 interface ListParts {
   latest: boolean;
+  /** The page is the one row of the newest version: no `latest` semi-join, no sort but by version. */
+  newestOfOneName: boolean;
   typeIs: SQL | undefined;
   filtered: SQL | undefined;
   companion: SQL | undefined;
   after: SQL | undefined;
   order: SQL[];
-  limit: Placeholder;
+  limit: Placeholder | number;
   countLimit: Placeholder;
   estimate: boolean;
 }
@@ -332,7 +338,7 @@ function compileList(db: Conn, p: ListParts) {
       ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
       : where;
   const scope = scopeOf(and(p.typeIs, p.filtered, p.companion));
-  const page = db.select(artifactWithBlobsColumns).from(artifacts).where(and(scope, p.after)).orderBy(...p.order).limit(p.limit);
+  const page = db.select(artifactWithBlobsColumns).from(artifacts).where(p.newestOfOneName ? and(p.typeIs, p.filtered, p.companion) : and(scope, p.after)).orderBy(...p.order).limit(p.limit);
   // Without the companion terms, which repeat the type and visibility conditions: the planner
   // would take them as independent and estimate the list several times too small.
   const estimate = p.estimate ? db.execute(sql`explain (format json) select 1 from ${artifacts} where ${scopeOf(and(p.typeIs, p.filtered)) ?? sql`true`}`).getQuery() : undefined;
@@ -382,6 +388,10 @@ function bound(typeName: string | undefined, query: ListQuery): number | undefin
   if (!query.latest || typeName === undefined) return undefined;
   const names = query.filters.find((f) => f.kind === 'compare' && f.field.name === 'name' && (f.op === 'eq' || f.op === 'in'));
   return names?.kind === 'compare' ? (names.op === 'eq' ? 1 : names.values.length) : undefined;
+}
+
+function isNameEquality(f: Filter): boolean {
+  return f.kind === 'compare' && f.field.name === 'name' && f.op === 'eq';
 }
 
 /** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
