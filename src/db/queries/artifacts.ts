@@ -250,7 +250,9 @@ export interface ListResult {
 /**
  * One page of a list and its total count, in bounded time however broad the filters:
  *
- * - a first page shorter than its limit is the whole list: its length is the count, exactly;
+ * - a first page shorter than its limit is the whole list: its length is the count, exactly; so
+ *   is a first page that covers every row the filters allow (`latest` of one type and as many
+ *   names as a name equality or `in` gives: one row per name);
  * - otherwise, unless a name or id equality bounds the list to one name's versions, PostgreSQL's
  *   estimate of the list's size is asked beside the page (EXPLAIN: planned, no row read). Above
  *   `exactCountUpTo` the total is that estimate (at least `exactCountUpTo + 1`), not exact:
@@ -381,8 +383,8 @@ async function markerValuesOf(db: Conn, q: { typeName?: string | undefined; quer
 const markerStatements = new ShapeCache<{ execute(values: Record<string, unknown>): Promise<Array<{ values: unknown[] }>> }>(LIST_SHAPES_KEPT);
 
 /**
- * The most rows the list can hold, when its filters alone say: of each name only the newest
- * version (`latest`), and a name equality (or `in`) names so many names, of one type when typed.
+ * The most rows the list can hold, when its filters alone say: a `latest` list of one type keeps
+ * one version of each name, and a name equality (or `in`) allows so many names.
  */
 function bound(typeName: string | undefined, query: ListQuery): number | undefined {
   if (!query.latest || typeName === undefined) return undefined;
