@@ -2,9 +2,9 @@
  * @module Queries over artifacts and their shares. Each function aims for one statement, and
  * speaks the domain's types: rows become `Artifact`s here and nowhere else.
  */
-import { and, count, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, fillPlaceholders, inArray, is, or, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { Artifact, BlobInfo } from '../../artifacts/artifact.js';
-import type { ListQuery } from '../../artifacts/list-query.js';
+import type { Filter, ListQuery } from '../../artifacts/list-query.js';
 import type { ListCounts } from '../../artifacts/list-counts.js';
 import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
@@ -13,6 +13,7 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
+import { Bindings, listShape, markerShape, ShapeCache } from './list-statements.js';
 import { afterMarker, companionTermsWhere, filterWhere, orderBy, sortExpr, visibleWhere, visibleWhereOf } from './predicates.js';
 
 type Conn = Db | Tx;
@@ -249,7 +250,9 @@ export interface ListResult {
 /**
  * One page of a list and its total count, in bounded time however broad the filters:
  *
- * - a first page shorter than its limit is the whole list: its length is the count, exactly;
+ * - a first page shorter than its limit is the whole list: its length is the count, exactly; so
+ *   is a first page that covers every row the filters allow (`latest` of one type and as many
+ *   names as a name equality or `in` gives: one row per name);
  * - otherwise, unless a name or id equality bounds the list to one name's versions, PostgreSQL's
  *   estimate of the list's size is asked beside the page (EXPLAIN: planned, no row read). Above
  *   `exactCountUpTo` the total is that estimate (at least `exactCountUpTo + 1`), not exact:
@@ -261,59 +264,136 @@ export interface ListResult {
  */
 export async function listArtifacts(
   db: Conn,
-  q: { typeName?: string; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
+  q: { typeName?: string | undefined; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
 ): Promise<ListResult> {
-  const { query } = q;
-  const typeIs = q.typeName ? eq(artifacts.typeName, q.typeName) : undefined;
-  const filtered = and(
-    visibleWhere(q.sight),
-    ...query.filters.map(filterWhere),
-    query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
-  );
-  const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
-  // "latest": of the rows that pass every filter, only the newest version of each name.
-  const scopeOf = (where: SQL | undefined): SQL | undefined =>
-    query.latest
-      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
-      : where;
-  const scope = scopeOf(and(typeIs, filtered, companion));
+  const { query, sight } = q;
+  const typed = q.typeName !== undefined;
+  const markerValues = query.marker ? await markerValuesOf(db, q, query.marker) : undefined;
 
-  let page: SQL | undefined = scope;
-  if (query.marker) {
-    const [marker] = await db
-      .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map(sortExpr), sql`, `)})` })
-      .from(artifacts)
-      .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, sight: q.sight }))
-      .prepare('list_marker')
-      .execute();
-    if (!marker) throw new BadRequest(`marker ${query.marker} is not an artifact in this list`);
-    page = and(scope, afterMarker(query.sort, marker.values, query.marker));
-  }
+  // The request's parts, its values bound: cheap to build; the statements are compiled from
+  // them only the first time this shape is seen.
+  const b = new Bindings();
+  const typeIs = typed ? eq(artifacts.typeName, b.bind(q.typeName)) : undefined;
+  const visible = visibleWhereOf(sight.kind, sight.kind === 'project' ? b.bind(sight.projectId) : '');
+  const filtered = and(
+    visible,
+    ...query.filters.map((f) => filterWhere(f, b.bind)),
+    query.anyOf?.length ? or(...query.anyOf.map((f) => filterWhere(f, b.bind))) : undefined,
+  );
+  const companion = companionTermsWhere({ typeName: q.typeName, sight, filters: query.filters }, b.bind);
+  const after = markerValues ? afterMarker(query.sort, markerValues, query.marker!, b.bind) : undefined;
+  // The newest version of one name of one type is at most one row, whatever the sort: the top of
+  // that name's versions, read down the (name, version_key) index without the semi-join that
+  // `latest` over many names needs.
+  const newestOfOneName = !markerValues && query.limit > 0 && query.latest && typed && query.filters.some(isNameEquality);
+  const order = newestOfOneName ? [desc(artifacts.versionKey), desc(artifacts.id)] : orderBy(query.sort, b.bind);
+  const limit = newestOfOneName ? 1 : b.bind(query.limit);
+  const beyond = q.exactCountUpTo + 1;
+  const countLimit = b.bind(beyond);
+  const bounded = boundedByName(query);
+
+  const shape = listShape({ typed, sight: sight.kind, query, markerValues });
+  const statements = listStatements.get(db, shape, () =>
+    compileList(db, { latest: query.latest, newestOfOneName, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
+  );
+  // A shape whose text depended on a value the shape leaves out would bind a different number.
+  if (statements.placeholders !== b.size) throw new Error(`list shape "${shape}" bound ${b.size} values for ${statements.placeholders} placeholders`);
 
   const [found, estimate] = await Promise.all([
-    query.limit === 0
-      ? []
-      : db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute(),
-    // Without the companion terms, which repeat the type and visibility conditions: the planner
-    // would take them as independent and estimate the list several times too small.
-    boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered))),
+    query.limit === 0 ? [] : statements.page.execute(b.values),
+    statements.estimate ? statements.estimate.execute(b.values).then(planRows) : undefined,
   ]);
   const rows = found.map(toArtifact);
-  if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
-  const beyond = q.exactCountUpTo + 1;
+  if (!query.marker && query.limit > 0 && (rows.length < query.limit || (bound(q.typeName, query) ?? Infinity) <= query.limit)) {
+    return { rows, total: rows.length, totalExact: true };
+  }
   if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
-  // The companion terms hold the type: the count (which needs no order) leaves the type_name
-  // equality out, which would only tempt the planner to AND in a btree over the whole type.
-  const countScope = companion ? scopeOf(and(filtered, companion)) : scope;
-  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(beyond).as('matching');
-  const counting = db.select({ n: count() }).from(matching);
-  const statement = counting.toSQL();
-  const counted = await q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
-    const [totals] = await counting.prepare('list_count').execute();
+  const { sql: countText, params } = statements.countQuery;
+  const counted = await q.counts.count(`${countText}\u0000${JSON.stringify(fillPlaceholders(params, b.values))}`, async () => {
+    const [totals] = await statements.count.execute(b.values);
     return Number(totals?.n ?? 0);
   });
   return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
+}
+
+/** A list's parts, their values bound to placeholders (listArtifacts). */
+interface ListParts {
+  latest: boolean;
+  /** The page is the one row of the newest version: no `latest` semi-join, no sort but by version. */
+  newestOfOneName: boolean;
+  typeIs: SQL | undefined;
+  filtered: SQL | undefined;
+  companion: SQL | undefined;
+  after: SQL | undefined;
+  order: SQL[];
+  limit: Placeholder | number;
+  countLimit: Placeholder;
+  estimate: boolean;
+}
+
+/** The statements of one list shape: the page, the planner's estimate, the capped count. */
+function compileList(db: Conn, p: ListParts) {
+  // "latest": of the rows that pass every filter, only the newest version of each name.
+  const scopeOf = (where: SQL | undefined): SQL | undefined =>
+    p.latest
+      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
+      : where;
+  const scope = scopeOf(and(p.typeIs, p.filtered, p.companion));
+  const page = db.select(artifactWithBlobsColumns).from(artifacts).where(p.newestOfOneName ? and(p.typeIs, p.filtered, p.companion) : and(scope, p.after)).orderBy(...p.order).limit(p.limit);
+  // Without the companion terms, which repeat the type and visibility conditions: the planner
+  // would take them as independent and estimate the list several times too small.
+  const estimate = p.estimate ? db.execute(sql`explain (format json) select 1 from ${artifacts} where ${scopeOf(and(p.typeIs, p.filtered)) ?? sql`true`}`).getQuery() : undefined;
+  // The companion terms hold the type: the count (which needs no order) leaves the type_name
+  // equality out, which would only tempt the planner to AND in a btree over the whole type.
+  const countScope = p.companion ? scopeOf(and(p.filtered, p.companion)) : scope;
+  const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(p.countLimit).as('matching');
+  const counting = db.select({ n: count() }).from(matching);
+  const countQuery = counting.toSQL();
+  return {
+    page: page.prepare('list_page'),
+    estimate: estimate && db._.session.prepareQuery(estimate, undefined, 'list_estimate', false),
+    count: counting.prepare('list_count'),
+    countQuery,
+    placeholders: new Set([...page.toSQL().params, ...countQuery.params, ...(estimate?.params ?? [])].filter((v) => is(v, Placeholder)).map((v) => (v as Placeholder).name)).size,
+  };
+}
+
+/** Shapes kept compiled per database handle: far more than the shapes a catalog's clients send. */
+const LIST_SHAPES_KEPT = 200;
+const listStatements = new ShapeCache<ReturnType<typeof compileList>>(LIST_SHAPES_KEPT);
+
+/** The marker row's sort values (in the caller's sight), by a statement compiled once per sort shape. */
+async function markerValuesOf(db: Conn, q: { typeName?: string | undefined; query: ListQuery; sight: Sight }, marker: string): Promise<unknown[]> {
+  const b = new Bindings();
+  const values = sql<unknown[]>`json_build_array(${sql.join(q.query.sort.map((k) => sortExpr(k, b.bind)), sql`, `)})`;
+  const where = and(
+    eq(artifacts.id, b.bind(marker)),
+    q.typeName !== undefined ? eq(artifacts.typeName, b.bind(q.typeName)) : undefined,
+    visibleWhereOf(q.sight.kind, q.sight.kind === 'project' ? b.bind(q.sight.projectId) : ''),
+  );
+  const statement = markerStatements.get(db, markerShape({ typed: q.typeName !== undefined, sight: q.sight.kind, sort: q.query.sort }), () =>
+    db.select({ values }).from(artifacts).where(where).prepare('list_marker'),
+  );
+  const [row] = await statement.execute(b.values);
+  if (!row) throw new BadRequest(`marker ${marker} is not an artifact in this list`);
+  return row.values;
+}
+
+const markerStatements = new ShapeCache<{ execute(values: Record<string, unknown>): Promise<Array<{ values: unknown[] }>> }>(LIST_SHAPES_KEPT);
+
+/**
+ * The most rows the list can hold, when its filters alone say: a `latest` list of one type keeps
+ * one version of each name, and a name equality (or `in`) allows so many names.
+ */
+function bound(typeName: string | undefined, query: ListQuery): number | undefined {
+  if (!query.latest || typeName === undefined) return undefined;
+  const names = query.filters.find((f) => f.kind === 'compare' && f.field.name === 'name' && (f.op === 'eq' || f.op === 'in'));
+  return names?.kind === 'compare' ? (names.op === 'eq' ? 1 : names.values.length) : undefined;
+}
+
+function isNameEquality(f: Filter): boolean {
+  return f.kind === 'compare' && f.field.name === 'name' && f.op === 'eq';
 }
 
 /** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
@@ -321,9 +401,8 @@ function boundedByName(query: ListQuery): boolean {
   return query.filters.some((f) => f.kind === 'compare' && (f.field.name === 'name' || f.field.name === 'id') && (f.op === 'eq' || f.op === 'in'));
 }
 
-/** The planner's estimate of the rows `where` keeps. */
-async function estimateRows(db: Conn, where: SQL | undefined): Promise<number> {
-  const result: unknown = await db.execute(sql`explain (format json) select 1 from ${artifacts} where ${where ?? sql`true`}`);
+/** The planner's estimate of the rows of an EXPLAIN's plan. */
+function planRows(result: unknown): number {
   // postgres.js answers an array of rows, PGlite { rows }; the plan is json, parsed or as text.
   const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
   const value = row?.['QUERY PLAN'];

@@ -2,7 +2,7 @@
  * @module The SQL forms of the domain's filters, sort keys and visibility policy. The only place
  * those become SQL.
  */
-import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNull, lt, lte, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { GENERIC_FIELD_NAMES } from '../../artifacts/generic-fields.js';
 import type { FieldDef, FilterOp } from '../../artifacts/fields.js';
 import type { Filter, ScalarValue, SortKey } from '../../artifacts/list-query.js';
@@ -41,6 +41,17 @@ const CASTS: Partial<Record<FieldDef['kind'], string>> = {
 };
 
 /**
+ * How a request's value enters a statement. `inline` makes it a parameter of this statement
+ * only; a `Bindings` (list-statements.ts) makes it a named placeholder and keeps the value, so
+ * the statement's text depends on the request's shape alone and can be compiled once per shape.
+ * Every value a filter, sort key or marker brings goes through it; what does not is part of the
+ * shape.
+ */
+export type Bind = (value: unknown) => SQLWrapper;
+
+export const inline: Bind = (value) => sql.param(value);
+
+/**
  * The terms artifacts.filter_terms holds (PostgreSQL computes them: artifact_filter_terms in
  * migration 0001, which this must match). Filters on tags and metadata values go through its GIN
  * index, which needs no recheck, where separate tags and metadata indexes left ~25k candidate rows
@@ -55,8 +66,8 @@ export const filterTerm = {
   metadata: (key: string, value: string) => `metadata:${[...key].length}:${key}=${value}`,
 };
 
-function hasTerms(terms: readonly string[]): SQL {
-  return sql`${artifacts.filterTerms} @> ${textArray(terms)}`;
+function hasTerms(terms: readonly string[], bind: Bind): SQL {
+  return sql`${artifacts.filterTerms} @> ${textArray(terms, bind)}`;
 }
 
 /**
@@ -64,7 +75,7 @@ function hasTerms(terms: readonly string[]): SQL {
  * and status it is restricted to join the same index scan as terms, so that one scan intersects
  * them all. Lists without such a filter get nothing here: the terms would only cost planning.
  */
-export function companionTermsWhere(q: { typeName?: string; sight: Sight; filters: readonly Filter[] }): SQL | undefined {
+export function companionTermsWhere(q: { typeName?: string | undefined; sight: Sight; filters: readonly Filter[] }, bind: Bind): SQL | undefined {
   if (!q.filters.some(usesTerms)) return undefined;
   const terms: string[] = [];
   if (q.typeName) terms.push(filterTerm.type(q.typeName));
@@ -74,7 +85,7 @@ export function companionTermsWhere(q: { typeName?: string; sight: Sight; filter
     if (f.field.name === 'visibility') terms.push(filterTerm.visibility(String(f.values[0])));
     if (f.field.name === 'status') terms.push(filterTerm.status(String(f.values[0])));
   }
-  return terms.length > 0 ? hasTerms(terms) : undefined;
+  return terms.length > 0 ? hasTerms(terms, bind) : undefined;
 }
 
 function usesTerms(filter: Filter): boolean {
@@ -124,8 +135,11 @@ function sqlType(field: FieldDef): string {
  * connection. The array travels as text[] and is cast here, so no driver has to serialise
  * arrays of dates or numbers.
  */
-function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: string): SQL {
-  const [v] = values;
+function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: string, bind: Bind): SQL {
+  if (op === 'in') {
+    return type === 'text' ? sql`${expr} = any(${textArray(values, bind)})` : sql`${expr} = any(${textArray(values, bind)}::${sql.raw(type)}[])`;
+  }
+  const v = bind(values[0]);
   switch (op) {
     case 'eq':
       return sql`${expr} = ${v}`;
@@ -139,39 +153,38 @@ function compare(expr: SQL, op: FilterOp, values: readonly ScalarValue[], type: 
       return sql`${expr} > ${v}`;
     case 'gte':
       return sql`${expr} >= ${v}`;
-    case 'in':
-      return type === 'text' ? sql`${expr} = any(${textArray(values)})` : sql`${expr} = any(${textArray(values)}::${sql.raw(type)}[])`;
     case 'like':
       return sql`${expr} like ${v}`;
   }
 }
 
 /** Values as one text[] parameter: one placeholder whatever their number. */
-export function textArray(values: readonly ScalarValue[]): SQL {
-  return sql`${sql.param(values.map(String))}::text[]`;
+export function textArray(values: readonly ScalarValue[], bind: Bind = inline): SQL {
+  return sql`${bind(values.map(String))}::text[]`;
 }
 
-function keyComparison(op: string, key: string): SQL {
+function keyComparison(op: string, key: string, bind: Bind): SQL {
+  const value = bind(key);
   switch (op) {
     case '<':
-      return lt(artifacts.versionKey, key);
+      return lt(artifacts.versionKey, value);
     case '<=':
-      return lte(artifacts.versionKey, key);
+      return lte(artifacts.versionKey, value);
     case '>':
-      return gt(artifacts.versionKey, key);
+      return gt(artifacts.versionKey, value);
     case '>=':
-      return gte(artifacts.versionKey, key);
+      return gte(artifacts.versionKey, value);
     default:
-      return eq(artifacts.versionKey, key);
+      return eq(artifacts.versionKey, value);
   }
 }
 
-function rangeSetWhere(set: KeyRangeSet): SQL {
+function rangeSetWhere(set: KeyRangeSet, bind: Bind): SQL {
   const prerelease = or(
     isNull(artifacts.versionPrerelease),
-    ...set.prereleaseWindows.map((w) => and(gt(artifacts.versionKey, w.above), lt(artifacts.versionKey, w.below))),
+    ...set.prereleaseWindows.map((w) => and(gt(artifacts.versionKey, bind(w.above)), lt(artifacts.versionKey, bind(w.below)))),
   )!;
-  return and(...set.comparisons.map((c) => keyComparison(c.op, c.key)), prerelease)!;
+  return and(...set.comparisons.map((c) => keyComparison(c.op, c.key, bind)), prerelease)!;
 }
 
 /**
@@ -179,19 +192,19 @@ function rangeSetWhere(set: KeyRangeSet): SQL {
  * (migration `search`). Words are letters and digits only (the dialect splits them so), so the
  * text joined here holds no tsquery syntax but the operators added.
  */
-function searchQuery(words: readonly string[]): SQL {
-  return sql`to_tsquery('english'::regconfig, ${words.map((w) => `${w}:*`).join(' & ')})`;
+function searchQuery(words: readonly string[], bind: Bind): SQL {
+  return sql`to_tsquery('english'::regconfig, ${bind(words.map((w) => `${w}:*`).join(' & '))})`;
 }
 
 /** A name match outranks a tag, a provider, then a description match (weights D, C, B, A). */
 const SEARCH_WEIGHTS = '{0.05, 0.2, 0.4, 1.0}';
 
 /** The SQL expression a sort key orders by: a field's value, or a computed one. */
-export function sortExpr(key: SortKey): SQL {
+export function sortExpr(key: SortKey, bind: Bind = inline): SQL {
   if ('field' in key) return fieldExpr(key.field);
   switch (key.computed.by) {
     case 'relevance':
-      return sql`ts_rank(${sql.raw(`'${SEARCH_WEIGHTS}'`)}::real[], ${artifacts.searchVector}, ${searchQuery(key.computed.words)})`;
+      return sql`ts_rank(${sql.raw(`'${SEARCH_WEIGHTS}'`)}::real[], ${artifacts.searchVector}, ${searchQuery(key.computed.words, bind)})`;
     case 'downloads':
       // Never downloaded is 0, so it sorts among the counts rather than as NULL.
       return sql`coalesce((select ${artifactDownloadTotals.downloads} from ${artifactDownloadTotals} where ${artifactDownloadTotals.artifactId} = ${artifacts.id}), 0)`;
@@ -201,43 +214,44 @@ export function sortExpr(key: SortKey): SQL {
   }
 }
 
-export function filterWhere(filter: Filter): SQL {
+export function filterWhere(filter: Filter, bind: Bind = inline): SQL {
   switch (filter.kind) {
     case 'search':
-      return sql`${artifacts.searchVector} @@ ${searchQuery(filter.words)}`;
+      return sql`${artifacts.searchVector} @@ ${searchQuery(filter.words, bind)}`;
     case 'version':
-      return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys, 'text');
+      return compare(sql`${artifacts.versionKey}`, filter.op, filter.keys, 'text', bind);
     case 'version_range':
-      return or(...filter.sets.map(rangeSetWhere))!;
+      return or(...filter.sets.map((set) => rangeSetWhere(set, bind)))!;
     case 'compare':
-      return compare(fieldExpr(filter.field), filter.op, filter.values, sqlType(filter.field));
+      return compare(fieldExpr(filter.field), filter.op, filter.values, sqlType(filter.field), bind);
     case 'tags': {
-      const terms = textArray(filter.values.map(filterTerm.tag));
+      const terms = textArray(filter.values.map(filterTerm.tag), bind);
       return filter.match === 'all' ? sql`${artifacts.filterTerms} @> ${terms}` : sql`${artifacts.filterTerms} && ${terms}`;
     }
     case 'member': {
       const expr = collectionExpr(filter.field);
       let has: SQL;
       if (isArrayColumn(filter.field)) {
-        has = filter.op === 'in' ? sql`${expr} && ${textArray(filter.values)}` : sql`${expr} @> ${textArray(filter.values)}`;
+        has = filter.op === 'in' ? sql`${expr} && ${textArray(filter.values, bind)}` : sql`${expr} @> ${textArray(filter.values, bind)}`;
       } else if (filter.field.kind.endsWith('_dict')) {
-        has = filter.op === 'in' ? sql`${expr} ?| ${textArray(filter.values)}` : sql`${expr} ? ${String(filter.values[0])}`;
+        has = filter.op === 'in' ? sql`${expr} ?| ${textArray(filter.values, bind)}` : sql`${expr} ? ${bind(String(filter.values[0]))}`;
       } else {
         // Each value as a one-element JSON array, all in one text[] parameter.
-        const wanted = textArray(filter.values.map((v) => JSON.stringify([v])));
+        const wanted = textArray(filter.values.map((v) => JSON.stringify([v])), bind);
         has = sql`exists (select 1 from unnest(${wanted}) as wanted(j) where ${expr} @> wanted.j::jsonb)`;
       }
       return filter.op === 'neq' ? sql`not coalesce(${has}, false)` : has;
     }
     case 'dict_value': {
       const container = collectionExpr(filter.field);
-      if (isMetadataEquality(filter)) return hasTerms([filterTerm.metadata(filter.key, String(filter.values[0]))]);
+      if (isMetadataEquality(filter)) return hasTerms([filterTerm.metadata(filter.key, String(filter.values[0]))], bind);
       if (filter.op === 'eq' && filter.field.kind === 'string_dict') {
-        return sql`${container} @> ${JSON.stringify({ [filter.key]: filter.values[0] })}::jsonb`;
+        return sql`${container} @> ${bind(JSON.stringify({ [filter.key]: filter.values[0] }))}::jsonb`;
       }
       const type = filter.field.kind === 'integer_dict' ? 'bigint' : 'text';
-      const value = type === 'text' ? sql`(${container} ->> ${filter.key})` : sql`(${container} ->> ${filter.key})::${sql.raw(type)}`;
-      return compare(value, filter.op, filter.values, type);
+      const key = bind(filter.key);
+      const value = type === 'text' ? sql`(${container} ->> ${key})` : sql`(${container} ->> ${key})::${sql.raw(type)}`;
+      return compare(value, filter.op, filter.values, type, bind);
     }
   }
 }
@@ -268,8 +282,8 @@ export function visibleWhereOf(kind: Sight['kind'], projectId: string | Placehol
   }
 }
 
-export function orderBy(sort: readonly SortKey[]): SQL[] {
-  const keys = sort.map((k) => (k.direction === 'asc' ? asc(sortExpr(k)) : desc(sortExpr(k))));
+export function orderBy(sort: readonly SortKey[], bind: Bind = inline): SQL[] {
+  const keys = sort.map((k) => (k.direction === 'asc' ? asc(sortExpr(k, bind)) : desc(sortExpr(k, bind))));
   const last = sort.at(-1)?.direction ?? 'desc';
   // id breaks ties so that keyset paging never skips or repeats a row.
   return [...keys, last === 'asc' ? asc(artifacts.id) : desc(artifacts.id)];
@@ -279,16 +293,18 @@ export function orderBy(sort: readonly SortKey[]): SQL[] {
  * Rows strictly after the marker row in `sort` order. PostgreSQL puts NULLs last ascending and
  * first descending, i.e. NULL sorts as the largest value; the comparisons below follow that.
  */
-export function afterMarker(sort: readonly SortKey[], markerValues: readonly unknown[], markerId: string): SQL {
-  const keys = [...sort.map((k, i) => ({ expr: sortExpr(k), dir: k.direction, value: markerValues[i] }))];
+export function afterMarker(sort: readonly SortKey[], markerValues: readonly unknown[], markerId: string, bind: Bind = inline): SQL {
+  // Which marker values are NULL is part of the statement's shape; the values themselves are bound.
+  const bound = (value: unknown) => (value === null || value === undefined ? undefined : bind(value));
+  const keys = [...sort.map((k, i) => ({ expr: sortExpr(k, bind), dir: k.direction, value: bound(markerValues[i]) }))];
   const lastDir = sort.at(-1)?.direction ?? 'desc';
-  keys.push({ expr: sql`${artifacts.id}`, dir: lastDir, value: markerId });
+  keys.push({ expr: sql`${artifacts.id}`, dir: lastDir, value: bind(markerId) });
   const branches: SQL[] = [];
   for (let i = 0; i < keys.length; i++) {
-    const equalBefore = keys.slice(0, i).map((k) => (k.value === null || k.value === undefined ? sql`${k.expr} is null` : sql`${k.expr} = ${k.value}`));
+    const equalBefore = keys.slice(0, i).map((k) => (k.value === undefined ? sql`${k.expr} is null` : sql`${k.expr} = ${k.value}`));
     const k = keys[i]!;
     let beyond: SQL | undefined;
-    if (k.value === null || k.value === undefined) beyond = k.dir === 'desc' ? sql`${k.expr} is not null` : undefined;
+    if (k.value === undefined) beyond = k.dir === 'desc' ? sql`${k.expr} is not null` : undefined;
     else beyond = k.dir === 'asc' ? sql`(${k.expr} > ${k.value} or ${k.expr} is null)` : sql`${k.expr} < ${k.value}`;
     if (beyond) branches.push(and(...equalBefore, beyond)!);
   }

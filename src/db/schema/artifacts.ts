@@ -59,6 +59,10 @@ export const artifacts = pgTable(
     uniqueIndex(PUBLIC_TWIN_INDEX).on(t.typeName, t.name, t.version).where(sql`visibility = 'public'`),
     index('artifacts_type_name_version_idx').on(t.typeName, t.name, t.versionKey),
     index('artifacts_type_created_idx').on(t.typeName, t.createdAt, t.id),
+    // Newest first among one type's public artifacts: what an anonymous caller (or a visibility=public
+    // filter) lists reads only public rows in order, half the rows the type's index hands over, before
+    // tags and metadata filter them (bench/README.md, issue 13).
+    index('artifacts_type_visibility_created_idx').on(t.typeName, t.visibility, t.createdAt, t.id),
     /** Which type versions are in use, read at start (types/compatibility.ts) by skipping through it. */
     index('artifacts_type_version_idx').on(t.typeName, t.typeVersion),
     /** Newest first across every type: /artifacts/all and the web catalog's browse page (a full sort without it). */

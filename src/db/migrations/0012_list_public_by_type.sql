@@ -1,0 +1,1 @@
+CREATE INDEX "artifacts_type_visibility_created_idx" ON "artifacts" USING btree ("type_name","visibility","created_at","id");
