@@ -13,7 +13,8 @@ import { BadRequest } from '../../errors.js';
 import type { Db, Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
-import { afterMarker, companionTermsWhere, filterWhere, orderBy, sortExpr, visibleWhere, visibleWhereOf } from './predicates.js';
+import { partedOrder, partJoin, type ListPart } from './list-parts.js';
+import { afterMarker, companionTermsWhere, filterWhere, orderBy, orderTerms, visibleRowWhere, visibleWhere, visibleWhereOf } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -278,22 +279,40 @@ export async function listArtifacts(
       : where;
   const scope = scopeOf(and(typeIs, filtered, companion));
 
-  let page: SQL | undefined = scope;
+  let markerRow: { values: unknown[]; id: string } | undefined;
   if (query.marker) {
     const [marker] = await db
-      .select({ values: sql<unknown[]>`json_build_array(${sql.join(query.sort.map(sortExpr), sql`, `)})` })
+      .select({ values: sql<unknown[]>`json_build_array(${sql.join(orderTerms(query.sort).map((t) => t.expr), sql`, `)})` })
       .from(artifacts)
       .where(visibleArtifactWhere({ id: query.marker, typeName: q.typeName, sight: q.sight }))
       .prepare('list_marker')
       .execute();
     if (!marker) throw new BadRequest(`marker ${query.marker} is not an artifact in this list`);
-    page = and(scope, afterMarker(query.sort, marker.values, query.marker));
+    markerRow = { values: marker.values, id: query.marker };
   }
 
+  const parted = query.latest ? undefined : partedOrder(query.sort, markerRow);
+  const readPage = async (): Promise<ArtifactWithBlobs[]> => {
+    if (query.limit === 0) return [];
+    if (!parted) {
+      const page = markerRow ? and(scope, afterMarker(query.sort, markerRow.values, markerRow.id)) : scope;
+      return db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute();
+    }
+    // Relevance parts match the words themselves, each within its tier: the search filter would
+    // only tempt the planner to AND in the whole-document index.
+    const words = parted.searchWords;
+    const partFilters = words ? query.filters.filter((f) => !(f.kind === 'search' && sameWords(f.words, words))) : query.filters;
+    const partScope = and(typeIs, visibleRowWhere(q.sight), ...partFilters.map(filterWhere), query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined, companion);
+    const rows: ArtifactWithBlobs[] = [];
+    for (const part of parted.parts) {
+      rows.push(...(await readPart(db, part, partScope, query.limit - rows.length)));
+      if (rows.length >= query.limit) break;
+    }
+    return rows;
+  };
+
   const [found, estimate] = await Promise.all([
-    query.limit === 0
-      ? []
-      : db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute(),
+    readPage(),
     // Without the companion terms, which repeat the type and visibility conditions: the planner
     // would take them as independent and estimate the list several times too small.
     boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered))),
@@ -305,7 +324,11 @@ export async function listArtifacts(
 
   // The companion terms hold the type: the count (which needs no order) leaves the type_name
   // equality out, which would only tempt the planner to AND in a btree over the whole type.
-  const countScope = companion ? scopeOf(and(filtered, companion)) : scope;
+  // A search's matches come from its GIN index; visibility is checked on them row by row
+  // (visibleRowWhere), not ANDed in from the index of public rows, half the catalog.
+  const searching = query.filters.some((f) => f.kind === 'search');
+  const countFiltered = searching ? and(visibleRowWhere(q.sight), ...query.filters.map(filterWhere), query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined) : filtered;
+  const countScope = companion ? scopeOf(and(countFiltered, companion)) : scopeOf(and(typeIs, countFiltered, companion));
   const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(beyond).as('matching');
   const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
@@ -314,6 +337,16 @@ export async function listArtifacts(
     return Number(totals?.n ?? 0);
   });
   return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
+}
+
+const sameWords = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((w, i) => w === b[i]);
+
+/** Up to `limit` rows of one part of a parted order (list-parts.ts), in its order. */
+function readPart(db: Conn, part: ListPart, scope: SQL | undefined, limit: number): Promise<ArtifactWithBlobs[]> {
+  const where = and(scope, part.where);
+  if (!part.join) return db.select(artifactWithBlobsColumns).from(artifacts).where(where).orderBy(...part.orderBy).limit(limit).prepare('list_part').execute();
+  const { table, on } = partJoin(part.join);
+  return db.select(artifactWithBlobsColumns).from(artifacts).innerJoin(table, on).where(where).orderBy(...part.orderBy).limit(limit).prepare('list_part').execute();
 }
 
 /** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
