@@ -273,10 +273,7 @@ export async function listArtifacts(
   );
   const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
   // "latest": of the rows that pass every filter, only the newest version of each name.
-  const scopeOf = (where: SQL | undefined): SQL | undefined =>
-    query.latest
-      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
-      : where;
+  const scopeOf = (where: SQL | undefined): SQL | undefined => (query.latest ? latestOnly(where) : where);
   const scope = scopeOf(and(typeIs, filtered, companion));
 
   let markerRow: { values: unknown[]; id: string } | undefined;
@@ -322,13 +319,7 @@ export async function listArtifacts(
   const beyond = q.exactCountUpTo + 1;
   if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
-  // The companion terms hold the type: the count (which needs no order) leaves the type_name
-  // equality out, which would only tempt the planner to AND in a btree over the whole type.
-  // A search's matches come from its GIN index; visibility is checked on them row by row
-  // (visibleRowWhere), not ANDed in from the index of public rows, half the catalog.
-  const searching = query.filters.some((f) => f.kind === 'search');
-  const countFiltered = searching ? and(visibleRowWhere(q.sight), ...query.filters.map(filterWhere), query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined) : filtered;
-  const countScope = companion ? scopeOf(and(countFiltered, companion)) : scopeOf(and(typeIs, countFiltered, companion));
+  const countScope = unorderedScope(q);
   const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(countScope).limit(beyond).as('matching');
   const counting = db.select({ n: count() }).from(matching);
   const statement = counting.toSQL();
@@ -337,6 +328,32 @@ export async function listArtifacts(
     return Number(totals?.n ?? 0);
   });
   return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
+}
+
+/**
+ * The rows of a list, for reading them in no order (counting them, tallying their facets). The
+ * companion terms hold the type: the type_name equality is left out, which would only tempt the
+ * planner to AND in a btree over the whole type. A search's matches come from its GIN index;
+ * visibility is checked on them row by row (visibleRowWhere), not ANDed in from the index of
+ * public rows, half the catalog.
+ */
+export function unorderedScope(q: { typeName?: string | undefined; query: Pick<ListQuery, 'filters' | 'anyOf' | 'latest'>; sight: Sight }): SQL | undefined {
+  const { query } = q;
+  const searching = query.filters.some((f) => f.kind === 'search');
+  const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
+  const where = and(
+    companion ? undefined : q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
+    searching ? visibleRowWhere(q.sight) : visibleWhere(q.sight),
+    ...query.filters.map(filterWhere),
+    query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
+    companion,
+  );
+  return query.latest ? latestOnly(where) : where;
+}
+
+/** Of the rows `where` keeps, only the newest version of each name. */
+function latestOnly(where: SQL | undefined): SQL {
+  return sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`;
 }
 
 const sameWords = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((w, i) => w === b[i]);
