@@ -19,7 +19,8 @@ async function publicVnf(name: string, version = '1.0.0'): Promise<Body> {
 }
 
 beforeAll(async () => {
-  node = await createTestNode({ community: { download_flush_ms: 60_000, comment_max_chars: 200 } });
+  // A count bound of 1: lists sorted by downloads or rating are read in parts (db/queries/list-parts.ts).
+  node = await createTestNode({ community: { download_flush_ms: 60_000, comment_max_chars: 200 }, api: { list_count_exact_up_to: 1 } });
   owner = node.as({ project: 'p1', user: 'owner' });
 });
 afterAll(() => node.close());

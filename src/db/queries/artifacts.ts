@@ -288,10 +288,17 @@ export async function listArtifacts(
     markerRow = { values: marker.values, id: query.marker };
   }
 
+  // Without the companion terms, which repeat the type and visibility conditions: the planner
+  // would take them as independent and estimate the list several times too small.
+  const estimating = boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered)));
+  // A list small enough to count is sorted in one statement as cheaply as read in parts, and in
+  // one round trip instead of one per part.
   const parted = query.latest ? undefined : partedOrder(query.sort, markerRow);
+  // (PostgreSQL estimates at least one row: with a bound of 1, every such list is read in parts.)
+  const inParts = parted !== undefined && ((await estimating) ?? 0) >= q.exactCountUpTo;
   const readPage = async (): Promise<ArtifactWithBlobs[]> => {
     if (query.limit === 0) return [];
-    if (!parted) {
+    if (!parted || !inParts) {
       const page = markerRow ? and(scope, afterMarker(query.sort, markerRow.values, markerRow.id)) : scope;
       return db.select(artifactWithBlobsColumns).from(artifacts).where(page).orderBy(...orderBy(query.sort)).limit(query.limit).prepare('list_page').execute();
     }
@@ -308,12 +315,7 @@ export async function listArtifacts(
     return rows;
   };
 
-  const [found, estimate] = await Promise.all([
-    readPage(),
-    // Without the companion terms, which repeat the type and visibility conditions: the planner
-    // would take them as independent and estimate the list several times too small.
-    boundedByName(query) ? undefined : estimateRows(db, scopeOf(and(typeIs, filtered))),
-  ]);
+  const [found, estimate] = await Promise.all([readPage(), estimating]);
   const rows = found.map(toArtifact);
   if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
   const beyond = q.exactCountUpTo + 1;

@@ -69,7 +69,7 @@ export function partedOrder(sort: readonly SortKey[], marker?: { values: readonl
       const tiers = [...SEARCH_TIERS.keys(), SEARCH_TIERS.length];
       const parts = tiers.map(
         (tier): ListPart => ({
-          where: tier === 0 ? matchesWithinTier(words, 0) : and(matchesWithinTier(words, tier), not(matchesWithinTier(words, tier - 1)))!,
+          where: tier === 0 ? matchesWithinTier(words, 0, true) : and(matchesWithinTier(words, tier, true), not(matchesWithinTier(words, tier - 1)))!,
           orderBy: ordered(dir, sql`${artifacts.createdAt}`, sql`${artifacts.id}`),
         }),
       );

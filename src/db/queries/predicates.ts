@@ -193,18 +193,20 @@ function searchQuery(words: readonly string[]): SQL {
 export const SEARCH_TIERS = [['a'], ['a', 'b'], ['a', 'b', 'c']] as const;
 
 /**
- * The vector of a tier's weights; the text matches the expression indexes of the search-tiers
- * migration. artifact_search_tier is ts_filter declared costly, so the planner reads a small tier
- * through its index rather than walking the newest-first index and filtering row by row.
+ * The vector of a tier's weights. `indexed`: in the text of the tier's expression index (search
+ * tiers migration), to find the tier's rows through it; artifact_search_tier is ts_filter
+ * declared costly, so the planner reads a small tier through its index rather than walking the
+ * newest-first index and filtering row by row. Otherwise ts_filter itself, cheaper to evaluate
+ * on rows read another way.
  */
-function tierVector(weights: readonly string[]): SQL {
-  return sql`artifact_search_tier(${artifacts.searchVector}, ${sql.raw(`'{${weights.join(',')}}'::"char"[]`)})`;
+function tierVector(weights: readonly string[], indexed: boolean): SQL {
+  return sql`${sql.raw(indexed ? 'artifact_search_tier' : 'ts_filter')}(${artifacts.searchVector}, ${sql.raw(`'{${weights.join(',')}}'::"char"[]`)})`;
 }
 
 /** Whether every search word matches within tier `tier` (0 the best; SEARCH_TIERS.length: anywhere). */
-export function matchesWithinTier(words: readonly string[], tier: number): SQL {
+export function matchesWithinTier(words: readonly string[], tier: number, indexed = false): SQL {
   const weights = SEARCH_TIERS[tier];
-  return weights ? sql`${tierVector(weights)} @@ ${searchQuery(words)}` : sql`${artifacts.searchVector} @@ ${searchQuery(words)}`;
+  return weights ? sql`${tierVector(weights, indexed)} @@ ${searchQuery(words)}` : sql`${artifacts.searchVector} @@ ${searchQuery(words)}`;
 }
 
 /** The tier a matching row is in, as a score: higher is better (SEARCH_TIERS.length + 1 for the best, 1 for anywhere). */
