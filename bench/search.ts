@@ -77,12 +77,12 @@ async function prepareDatabase(adminUrl: string, size: number, reuse: boolean, l
   return url;
 }
 
-interface Workload {
+export interface Workload {
   id: string;
   paths: string[];
 }
 
-function searchWorkloads(): Workload[] {
+export function searchWorkloads(): Workload[] {
   const pool = (make: (i: number) => string) => Array.from({ length: 200 }, (_, i) => make(i));
   return [
     { id: 'q-prefix-all', paths: pool((i) => `/artifacts/all?q=${words(i, 1)[0]!.slice(0, 4)}&limit=20`) },

@@ -335,17 +335,16 @@ export async function listArtifacts(
 /**
  * The rows of a list, for reading them in no order (counting them, tallying their facets). The
  * companion terms hold the type: the type_name equality is left out, which would only tempt the
- * planner to AND in a btree over the whole type. A search's matches come from its GIN index;
- * visibility is checked on them row by row (visibleRowWhere), not ANDed in from the index of
- * public rows, half the catalog.
+ * planner to AND in a btree over the whole type. Visibility is checked row by row
+ * (visibleRowWhere), not ANDed in from the index of public rows, half the catalog: a facet tally
+ * of tag and license matches took 98 ms so, 33 ms of it reading that index.
  */
 export function unorderedScope(q: { typeName?: string | undefined; query: Pick<ListQuery, 'filters' | 'anyOf' | 'latest'>; sight: Sight }): SQL | undefined {
   const { query } = q;
-  const searching = query.filters.some((f) => f.kind === 'search');
   const companion = companionTermsWhere({ typeName: q.typeName, sight: q.sight, filters: query.filters });
   const where = and(
     companion ? undefined : q.typeName ? eq(artifacts.typeName, q.typeName) : undefined,
-    searching ? visibleRowWhere(q.sight) : visibleWhere(q.sight),
+    visibleRowWhere(q.sight),
     ...query.filters.map(filterWhere),
     query.anyOf?.length ? or(...query.anyOf.map(filterWhere)) : undefined,
     companion,
