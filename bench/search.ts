@@ -2,7 +2,7 @@
  * Full-text search and download counting over HTTP, on a real node (child process) over a
  * generated catalog. Prints markdown tables.
  *
- *   npx tsx bench/search.ts [--size 100000] [--duration 5] [--reuse] [--download-rounds 20] [--download-burst 1] [--only-downloads] [--admin-url postgres://...]
+ *   npx tsx bench/search.ts [--size 100000] [--duration 5] [--reuse] [--download-rounds 20] [--download-burst 1] [--only-downloads] [--download-control] [--admin-url postgres://...]
  *
  * 1. Generates `bench_search_<size>` (bench/generate.ts, then descriptions and display names
  *    drawn from a 240-word vocabulary, deterministic per row), unless --reuse finds it.
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
       'download-rounds': { type: 'string', default: '20' },
       'download-burst': { type: 'string', default: '1' },
       'only-downloads': { type: 'boolean', default: false },
+      'download-control': { type: 'boolean', default: false },
       'admin-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL },
     },
   });
@@ -161,18 +162,24 @@ async function main(): Promise<void> {
   if (rows.length > 0) log(`\n## Full-text search over HTTP, ${size.toLocaleString('en-US')} artifacts (target p50 ≤ 10 ms at concurrency 1)\n`);
   if (rows.length > 0) log(markdownTable(['workload', 'c=1 p50 ms', 'c=1 p99 ms', 'c=8 req/s', 'c=8 p50 ms', 'c=8 p99 ms'], rows, ['left', 'right', 'right', 'right', 'right', 'right']));
 
-  const nodes = { on: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: true }), off: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: false }) };
+  // --download-control: both nodes count, to show how far two identical nodes differ on this host.
+  const nodes = { on: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: true }), off: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: values['download-control']! }) };
   const rps: Record<'on' | 'off', number[]> = { on: [], off: [] };
   const latency: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  // Node CPU per download moves far less with the host's load than requests per second.
+  const cpuPer: Record<'on' | 'off', number[]> = { on: [], off: [] };
   try {
     const paths = { on: await downloadTarget(nodes.on), off: await downloadTarget(nodes.off) };
     for (let round = 0; round < rounds; round++) {
       // Both at once, so every moment of the machine's load falls on both alike.
-      const [on, off] = await Promise.all([measure(nodes.on, [paths.on], 8, burstMs, 200), measure(nodes.off, [paths.off], 8, burstMs, 200)]);
-      for (const [counting, r] of [['on', on], ['off', off]] as const) {
+      const cpuBefore = await Promise.all([nodes.on.cpuMicros(), nodes.off.cpuMicros()]);
+      const [on, off] = await Promise.all([measure(nodes.on, [paths.on], 8, burstMs, 0), measure(nodes.off, [paths.off], 8, burstMs, 0)]);
+      const cpuAfter = await Promise.all([nodes.on.cpuMicros(), nodes.off.cpuMicros()]);
+      for (const [i, counting, r] of [[0, 'on', on], [1, 'off', off]] as const) {
         if (r.errors > 0) throw new Error(`download: ${r.firstError}`);
         rps[counting].push(r.rps);
         latency[counting].push(r.latency.p50);
+        cpuPer[counting].push((cpuAfter[i]! - cpuBefore[i]!) / r.issued);
       }
     }
   } finally {
@@ -181,16 +188,17 @@ async function main(): Promise<void> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ratios = rps.on.map((on, i) => on / rps.off[i]!);
+  if (values['download-control']) log('\n(control run: the "off" node counts too)');
   log(`\n## Download of a 64 KiB blob, counting on vs off (concurrency 8, ${rounds} rounds of ${burstMs} ms, both nodes at once; target on ÷ off ≥ 0.95)\n`);
   log(
     markdownTable(
-      ['counting', 'mean req/s', 'median req/s', 'median of p50 ms'],
-      (['on', 'off'] as const).map((k) => [k, fixed(mean(rps[k]), 0), fixed(median(rps[k]), 0), fixed(median(latency[k]), 2)]),
-      ['left', 'right', 'right', 'right'],
+      ['counting', 'mean req/s', 'median req/s', 'median of p50 ms', 'node CPU µs per download (median)'],
+      (['on', 'off'] as const).map((k) => [k, fixed(mean(rps[k]), 0), fixed(median(rps[k]), 0), fixed(median(latency[k]), 2), fixed(median(cpuPer[k]), 0)]),
+      ['left', 'right', 'right', 'right', 'right'],
     ),
   );
   const sorted = [...ratios].sort((a, b) => a - b);
-  log(`\non ÷ off: mean req/s ${fixed(mean(rps.on) / mean(rps.off), 3)}; per round median ${fixed(median(ratios), 3)} (middle half ${fixed(sorted[Math.floor(sorted.length / 4)]!, 3)}–${fixed(sorted[Math.floor((3 * sorted.length) / 4)]!, 3)})`);
+  log(`\non ÷ off: mean req/s ${fixed(mean(rps.on) / mean(rps.off), 3)}; per round median ${fixed(median(ratios), 3)} (middle half ${fixed(sorted[Math.floor(sorted.length / 4)]!, 3)}–${fixed(sorted[Math.floor((3 * sorted.length) / 4)]!, 3)}); node CPU per download, off ÷ on (median): ${fixed(median(cpuPer.off) / median(cpuPer.on), 3)}`);
 }
 
 runIfEntryPoint(import.meta.url, main);
