@@ -9,7 +9,7 @@ export function benchNodeConfig(opts: { databaseUrl: string; poolSize: number; d
     database: { url: opts.databaseUrl, pool_size: opts.poolSize },
     ...(opts.countTtlSeconds !== undefined ? { api: { list_count_ttl_seconds: opts.countTtlSeconds } } : {}),
     auth: { modes: ['anonymous', 'trusted-headers'] },
-    log: { level: 'silent' },
+    log: { level: (process.env.BENCH_NODE_LOG_LEVEL ?? 'silent') as 'silent' },
     // Blob stores live under data_dir: keep them out of the working tree.
     data_dir: opts.dataDir,
   });

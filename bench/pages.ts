@@ -54,7 +54,7 @@ async function measure(base: string, workload: PageWorkload, requests: number): 
 }
 
 /** Paths drawn from the data: public artifacts, words of their names, licenses and tags that exist. */
-async function workloads(url: string): Promise<PageWorkload[]> {
+export async function pageWorkloads(url: string): Promise<PageWorkload[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const rows = await sql<Array<{ id: string; type_name: string; name: string; license: string | null; tag: string | null }>>`
@@ -80,7 +80,7 @@ async function workloads(url: string): Promise<PageWorkload[]> {
 }
 
 /** Page 2 of each full-text search: the marker is read from page 1's "next" link. */
-async function secondPages(base: string, searches: readonly string[]): Promise<string[]> {
+export async function secondPages(base: string, searches: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const path of searches.slice(0, 20)) {
     const html = await (await fetch(base + path, { headers: { accept: 'text/html' } })).text();
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const node = await startNodeProcess({ databaseUrl: url, poolSize: 10 });
   const base = `http://127.0.0.1:${node.port}`;
   try {
-    const all = await workloads(url);
+    const all = await pageWorkloads(url);
     const page2 = all.find((w) => w.label.startsWith('search, page 2'))!;
     page2.paths = await secondPages(base, all.find((w) => w.label.startsWith('search, full text'))!.paths);
     const rows: string[][] = [];

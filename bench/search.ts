@@ -2,15 +2,17 @@
  * Full-text search and download counting over HTTP, on a real node (child process) over a
  * generated catalog. Prints markdown tables.
  *
- *   npx tsx bench/search.ts [--size 100000] [--duration 5] [--reuse] [--admin-url postgres://...]
+ *   npx tsx bench/search.ts [--size 100000] [--duration 5] [--reuse] [--download-rounds 20] [--download-burst 1] [--only-downloads] [--download-control] [--admin-url postgres://...]
  *
  * 1. Generates `bench_search_<size>` (bench/generate.ts, then descriptions and display names
  *    drawn from a 240-word vocabulary, deterministic per row), unless --reuse finds it.
  * 2. Search latency at concurrency 1 (p50/p99) and throughput at concurrency 8, for requests
  *    varying the words: a 4-letter prefix (type-ahead) across every type, a whole word in one type, two words with a
  *    visibility filter, and a word with sort=downloads.
- * 3. Downloads of one 64 KiB blob, counting on vs off (`community.count_downloads`), each on a
- *    freshly started node, alternated twice; the ratio is on ÷ off of requests per second.
+ * 3. Downloads of one 64 KiB blob, counting on vs off (`community.count_downloads`): two nodes
+ *    run side by side, one counting and one not, each driven at concurrency 8 at the same time,
+ *    in --download-rounds bursts, so the machine's changing load weighs on both alike; the
+ *    ratio is on ÷ off of requests per second, per round (median) and over all rounds.
  */
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -75,12 +77,12 @@ async function prepareDatabase(adminUrl: string, size: number, reuse: boolean, l
   return url;
 }
 
-interface Workload {
+export interface Workload {
   id: string;
   paths: string[];
 }
 
-function searchWorkloads(): Workload[] {
+export function searchWorkloads(): Workload[] {
   const pool = (make: (i: number) => string) => Array.from({ length: 200 }, (_, i) => make(i));
   return [
     { id: 'q-prefix-all', paths: pool((i) => `/artifacts/all?q=${words(i, 1)[0]!.slice(0, 4)}&limit=20`) },
@@ -90,10 +92,10 @@ function searchWorkloads(): Workload[] {
   ];
 }
 
-async function measure(node: NodeProcess, paths: readonly string[], concurrency: number, durationMs: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+async function measure(node: NodeProcess, paths: readonly string[], concurrency: number, durationMs: number, warmupMs = 1000): Promise<LoadResult> {
   const client = createHttpClient({ port: node.port, concurrency, timeoutMs: 30_000 });
   try {
-    return await runClosedLoop({ items: paths, exec: (p) => client.get(p, headers), concurrency, warmupMs: 1000, durationMs, maxRequests: 2_000_000 });
+    return await runClosedLoop({ items: paths, exec: (p) => client.get(p, {}), concurrency, warmupMs, durationMs, maxRequests: 2_000_000 });
   } finally {
     client.close();
   }
@@ -131,18 +133,24 @@ async function main(): Promise<void> {
       size: { type: 'string', default: '100000' },
       duration: { type: 'string', default: '5' },
       reuse: { type: 'boolean', default: false },
+      'download-rounds': { type: 'string', default: '20' },
+      'download-burst': { type: 'string', default: '1' },
+      'only-downloads': { type: 'boolean', default: false },
+      'download-control': { type: 'boolean', default: false },
       'admin-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL },
     },
   });
   const size = parsePositive('--size', values.size!, { integer: true });
   const durationMs = parsePositive('--duration', values.duration!) * 1000;
+  const rounds = parsePositive('--download-rounds', values['download-rounds']!, { integer: true });
+  const burstMs = parsePositive('--download-burst', values['download-burst']!) * 1000;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const url = await prepareDatabase(values['admin-url']!, size, values.reuse!, log);
 
   const rows: string[][] = [];
   const node = await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0 });
   try {
-    for (const w of searchWorkloads()) {
+    for (const w of values['only-downloads'] ? [] : searchWorkloads()) {
       const one = await measure(node, w.paths, 1, durationMs);
       const eight = await measure(node, w.paths, 8, durationMs);
       if (one.errors + eight.errors > 0) throw new Error(`${w.id}: ${one.firstError ?? eight.firstError}`);
@@ -151,29 +159,46 @@ async function main(): Promise<void> {
   } finally {
     await node.stop();
   }
-  log(`\n## Full-text search over HTTP, ${size.toLocaleString('en-US')} artifacts (target p50 ≤ 10 ms at concurrency 1)\n`);
-  log(markdownTable(['workload', 'c=1 p50 ms', 'c=1 p99 ms', 'c=8 req/s', 'c=8 p50 ms', 'c=8 p99 ms'], rows, ['left', 'right', 'right', 'right', 'right', 'right']));
+  if (rows.length > 0) log(`\n## Full-text search over HTTP, ${size.toLocaleString('en-US')} artifacts (target p50 ≤ 10 ms at concurrency 1)\n`);
+  if (rows.length > 0) log(markdownTable(['workload', 'c=1 p50 ms', 'c=1 p99 ms', 'c=8 req/s', 'c=8 p50 ms', 'c=8 p99 ms'], rows, ['left', 'right', 'right', 'right', 'right', 'right']));
 
-  const downloads: string[][] = [];
+  // --download-control: both nodes count, to show how far two identical nodes differ on this host.
+  const nodes = { on: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: true }), off: await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: values['download-control']! }) };
   const rps: Record<'on' | 'off', number[]> = { on: [], off: [] };
-  for (const round of [1, 2]) {
-    for (const counting of [true, false]) {
-      const n = await startNodeProcess({ databaseUrl: url, poolSize: 10, countTtlSeconds: 0, countDownloads: counting });
-      try {
-        const path = await downloadTarget(n);
-        const r = await measure(n, [path], 8, durationMs);
+  const latency: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  // Node CPU per download moves far less with the host's load than requests per second.
+  const cpuPer: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  try {
+    const paths = { on: await downloadTarget(nodes.on), off: await downloadTarget(nodes.off) };
+    for (let round = 0; round < rounds; round++) {
+      // Both at once, so every moment of the machine's load falls on both alike.
+      const cpuBefore = await Promise.all([nodes.on.cpuMicros(), nodes.off.cpuMicros()]);
+      const [on, off] = await Promise.all([measure(nodes.on, [paths.on], 8, burstMs, 0), measure(nodes.off, [paths.off], 8, burstMs, 0)]);
+      const cpuAfter = await Promise.all([nodes.on.cpuMicros(), nodes.off.cpuMicros()]);
+      for (const [i, counting, r] of [[0, 'on', on], [1, 'off', off]] as const) {
         if (r.errors > 0) throw new Error(`download: ${r.firstError}`);
-        rps[counting ? 'on' : 'off'].push(r.rps);
-        downloads.push([String(round), counting ? 'on' : 'off', fixed(r.rps, 0), fixed(r.latency.p50, 2), fixed(r.latency.p99, 2)]);
-      } finally {
-        await n.stop();
+        rps[counting].push(r.rps);
+        latency[counting].push(r.latency.p50);
+        cpuPer[counting].push((cpuAfter[i]! - cpuBefore[i]!) / r.issued);
       }
     }
+  } finally {
+    await Promise.all([nodes.on.stop(), nodes.off.stop()]);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  log('\n## Download of a 64 KiB blob, counting on vs off (concurrency 8; target on ÷ off ≥ 0.95)\n');
-  log(markdownTable(['round', 'counting', 'req/s', 'p50 ms', 'p99 ms'], downloads, ['right', 'left', 'right', 'right', 'right']));
-  log(`\non ÷ off (mean req/s): ${fixed(mean(rps.on) / mean(rps.off), 3)}`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ratios = rps.on.map((on, i) => on / rps.off[i]!);
+  if (values['download-control']) log('\n(control run: the "off" node counts too)');
+  log(`\n## Download of a 64 KiB blob, counting on vs off (concurrency 8, ${rounds} rounds of ${burstMs} ms, both nodes at once; target on ÷ off ≥ 0.95)\n`);
+  log(
+    markdownTable(
+      ['counting', 'mean req/s', 'median req/s', 'median of p50 ms', 'node CPU µs per download (median)'],
+      (['on', 'off'] as const).map((k) => [k, fixed(mean(rps[k]), 0), fixed(median(rps[k]), 0), fixed(median(latency[k]), 2), fixed(median(cpuPer[k]), 0)]),
+      ['left', 'right', 'right', 'right', 'right'],
+    ),
+  );
+  const sorted = [...ratios].sort((a, b) => a - b);
+  log(`\non ÷ off: mean req/s ${fixed(mean(rps.on) / mean(rps.off), 3)}; per round median ${fixed(median(ratios), 3)} (middle half ${fixed(sorted[Math.floor(sorted.length / 4)]!, 3)}–${fixed(sorted[Math.floor((3 * sorted.length) / 4)]!, 3)}); node CPU per download, off ÷ on (median): ${fixed(median(cpuPer.off) / median(cpuPer.on), 3)}`);
 }
 
 runIfEntryPoint(import.meta.url, main);

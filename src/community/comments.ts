@@ -4,6 +4,7 @@
  * pages' JSX does). The author edits and deletes their own; an admin hides one, which then only
  * admins see.
  */
+import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
 import { ARTIFACT_ID } from '../artifacts/names.js';
 import { hasAdminRights, requireAdmin } from '../artifacts/policy.js';
@@ -65,7 +66,12 @@ function commentBody(body: string, maxChars: number): string {
 }
 
 export async function listComments(ctx: OpContext, target: CommunityTarget & { limit: number; marker?: string }): Promise<CommentPage> {
-  const key = nameOf(await seenArtifact(ctx, target));
+  return listCommentsOfShown(ctx, await seenArtifact(ctx, target), target);
+}
+
+/** listComments of an artifact the caller has already been shown (read with showArtifact for this actor). */
+export async function listCommentsOfShown(ctx: OpContext, artifact: Artifact, target: { limit: number; marker?: string }): Promise<CommentPage> {
+  const key = nameOf(artifact);
   const includeHidden = hasAdminRights(ctx.actor);
   let after: { createdAt: Date; id: string } | undefined;
   if (target.marker !== undefined) {

@@ -12,6 +12,7 @@
  * 0, so a retry is not counted twice; HEAD, 304 and 416 are not downloads.
  */
 import type { Logger } from 'pino';
+import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
 import type { Db } from '../db/client.js';
 import { addDownloads, findDownloadStats, type DownloadIncrement } from '../db/queries/community.js';
@@ -99,8 +100,12 @@ export const MAX_STATS_DAYS = 366;
 /** The artifact's download counts, by day over the last `days` days (today included). */
 export async function downloadStats(ctx: OpContext, target: CommunityTarget & { days: number }): Promise<DownloadStats> {
   if (!Number.isInteger(target.days) || target.days < 1 || target.days > MAX_STATS_DAYS) throw new BadRequest(`days must be a whole number from 1 to ${MAX_STATS_DAYS}`);
-  const artifact = await seenArtifact(ctx, target);
+  return downloadStatsOfShown(ctx, await seenArtifact(ctx, target), target.days);
+}
+
+/** downloadStats of an artifact the caller has already been shown (read with showArtifact for this actor). */
+export function downloadStatsOfShown(ctx: OpContext, artifact: Artifact, days: number): Promise<DownloadStats> {
   const to = ctx.now();
-  const from = new Date(to.getTime() - (target.days - 1) * 86_400_000);
+  const from = new Date(to.getTime() - (days - 1) * 86_400_000);
   return findDownloadStats(conn(ctx), { ...nameOf(artifact), artifactId: artifact.id, from: utcDay(from), to: utcDay(to) });
 }

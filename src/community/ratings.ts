@@ -3,6 +3,7 @@
  * average and count are kept beside the ratings, in the same transaction, so every artifact
  * shows them (and lists sort by them) by reading one row.
  */
+import type { Artifact } from '../artifacts/artifact.js';
 import { conn, withTransaction, type OpContext } from '../artifacts/context.js';
 import { deleteRating, findUserRating, ratingTotals, ratingTotalsOf, upsertRating, type RatingTotals } from '../db/queries/community.js';
 import { BadRequest, NotFound } from '../errors.js';
@@ -26,6 +27,11 @@ async function summary(ctx: OpContext, key: NameOf): Promise<RatingSummary> {
 /** The artifact name's average and count (and the caller's own rating). */
 export async function ratingOf(ctx: OpContext, target: CommunityTarget): Promise<RatingSummary> {
   return summary(ctx, nameOf(await seenArtifact(ctx, target)));
+}
+
+/** ratingOf an artifact the caller has already been shown (read with showArtifact for this actor). */
+export function ratingOfShown(ctx: OpContext, artifact: Artifact): Promise<RatingSummary> {
+  return summary(ctx, nameOf(artifact));
 }
 
 /** Sets the calling user's rating of the artifact's name (replacing an earlier one). */

@@ -18,15 +18,16 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AppEnv } from '../api/env.js';
 import { opContextOf } from '../api/env.js';
 import type { Artifact } from '../artifacts/artifact.js';
+import { countFacets } from '../artifacts/facets.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import type { FieldDef } from '../artifacts/fields.js';
 import { GENERIC_FIELDS } from '../artifacts/generic-fields.js';
 import { ANONYMOUS } from '../artifacts/actor.js';
 import type { ListPage, ListQuery } from '../artifacts/list-query.js';
 import { listArtifacts, showArtifact } from '../artifacts/read.js';
-import { addComment, deleteComment } from '../community/comments.js';
-import { downloadStats } from '../community/downloads.js';
-import { rate, ratingOf, unrate } from '../community/ratings.js';
+import { addComment, deleteComment, editComment, hideComment } from '../community/comments.js';
+import { rate, unrate } from '../community/ratings.js';
+import { communitySummaries } from '../community/summary.js';
 import type { Deps } from '../deps.js';
 import { AppError, BadRequest, NotFound, PayloadTooLarge, Unauthenticated } from '../errors.js';
 import { ASSETS } from './assets.js';
@@ -34,7 +35,7 @@ import { CommunitySection, communityFacts, ratingText } from './community.js';
 import { DependencySection, dependencyFacts } from './dependencies.js';
 import type { PageFrame } from './layout.js';
 import { ArtifactPage, ErrorPage, FrontPage, SearchPage, SignInPage, TypePage, type SearchView, type TypeCount } from './pages.js';
-import { facetsOf, listQueryOf, parseSearchParams, PAGE_SIZE } from './search.js';
+import { listQueryOf, parseSearchParams, PAGE_SIZE } from './search.js';
 import { checkCsrf, csrfToken, hasHeaderCredential, SESSION_COOKIE, sessionOrAuth, signIn, signOut } from './session.js';
 
 export const PAGE_CSP = [
@@ -48,8 +49,10 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** How many of the first matches the facet counts are taken from. */
-const FACET_SAMPLE = 100;
+/** At most this many matches are tallied for the facets (exact counts up to it, lower bounds past it). */
+const FACET_SAMPLE = 500;
+/** Values shown per facet, the most frequent. */
+const FACET_VALUES = 12;
 /** Artifacts in each of the front page's lists. */
 const TOP_LISTED = 8;
 const FORM_LIMIT_BYTES = 16 * 1024;
@@ -152,13 +155,15 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
         }),
       ),
       list(c, undefined, { filters: [], latest: false, sort: newestFirst, limit: TOP_LISTED }),
-      // Each with its figure; those never downloaded (or never rated) are left out.
-      top('downloads').then((p) => Promise.all(p.artifacts.map(async (a) => ({ artifact: a, figure: (await downloadStats(ctx, { id: a.id, days: 1 })).total })))),
-      top('rating').then((p) => Promise.all(p.artifacts.map(async (a) => ({ artifact: a, rating: await ratingOf(ctx, { id: a.id }) })))),
+      top('downloads'),
+      top('rating'),
     ]);
+    // Each with its figure (one query for all of them); those never downloaded (or never rated) are left out.
+    const summaries = await communitySummaries(ctx, [...mostDownloaded.artifacts, ...bestRated.artifacts]);
+    const summaryOf = (a: Artifact) => summaries.get(a.id)!;
     const ranked = [
-      { title: 'Most downloaded', rows: mostDownloaded.filter((r) => r.figure > 0).map((r) => ({ artifact: r.artifact, figure: `${r.figure.toLocaleString('en')} downloads` })) },
-      { title: 'Best rated', rows: bestRated.filter((r) => r.rating.average !== undefined).map((r) => ({ artifact: r.artifact, figure: ratingText(r.rating) })) },
+      { title: 'Most downloaded', rows: mostDownloaded.artifacts.filter((a) => summaryOf(a).downloads > 0).map((a) => ({ artifact: a, figure: `${summaryOf(a).downloads.toLocaleString('en')} downloads` })) },
+      { title: 'Best rated', rows: bestRated.artifacts.filter((a) => summaryOf(a).rating.average !== undefined).map((a) => ({ artifact: a, figure: ratingText(summaryOf(a).rating) })) },
     ];
     return page(c, <FrontPage frame={frame(c, 'Home')} counts={counts} newest={newest.artifacts} ranked={ranked} displayName={typeName} />);
   });
@@ -167,8 +172,11 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
     const params = parseSearchParams(new URL(c.req.url).searchParams, fixedType?.name);
     const type = params.type === undefined ? undefined : deps.types.has(params.type) ? deps.types.get(params.type) : undefined;
     if (params.type !== undefined && !type) throw new BadRequest(`unknown artifact type "${params.type}"`);
-    const { marker: _marker, ...withoutMarker } = params;
-    const [results, sample] = await Promise.all([list(c, type, listQueryOf(params)), list(c, type, listQueryOf(withoutMarker, FACET_SAMPLE))]);
+    const query = listQueryOf(params);
+    const [results, facets] = await Promise.all([
+      list(c, type, query),
+      countFacets(opContextOf(deps, c as unknown as Context<AppEnv>), { ...(type ? { type } : {}), query, sampleLimit: FACET_SAMPLE, top: FACET_VALUES }),
+    ]);
     return {
       params,
       path,
@@ -176,8 +184,7 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       total: results.total,
       exact: results.totalExact,
       ...(results.nextMarker && results.artifacts.length === PAGE_SIZE ? { nextMarker: results.nextMarker } : {}),
-      facets: facetsOf(sample.artifacts),
-      sampleSize: FACET_SAMPLE,
+      facets,
       displayName: typeName,
       ...(fixedType ? { fixedType } : {}),
     };
@@ -223,10 +230,10 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
       latest: false,
       sort: [{ field: generic('version'), direction: 'desc' }],
       limit: 50,
-    }), dependencyFacts(ctx, artifact), communityFacts(ctx, type, artifact)]);
+    }), dependencyFacts(ctx, artifact), communityFacts(ctx, artifact)]);
     const pageFrame = frame(c, `${artifact.name} ${artifact.version}`);
     const sections = [
-      <CommunitySection facts={community} actor={pageFrame.actor} csrf={pageFrame.csrf} action={`/browse/${type.name}/${artifact.id}`} artifact={artifact} />,
+      <CommunitySection facts={community} actor={pageFrame.actor} csrf={pageFrame.csrf} action={`/browse/${type.name}/${artifact.id}`} artifact={artifact} maxChars={deps.config.community.comment_max_chars} />,
       <DependencySection facts={dependencies} />,
     ];
     // Its fields as the version of its type it was made with describes them.
@@ -297,6 +304,23 @@ export function webCatalog(deps: Deps, options: { auth: MiddlewareHandler<AppEnv
     checkCsrf(c, form.csrf);
     const { target, back } = formTarget(c);
     await deleteComment(ctxOf(c), { ...target, commentId: c.req.param('comment') });
+    return c.redirect(back, 303);
+  });
+
+  router.post('/browse/:type/:id/comments/:comment/edit', formLimit, async (c) => {
+    const form = await readForm(c);
+    checkCsrf(c, form.csrf);
+    const { target, back } = formTarget(c);
+    await editComment(ctxOf(c), { ...target, commentId: c.req.param('comment'), body: form.body ?? '' });
+    return c.redirect(back, 303);
+  });
+
+  router.post('/browse/:type/:id/comments/:comment/hidden', formLimit, async (c) => {
+    const form = await readForm(c);
+    checkCsrf(c, form.csrf);
+    const { target, back } = formTarget(c);
+    if (form.hidden !== 'true' && form.hidden !== 'false') throw new BadRequest('hidden must be true or false');
+    await hideComment(ctxOf(c), { ...target, commentId: c.req.param('comment'), hidden: form.hidden === 'true' });
     return c.redirect(back, 303);
   });
 

@@ -1,14 +1,14 @@
 /** @module The artifact page's community section: rating, download statistics and comments, with their forms. */
 import type { Actor } from '../artifacts/actor.js';
 import type { Artifact } from '../artifacts/artifact.js';
-import type { ArtifactType } from '../artifacts/artifact-type.js';
 import type { OpContext } from '../artifacts/context.js';
-import { listComments, type CommentPage } from '../community/comments.js';
-import { downloadStats, type DownloadStats } from '../community/downloads.js';
-import { MAX_SCORE, MIN_SCORE, ratingOf, type RatingSummary } from '../community/ratings.js';
+import { hasAdminRights } from '../artifacts/policy.js';
+import { listCommentsOfShown, type CommentPage } from '../community/comments.js';
+import { downloadStatsOfShown, type DownloadStats } from '../community/downloads.js';
+import { MAX_SCORE, MIN_SCORE, ratingOfShown, type RatingSummary } from '../community/ratings.js';
 import { formatDate } from './format.js';
 
-/** Comments shown on the page, newest first. */
+/** Comments shown on the page: the first ones, oldest first. */
 const COMMENTS_SHOWN = 100;
 const STATS_DAYS = 30;
 
@@ -18,9 +18,9 @@ export interface CommunityFacts {
   comments: CommentPage;
 }
 
-export async function communityFacts(ctx: OpContext, type: ArtifactType, artifact: Artifact): Promise<CommunityFacts> {
-  const target = { type, id: artifact.id };
-  const [rating, downloads, comments] = await Promise.all([ratingOf(ctx, target), downloadStats(ctx, { ...target, days: STATS_DAYS }), listComments(ctx, { ...target, limit: COMMENTS_SHOWN })]);
+/** The artifact page's community panel: one query each for the rating, the downloads and the comments (bounded). */
+export async function communityFacts(ctx: OpContext, artifact: Artifact): Promise<CommunityFacts> {
+  const [rating, downloads, comments] = await Promise.all([ratingOfShown(ctx, artifact), downloadStatsOfShown(ctx, artifact, STATS_DAYS), listCommentsOfShown(ctx, artifact, { limit: COMMENTS_SHOWN })]);
   return { rating, downloads, comments };
 }
 
@@ -28,9 +28,11 @@ export function ratingText(r: Pick<RatingSummary, 'average' | 'count'>): string 
   return r.average === undefined ? 'Not rated yet' : `${r.average.toFixed(1)} of ${MAX_SCORE} (${r.count} ${r.count === 1 ? 'rating' : 'ratings'})`;
 }
 
-export function CommunitySection(props: { facts: CommunityFacts; actor: Actor; csrf: string; action: string; artifact: Artifact }) {
+export function CommunitySection(props: { facts: CommunityFacts; actor: Actor; csrf: string; action: string; artifact: Artifact; maxChars: number }) {
   const { rating, downloads, comments } = props.facts;
   const user = props.actor.kind === 'user' ? props.actor : undefined;
+  // Admins see hidden comments (marked so) and hide or show them.
+  const admin = hasAdminRights(props.actor);
   const scores = Array.from({ length: MAX_SCORE - MIN_SCORE + 1 }, (_, i) => MAX_SCORE - i);
   const recent = downloads.days.reduce((sum, d) => sum + d.downloads, 0);
   return (
@@ -80,10 +82,35 @@ export function CommunitySection(props: { facts: CommunityFacts; actor: Actor; c
                 </p>
                 <p class="prose">{c.body}</p>
                 {user?.userId === c.author.userId && (
-                  <form method="post" action={`${props.action}/comments/${c.id}/delete`}>
+                  <>
+                    <details>
+                      <summary>Edit my comment</summary>
+                      <form method="post" action={`${props.action}/comments/${c.id}/edit`}>
+                        <input type="hidden" name="csrf" value={props.csrf} />
+                        <p>
+                          <label for={`edit-${c.id}`}>Edited comment</label>
+                          <br />
+                          <textarea id={`edit-${c.id}`} name="body" required maxlength={props.maxChars}>
+                            {c.body}
+                          </textarea>
+                        </p>
+                        <button type="submit">Save comment</button>
+                      </form>
+                    </details>
+                    <form method="post" action={`${props.action}/comments/${c.id}/delete`}>
+                      <input type="hidden" name="csrf" value={props.csrf} />
+                      <button class="link" type="submit">
+                        Delete my comment
+                      </button>
+                    </form>
+                  </>
+                )}
+                {admin && (
+                  <form method="post" action={`${props.action}/comments/${c.id}/hidden`}>
                     <input type="hidden" name="csrf" value={props.csrf} />
+                    <input type="hidden" name="hidden" value={c.hidden ? 'false' : 'true'} />
                     <button class="link" type="submit">
-                      Delete my comment
+                      {c.hidden ? 'Show this comment again' : 'Hide this comment'}
                     </button>
                   </form>
                 )}
@@ -98,7 +125,7 @@ export function CommunitySection(props: { facts: CommunityFacts; actor: Actor; c
           <p>
             <label for="comment">Add a comment</label>
             <br />
-            <textarea id="comment" name="body" required maxlength={4000}></textarea>
+            <textarea id="comment" name="body" required maxlength={props.maxChars}></textarea>
           </p>
           <button type="submit">Post comment</button>
         </form>

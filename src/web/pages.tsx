@@ -11,7 +11,8 @@ import { AUTHORSHIP_FIELDS, GENERIC_FIELDS } from '../artifacts/generic-fields.j
 import { blobPath } from '../api/glare/render.js';
 import { excerpt, formatDate, formatSize, safeHref } from './format.js';
 import { Layout, SearchBox, type PageFrame } from './layout.js';
-import { SORTS, searchHref, sortOf, type FacetValue, type Facets, type SearchParams, type SortName } from './search.js';
+import type { FacetCounts, FacetValue } from '../artifacts/facets.js';
+import { SORTS, searchHref, sortOf, type SearchParams, type SortName } from './search.js';
 
 export interface TypeCount {
   type: ArtifactType;
@@ -98,7 +99,7 @@ export function FrontPage(props: { frame: PageFrame; counts: TypeCount[]; newest
   );
 }
 
-function FacetList(props: { title: string; values: FacetValue[]; selected: string | undefined; href: (value: string | undefined) => string; label?: (v: string) => string }) {
+function FacetList(props: { title: string; values: FacetValue[]; exact: boolean; selected: string | undefined; href: (value: string | undefined) => string; label?: (v: string) => string }) {
   if (props.values.length === 0 && props.selected === undefined) return null;
   const id = `facet-${props.title.toLowerCase()}`;
   return (
@@ -115,7 +116,7 @@ function FacetList(props: { title: string; values: FacetValue[]; selected: strin
             <a href={props.href(v.value)} aria-current={v.value === props.selected ? 'true' : undefined}>
               {props.label ? props.label(v.value) : v.value}
             </a>{' '}
-            <span class="muted">({v.count})</span>
+            <span class="muted">({props.exact ? v.count.toLocaleString('en') : `${v.count.toLocaleString('en')}+`})</span>
           </li>
         ))}
       </ul>
@@ -131,15 +132,15 @@ export interface SearchView {
   total: number;
   exact: boolean;
   nextMarker?: string;
-  facets: Facets;
-  sampleSize: number;
+  facets: FacetCounts;
   displayName: (typeName: string) => string;
   /** On a type's page the type is fixed: no type facet. */
   fixedType?: ArtifactType;
 }
 
 export function SearchResults(props: { view: SearchView }) {
-  const { params: p, path, facets } = props.view;
+  const { params: p, path } = props.view;
+  const { facets, exact } = props.view.facets;
   const href = (change: Partial<SearchParams>) => searchHref(p, change, path);
   const withTag = (tag: string) => (p.tags.includes(tag) ? p.tags : [...p.tags, tag]);
   const chips: Array<{ label: string; href: string }> = [];
@@ -153,12 +154,12 @@ export function SearchResults(props: { view: SearchView }) {
   return (
     <div class="layout">
       <aside class="facets" aria-label="Narrow the results">
-        <p class="muted">Counts among the first {props.view.sampleSize} matches.</p>
-        {!props.view.fixedType && <FacetList title="Type" values={facets.type} selected={p.type} href={(v) => href({ type: v })} label={props.view.displayName} />}
-        <FacetList title="Tags" values={facets.tags.filter((t) => !p.tags.includes(t.value))} selected={undefined} href={(v) => href({ tags: v === undefined ? [] : withTag(v) })} />
-        <FacetList title="License" values={facets.license} selected={p.license} href={(v) => href({ license: v })} />
-        <FacetList title="Provider" values={facets.provider} selected={p.provider} href={(v) => href({ provider: v })} />
-        <FacetList title="Release" values={facets.release} selected={p.release} href={(v) => href({ release: v })} />
+        {!exact && <p class="muted">Counted among {props.view.facets.tallied.toLocaleString('en')} of the matches: “n+” means at least n.</p>}
+        {!props.view.fixedType && <FacetList title="Type" values={facets.type} exact={exact} selected={p.type} href={(v) => href({ type: v })} label={props.view.displayName} />}
+        <FacetList title="Tags" values={facets.tags.filter((t) => !p.tags.includes(t.value))} exact={exact} selected={undefined} href={(v) => href({ tags: v === undefined ? [] : withTag(v) })} />
+        <FacetList title="License" values={facets.license} exact={exact} selected={p.license} href={(v) => href({ license: v })} />
+        <FacetList title="Provider" values={facets.provider} exact={exact} selected={p.provider} href={(v) => href({ provider: v })} />
+        <FacetList title="Release" values={facets.release} exact={exact} selected={p.release} href={(v) => href({ release: v })} />
       </aside>
       <section aria-labelledby="results-heading">
         <h2 id="results-heading">

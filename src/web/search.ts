@@ -2,7 +2,6 @@
  * @module The search page's parameters (a small, form-friendly set) and the domain ListQuery
  * they stand for. Facets narrow by type, tag, license, provider and release.
  */
-import type { Artifact } from '../artifacts/artifact.js';
 import type { FieldDef } from '../artifacts/fields.js';
 import { AUTHORSHIP_FIELDS, GENERIC_FIELDS } from '../artifacts/generic-fields.js';
 import type { Filter, ListQuery, SortKey } from '../artifacts/list-query.js';
@@ -127,36 +126,4 @@ export function searchHref(p: SearchParams, change: Partial<SearchParams>, path 
   if (next.marker) qs.set('marker', next.marker);
   const s = qs.toString();
   return s ? `${path}?${s}` : path;
-}
-
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-
-export interface Facets {
-  type: FacetValue[];
-  tags: FacetValue[];
-  license: FacetValue[];
-  provider: FacetValue[];
-  release: FacetValue[];
-}
-
-/** How often each value occurs among `sample` (the first matches), most frequent first. */
-export function facetsOf(sample: readonly Artifact[], top = 12): Facets {
-  const tally = (values: (a: Artifact) => Iterable<string>): FacetValue[] => {
-    const counts = new Map<string, number>();
-    for (const a of sample) for (const v of new Set(values(a))) counts.set(v, (counts.get(v) ?? 0) + 1);
-    return [...counts.entries()]
-      .map(([value, count]) => ({ value, count }))
-      .sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
-      .slice(0, top);
-  };
-  return {
-    type: tally((a) => [a.typeName]),
-    tags: tally((a) => a.tags),
-    license: tally((a) => (a.license ? [a.license] : [])),
-    provider: tally((a) => (a.providedBy?.name ? [a.providedBy.name] : [])),
-    release: tally((a) => a.release),
-  };
 }

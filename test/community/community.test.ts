@@ -19,7 +19,8 @@ async function publicVnf(name: string, version = '1.0.0'): Promise<Body> {
 }
 
 beforeAll(async () => {
-  node = await createTestNode({ community: { download_flush_ms: 60_000, comment_max_chars: 200 } });
+  // A count bound of 1: lists sorted by downloads or rating are read in parts (db/queries/list-parts.ts).
+  node = await createTestNode({ community: { download_flush_ms: 60_000, comment_max_chars: 200 }, api: { list_count_exact_up_to: 1 } });
   owner = node.as({ project: 'p1', user: 'owner' });
 });
 afterAll(() => node.close());
@@ -207,6 +208,34 @@ describe('download statistics', () => {
     expect(byRating.artifacts.map((a: Body) => a.name)).toEqual(['sort-low']);
     const next = await (await node.request('GET', byRating.next)).json();
     expect(next.artifacts.map((a: Body) => a.name)).toEqual(['sort-high']);
+  });
+
+  it('pages by downloads and by rating one at a time, both ways, through counted and uncounted artifacts and ties', async () => {
+    const made = [await withDescriptor('paged-a'), await withDescriptor('paged-a', '2.0.0'), await withDescriptor('paged-b'), await withDescriptor('paged-c'), await withDescriptor('paged-d')];
+    const downloads = [2, 2, 1, 0, 0];
+    for (const [i, a] of made.entries()) for (let n = 0; n < downloads[i]!; n++) await (await node.request('GET', `/artifacts/vnf_packages/${a.id}/descriptor`)).arrayBuffer();
+    await node.deps.downloads.flush();
+    // paged-a's two versions share the name's rating: a tie broken by id.
+    const scores: Record<string, number> = { 'paged-a': 4, 'paged-b': 2 };
+    for (const [name, score] of Object.entries(scores)) {
+      const a = made.find((m) => m.name === name)!;
+      expect((await node.request('PUT', `/artifacts/vnf_packages/${a.id}/rating`, { as: user('pat'), json: { score } })).status).toBe(200);
+    }
+    const figure = { downloads: (a: Body) => downloads[made.indexOf(a)]!, rating: (a: Body) => scores[a.name as string] ?? 0 };
+    for (const key of ['downloads', 'rating'] as const) {
+      for (const dir of ['desc', 'asc'] as const) {
+        const sign = dir === 'desc' ? -1 : 1;
+        const expected = [...made].sort((x, y) => sign * (figure[key](x) - figure[key](y)) || sign * ((x.id as string) < (y.id as string) ? -1 : 1)).map((a) => a.id);
+        const seen: string[] = [];
+        let path: string | undefined = `/artifacts/vnf_packages?name=like:paged-%25&sort=${key}:${dir}&limit=1`;
+        while (path) {
+          const body: Body = await (await node.request('GET', path)).json();
+          seen.push(...(body.artifacts as Body[]).map((a) => a.id as string));
+          path = body.next;
+        }
+        expect(seen, `${key}:${dir}`).toEqual(expected);
+      }
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  * prefix matching, ranking (a name match above a description match), every filter combining,
  * paging in rank order, and bad input.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/json.js';
 import type { TestNode } from '../support/node.js';
 
@@ -100,4 +100,25 @@ export function searchSuite(getNode: () => TestNode): void {
       expect(await names(`/artifacts/images?q=${encodeURIComponent('kube*')}`)).toHaveLength(6);
     });
   });
+}
+
+/**
+ * The suite twice: on a node that sorts such small lists in one statement, and on one whose count
+ * bound of 1 makes every list be read in parts, tier by tier (db/queries/list-parts.ts).
+ */
+export function searchSuiteBothWays(create: (overrides: Record<string, unknown>) => Promise<TestNode>): void {
+  const ways: Array<[string, Record<string, unknown>]> = [
+    ['a small list, sorted in one statement', {}],
+    ['a list read in parts, tier by tier', { api: { list_count_exact_up_to: 1 } }],
+  ];
+  for (const [title, overrides] of ways) {
+    describe(title, () => {
+      let node: TestNode;
+      beforeAll(async () => {
+        node = await create(overrides);
+      });
+      afterAll(() => node.close());
+      searchSuite(() => node);
+    });
+  }
 }

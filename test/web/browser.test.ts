@@ -135,12 +135,52 @@ describe('in a browser', { timeout: 120_000 }, () => {
     await page.waitForURL(/#community$/);
     expect(await page.getByRole('article', { name: 'Comment by carol' }).textContent()).toContain('Deploys cleanly. <img src=x onerror="window.__xss=5">');
     expect(await page.evaluate('window.__xss')).toBeUndefined();
+    // The author edits it in place (a details element: no script needed).
+    await page.getByText('Edit my comment').click();
+    await page.getByLabel('Edited comment').fill('Deploys cleanly, tested twice.');
+    await page.getByRole('button', { name: 'Save comment' }).click();
+    await page.waitForURL(/#community$/);
+    expect(await page.getByRole('article', { name: 'Comment by carol' }).textContent()).toContain('Deploys cleanly, tested twice.');
+    expect(await page.getByRole('article', { name: 'Comment by carol' }).textContent()).toContain('edited');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(base + '/');
     await page.goto(`${base}/browse/heat_templates/${seeded.secret.id}`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Not found');
     expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
+    await context.close();
+  });
+
+  it('lets an admin hide a comment and show it again, without JavaScript', async () => {
+    const { context, page } = await visit({ javaScriptEnabled: false });
+    const signInAs = async (token: string, next: string) => {
+      await page.goto(`${base}/sign-in?next=${encodeURIComponent(next)}`);
+      await page.getByLabel('Token').fill(token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(base + next);
+    };
+    const path = `/browse/images/${seeded.cirros.id}`;
+    await signInAs(await node.token({ project: 'p4', user: 'gina' }), path);
+    await page.getByLabel('Add a comment').fill('Spam, spam, spam.');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.waitForURL(/#community$/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signInAs(await node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }), path);
+    const comment = page.getByRole('article', { name: 'Comment by gina' });
+    await comment.getByRole('button', { name: 'Hide this comment' }).click();
+    await page.waitForURL(/#community$/);
+    expect(await comment.textContent()).toContain('hidden');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(base + path);
+    expect(await page.getByText('Spam, spam, spam.').count()).toBe(0);
+
+    await signInAs(await node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }), path);
+    await comment.getByRole('button', { name: 'Show this comment again' }).click();
+    await page.waitForURL(/#community$/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(base + path);
+    expect(await page.getByText('Spam, spam, spam.').count()).toBe(1);
     await context.close();
   });
 

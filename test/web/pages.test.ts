@@ -1,6 +1,10 @@
 /** The web catalog over plain HTTP: status, content, escaping, CSP, sign-in and CSRF. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANONYMOUS } from '../../src/artifacts/actor.js';
+import { opContext } from '../../src/artifacts/context.js';
+import { countFacets } from '../../src/artifacts/facets.js';
 import { PAGE_CSP } from '../../src/web/catalog.js';
+import { listQueryOf } from '../../src/web/search.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import { HOT, HOT_SHA256, seedCatalog, type SeededCatalog } from './catalog-fixture.js';
 
@@ -94,6 +98,9 @@ describe('search', () => {
     expect(html).toContain('href="/search?q=web&amp;license=Apache-2.0"');
     expect(html).toContain('href="/search?q=web&amp;provider=Acme+Cloud"');
     expect(html).toContain('href="/search?q=web&amp;release=2024.1"');
+    // Both versions of web-server match: every count is over the whole result, exactly.
+    expect(html).toMatch(/license=Apache-2\.0">Apache-2\.0<\/a> <span class="muted">\(2\)<\/span>/);
+    expect(html).not.toContain('at least n');
 
     const byLicense = await page('/search?license=GPL-2.0');
     expect(byLicense.html).toContain('cirros');
@@ -137,6 +144,25 @@ describe('search', () => {
     expect(second.html).toContain('img-20');
     expect(second.html).not.toContain('img-18');
     expect(second.html).not.toContain('rel="next"');
+  });
+
+  it('counts facets exactly up to the tally bound, and as lower bounds (n+) past it', async () => {
+    const ctx = opContext(node.deps, ANONYMOUS);
+    const query = listQueryOf({ q: '', tags: [], license: 'Apache-2.0' });
+    const whole = await countFacets(ctx, { query, sampleLimit: 1000, top: 12 });
+    expect(whole).toMatchObject({ exact: true, tallied: 2 });
+    expect(whole.facets.license).toEqual([{ value: 'Apache-2.0', count: 2 }]);
+    expect(whole.facets.tags).toEqual([{ value: 'nginx', count: 2 }, { value: 'web', count: 2 }]);
+    // Tallying at most one of the two matches: a lower bound, and said to be one.
+    const bounded = await countFacets(ctx, { query, sampleLimit: 1, top: 12 });
+    expect(bounded).toMatchObject({ exact: false, tallied: 1 });
+    expect(bounded.facets.license[0]!.count).toBeGreaterThanOrEqual(1);
+    expect(bounded.facets.license[0]!.count).toBeLessThanOrEqual(2);
+    // The private artifact of p2 is counted for p2 only.
+    const internal = listQueryOf({ q: '', tags: ['internal'] });
+    expect((await countFacets(ctx, { query: internal, sampleLimit: 1000, top: 12 })).facets.tags).toEqual([]);
+    const p2 = opContext(node.deps, { kind: 'user', userId: 'x', projectId: 'p2', roles: [], isAdmin: false });
+    expect((await countFacets(p2, { query: internal, sampleLimit: 1000, top: 12 })).facets.tags).toEqual([{ value: 'internal', count: 1 }]);
   });
 
   it('answers bad parameters with a 400 page naming them, and suggests names as JSON', async () => {
@@ -247,6 +273,49 @@ describe('ratings, comments and download statistics', () => {
     expect((await post(`${artifactPath()}/rating`, cookie, { csrf: token, remove: '1' })).status).toBe(303);
     expect((await page(artifactPath())).html).toContain('Not rated yet');
     await post(`${artifactPath()}/rating`, cookie, { csrf: token, score: '5' });
+  });
+
+  it('lets the author edit and an admin hide a comment through the page’s forms (CSRF-checked)', async () => {
+    const path = `/browse/images/${seeded.cirros.id}`;
+    const author = await signInCookie(await node.token({ project: 'p3', user: 'erin' }));
+    const authorCsrf = /catalog_csrf=([^;]+)/.exec(author)![1]!;
+    expect((await post(`${path}/comments`, author, { csrf: authorCsrf, body: 'Boots in 2 s.' })).status).toBe(303);
+    const mine = await page(path, { cookie: author });
+    const id = /action="\/browse\/images\/[0-9a-f-]+\/comments\/([0-9a-f-]+)\/edit"/.exec(mine.html)?.[1];
+    expect(id).toBeDefined();
+    expect(mine.html).toContain('<summary>Edit my comment</summary>');
+    expect(mine.html).not.toContain('Hide this comment');
+
+    // Someone else sees neither form, and the edit route refuses them; no CSRF token, no edit.
+    const other = await signInCookie(await node.token({ project: 'p3', user: 'frank' }));
+    const otherCsrf = /catalog_csrf=([^;]+)/.exec(other)![1]!;
+    expect((await page(path, { cookie: other })).html).not.toContain(`/comments/${id}/edit`);
+    expect((await post(`${path}/comments/${id}/edit`, other, { csrf: otherCsrf, body: 'vandalised' })).status).toBe(403);
+    expect((await post(`${path}/comments/${id}/edit`, author, { body: 'no token' })).status).toBe(403);
+    expect((await post(`${path}/comments/${id}/edit`, author, { csrf: authorCsrf, body: ' ' })).status).toBe(400);
+    const edited = await post(`${path}/comments/${id}/edit`, author, { csrf: authorCsrf, body: 'Boots in 2 s <b>on KVM</b>.' });
+    expect(edited.status).toBe(303);
+    expect(edited.headers.get('location')).toBe(`${path}#community`);
+    const after = await page(path);
+    expect(after.html).toContain('Boots in 2 s &lt;b&gt;on KVM&lt;/b&gt;.');
+    expect(after.html).not.toContain('Boots in 2 s.');
+    expect(after.html).toContain('· edited');
+
+    // Only an admin hides; then only admins see it, marked hidden, with the way back.
+    expect((await post(`${path}/comments/${id}/hidden`, author, { csrf: authorCsrf, hidden: 'true' })).status).toBe(403);
+    const admin = await signInCookie(await node.token({ project: 'admin-project', user: 'root', roles: ['admin'] }));
+    const adminCsrf = /catalog_csrf=([^;]+)/.exec(admin)![1]!;
+    expect((await page(path, { cookie: admin })).html).toContain('Hide this comment');
+    expect((await post(`${path}/comments/${id}/hidden`, admin, { csrf: adminCsrf, hidden: 'maybe' })).status).toBe(400);
+    expect((await post(`${path}/comments/${id}/hidden`, admin, { csrf: adminCsrf, hidden: 'true' })).status).toBe(303);
+    expect((await page(path)).html).not.toContain('on KVM');
+    expect((await page(path, { cookie: author })).html).not.toContain('on KVM');
+    const adminView = await page(path, { cookie: admin });
+    expect(adminView.html).toContain('on KVM');
+    expect(adminView.html).toContain('· hidden');
+    expect(adminView.html).toContain('Show this comment again');
+    expect((await post(`${path}/comments/${id}/hidden`, admin, { csrf: adminCsrf, hidden: 'false' })).status).toBe(303);
+    expect((await page(path)).html).toContain('on KVM');
   });
 
   it('counts downloads on the artifact page and lists the most downloaded and best rated on the front page', async () => {

@@ -75,7 +75,7 @@ function hasTerms(terms: readonly string[], bind: Bind): SQL {
  * and status it is restricted to join the same index scan as terms, so that one scan intersects
  * them all. Lists without such a filter get nothing here: the terms would only cost planning.
  */
-export function companionTermsWhere(q: { typeName?: string | undefined; sight: Sight; filters: readonly Filter[] }, bind: Bind): SQL | undefined {
+export function companionTermsWhere(q: { typeName?: string | undefined; sight: Sight; filters: readonly Filter[] }, bind: Bind = inline): SQL | undefined {
   if (!q.filters.some(usesTerms)) return undefined;
   const terms: string[] = [];
   if (q.typeName) terms.push(filterTerm.type(q.typeName));
@@ -196,22 +196,66 @@ function searchQuery(words: readonly string[], bind: Bind): SQL {
   return sql`to_tsquery('english'::regconfig, ${bind(words.map((w) => `${w}:*`).join(' & '))})`;
 }
 
-/** A name match outranks a tag, a provider, then a description match (weights D, C, B, A). */
-const SEARCH_WEIGHTS = '{0.05, 0.2, 0.4, 1.0}';
+/**
+ * Relevance is where the words match, best first: every word in the name or display name (weight
+ * A), else within those and the tags and keywords (A, B), else adding the provider (A, B, C), else
+ * anywhere, the description included. Each tier but the last is an expression GIN index over the
+ * stored search_vector (`ts_filter` keeps the lexemes of the given weights), so a page of the best
+ * matches is read tier by tier, newest first within a tier, without visiting every match (db/queries/list-parts.ts).
+ */
+export const SEARCH_TIERS = [['a'], ['a', 'b'], ['a', 'b', 'c']] as const;
 
-/** The SQL expression a sort key orders by: a field's value, or a computed one. */
-export function sortExpr(key: SortKey, bind: Bind = inline): SQL {
-  if ('field' in key) return fieldExpr(key.field);
+/**
+ * The vector of a tier's weights. `indexed`: in the text of the tier's expression index (search
+ * tiers migration), to find the tier's rows through it; artifact_search_tier is ts_filter
+ * declared costly, so the planner reads a small tier through its index rather than walking the
+ * newest-first index and filtering row by row. Otherwise ts_filter itself, cheaper to evaluate
+ * on rows read another way.
+ */
+function tierVector(weights: readonly string[], indexed: boolean): SQL {
+  return sql`${sql.raw(indexed ? 'artifact_search_tier' : 'ts_filter')}(${artifacts.searchVector}, ${sql.raw(`'{${weights.join(',')}}'::"char"[]`)})`;
+}
+
+/** Whether every search word matches within tier `tier` (0 the best; SEARCH_TIERS.length: anywhere). */
+export function matchesWithinTier(words: readonly string[], tier: number, indexed = false, bind: Bind = inline): SQL {
+  const weights = SEARCH_TIERS[tier];
+  return weights ? sql`${tierVector(weights, indexed)} @@ ${searchQuery(words, bind)}` : sql`${artifacts.searchVector} @@ ${searchQuery(words, bind)}`;
+}
+
+/** The tier a matching row is in, as a score: higher is better (SEARCH_TIERS.length + 1 for the best, 1 for anywhere). */
+export function relevanceScore(words: readonly string[], bind: Bind = inline): SQL {
+  const cases = SEARCH_TIERS.map((_, tier) => sql`when ${matchesWithinTier(words, tier, false, bind)} then ${sql.raw(String(SEARCH_TIERS.length + 1 - tier))}`);
+  return sql`(case ${sql.join(cases, sql` `)} else 1 end)`;
+}
+
+/** Downloads of the row's artifact; never downloaded is 0, so it sorts among the counts rather than as NULL. */
+export const downloadsExpr = sql`coalesce((select ${artifactDownloadTotals.downloads} from ${artifactDownloadTotals} where ${artifactDownloadTotals.artifactId} = ${artifacts.id}), 0)`;
+
+/** A rating total's average; the text matches the rating totals' average index. */
+export const averageRatingExpr = sql`(${artifactRatingTotals.scoreSum}::double precision / ${artifactRatingTotals.ratings})`;
+
+/** The average rating of the row's name; unrated is 0, below every average a rating (1 to 5) can make. */
+export const ratingExpr = sql`coalesce((select ${averageRatingExpr} from ${artifactRatingTotals} where ${artifactRatingTotals.typeName} = ${artifacts.typeName} and ${artifactRatingTotals.owner} = ${artifacts.owner} and ${artifactRatingTotals.name} = ${artifacts.name} and ${artifactRatingTotals.ratings} > 0), 0)`;
+
+/**
+ * The SQL expressions a sort key orders by, in order, each in the key's direction: a field's
+ * value, or a computed one. Relevance is two: its tier, then newest first (created_at).
+ */
+export function sortExprs(key: SortKey, bind: Bind = inline): SQL[] {
+  if ('field' in key) return [fieldExpr(key.field)];
   switch (key.computed.by) {
     case 'relevance':
-      return sql`ts_rank(${sql.raw(`'${SEARCH_WEIGHTS}'`)}::real[], ${artifacts.searchVector}, ${searchQuery(key.computed.words, bind)})`;
+      return [relevanceScore(key.computed.words, bind), sql`${artifacts.createdAt}`];
     case 'downloads':
-      // Never downloaded is 0, so it sorts among the counts rather than as NULL.
-      return sql`coalesce((select ${artifactDownloadTotals.downloads} from ${artifactDownloadTotals} where ${artifactDownloadTotals.artifactId} = ${artifacts.id}), 0)`;
+      return [downloadsExpr];
     case 'rating':
-      // Unrated is 0: below every average a rating (1 to 5) can make.
-      return sql`coalesce((select ${artifactRatingTotals.scoreSum}::double precision / ${artifactRatingTotals.ratings} from ${artifactRatingTotals} where ${artifactRatingTotals.typeName} = ${artifacts.typeName} and ${artifactRatingTotals.owner} = ${artifacts.owner} and ${artifactRatingTotals.name} = ${artifacts.name} and ${artifactRatingTotals.ratings} > 0), 0)`;
+      return [ratingExpr];
   }
+}
+
+/** Every expression of `sort`, with its direction, in order (id, the tie-break, not included). */
+export function orderTerms(sort: readonly SortKey[], bind: Bind = inline): Array<{ expr: SQL; dir: 'asc' | 'desc' }> {
+  return sort.flatMap((k) => sortExprs(k, bind).map((expr) => ({ expr, dir: k.direction })));
 }
 
 export function filterWhere(filter: Filter, bind: Bind = inline): SQL {
@@ -261,6 +305,17 @@ export function visibleWhere(v: Sight): SQL | undefined {
   return visibleWhereOf(v.kind, v.kind === 'project' ? v.projectId : '');
 }
 
+/**
+ * `visibleWhere`, checked on each row read rather than through an index: for the lists read in
+ * parts (list-parts.ts), whose rows an index of their order or of their words finds. With the
+ * plain form, the planner ANDs the partial index of public rows into a bitmap scan, reading all of
+ * it (half the catalog) to save fetching a few hundred rows.
+ */
+export function visibleRowWhere(v: Sight): SQL | undefined {
+  const where = visibleWhere(v);
+  return v.kind === 'public' && where ? sql`(${where}) is true` : where;
+}
+
 /** `visibleWhere` for a kind of sight, its project given as a value or as a placeholder bound per execution. */
 export function visibleWhereOf(kind: Sight['kind'], projectId: string | Placeholder): SQL | undefined {
   switch (kind) {
@@ -283,20 +338,21 @@ export function visibleWhereOf(kind: Sight['kind'], projectId: string | Placehol
 }
 
 export function orderBy(sort: readonly SortKey[], bind: Bind = inline): SQL[] {
-  const keys = sort.map((k) => (k.direction === 'asc' ? asc(sortExpr(k, bind)) : desc(sortExpr(k, bind))));
+  const keys = orderTerms(sort, bind).map((t) => (t.dir === 'asc' ? asc(t.expr) : desc(t.expr)));
   const last = sort.at(-1)?.direction ?? 'desc';
   // id breaks ties so that keyset paging never skips or repeats a row.
   return [...keys, last === 'asc' ? asc(artifacts.id) : desc(artifacts.id)];
 }
 
 /**
- * Rows strictly after the marker row in `sort` order. PostgreSQL puts NULLs last ascending and
- * first descending, i.e. NULL sorts as the largest value; the comparisons below follow that.
+ * Rows strictly after the marker row in `sort` order, given the marker's values of
+ * orderTerms(sort). PostgreSQL puts NULLs last ascending and first descending, i.e. NULL sorts
+ * as the largest value; the comparisons below follow that.
  */
 export function afterMarker(sort: readonly SortKey[], markerValues: readonly unknown[], markerId: string, bind: Bind = inline): SQL {
   // Which marker values are NULL is part of the statement's shape; the values themselves are bound.
   const bound = (value: unknown) => (value === null || value === undefined ? undefined : bind(value));
-  const keys = [...sort.map((k, i) => ({ expr: sortExpr(k, bind), dir: k.direction, value: bound(markerValues[i]) }))];
+  const keys = orderTerms(sort, bind).map((t, i) => ({ ...t, value: bound(markerValues[i]) }));
   const lastDir = sort.at(-1)?.direction ?? 'desc';
   keys.push({ expr: sql`${artifacts.id}`, dir: lastDir, value: bind(markerId) });
   const branches: SQL[] = [];

@@ -74,6 +74,10 @@ export const artifacts = pgTable(
     index('artifacts_requires_idx').using('gin', sql`${t.requires} jsonb_path_ops`),
     index('artifacts_filter_terms_idx').using('gin', t.filterTerms),
     index('artifacts_search_vector_idx').using('gin', t.searchVector),
+    /** Relevance tiers (db/queries/predicates.ts SEARCH_TIERS): the name's words; with tags and keywords; with the provider. */
+    index('artifacts_search_name_idx').using('gin', sql`artifact_search_tier(search_vector, '{a}'::"char"[])`),
+    index('artifacts_search_name_tags_idx').using('gin', sql`artifact_search_tier(search_vector, '{a,b}'::"char"[])`),
+    index('artifacts_search_name_tags_provider_idx').using('gin', sql`artifact_search_tier(search_vector, '{a,b,c}'::"char"[])`),
   ],
 );
 

@@ -35,7 +35,11 @@ export const artifactRatingTotals = pgTable(
     scoreSum: bigint('score_sum', { mode: 'number' }).notNull(),
     ratings: bigint('ratings', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.typeName, t.owner, t.name] })],
+  (t) => [
+    primaryKey({ columns: [t.typeName, t.owner, t.name] }),
+    /** Lists sorted by rating walk the rated names best first (db/queries/list-parts.ts); the expression is averageRatingExpr's. */
+    index('artifact_rating_totals_average_idx').on(sql`(score_sum::double precision / ratings)`).where(sql`ratings > 0`),
+  ],
 );
 
 /** Flat comments on an artifact name. Bodies are plain text; whoever renders them escapes them. */
@@ -82,5 +86,6 @@ export const artifactDownloadTotals = pgTable(
     downloads: bigint('downloads', { mode: 'number' }).notNull(),
     lastDownloadAt: timestamp('last_download_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [index('artifact_download_totals_downloads_idx').on(t.downloads)],
+  /** Lists sorted by downloads walk it in order, ties by artifact id (db/queries/list-parts.ts). */
+  (t) => [index('artifact_download_totals_downloads_idx').on(t.downloads, t.artifactId)],
 );
