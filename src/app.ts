@@ -10,6 +10,7 @@ import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
+import { FEDERATION_STREAMED_PATHS, federationSubmissionsRouter } from './api/federation/submissions.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
 import { bundlesRouter } from './api/bundles/router.js';
@@ -38,7 +39,7 @@ export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   const userAuth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
   // Peer routes take a node's token; a signed-in browser's cookie may read the rest of the API.
-  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024 });
+  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024, streamedPaths: FEDERATION_STREAMED_PATHS });
   const apiAuth = sessionOrAuth({ auth, jwt: deps.jwt, methods: COOKIE_METHODS, onStaleCookie: 'refuse' });
   const onError = errorHandler(deps.log, { classify: unavailableError });
   // Pages authenticate themselves (a stale cookie signs out, no credential may redirect to sign-in).
@@ -68,6 +69,8 @@ export function createApp(deps: Deps) {
   app.route('/', quotasRouter(deps));
   app.route('/', developerKeysRouter(deps));
   app.route('/', federationPeerRouter(deps));
+  // Before the admin router, whose /federation/v1/admin/{relation} would take /admin/submissions.
+  app.route('/', federationSubmissionsRouter(deps));
   app.route('/', federationAdminRouter(deps));
   app.route('/', importersRouter(deps));
 

@@ -24,8 +24,13 @@ export interface BundleExport {
   filename: string;
   /** Total bytes of the tar, known before it is written. */
   size: number;
-  /** The tar itself; call once. */
+  /** The tar itself; each call makes a new stream of the same bytes. */
   open(): Readable;
+  /**
+   * The tar holding only the blob entries named (by sha256): for a receiver that has the rest
+   * (a submission's upstream). The same bytes on every call.
+   */
+  openWith(blobs: ReadonlySet<string>): { size: number; open(): Readable };
 }
 
 const TAR_BLOCK = 512;
@@ -69,7 +74,12 @@ async function resolvedRequirements(ctx: OpContext, root: Artifact): Promise<(a:
     });
 }
 
-export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<BundleExport> {
+export interface ExportOptions {
+  /** Provenance hops to carry for each artifact (a submission's: federation/submissions.ts). */
+  provenanceOf?: (artifact: Artifact) => Promise<string[]>;
+}
+
+export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }, opts: ExportOptions = {}): Promise<BundleExport> {
   const root = await showArtifact(ctx, target);
   // Refuses (Conflict) when a link leads to an artifact that is missing or the caller does not see.
   const closure = await dependencyClosure(ctx, root);
@@ -96,25 +106,37 @@ export async function exportBundle(ctx: OpContext, target: { type: ArtifactType;
   };
   const resolved = await resolvedRequirements(ctx, root);
   for (const a of members) {
-    manifest.artifacts.push(manifestArtifact(ctx.catalog.types.forArtifact(a), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
+    manifest.artifacts.push(
+      manifestArtifact(ctx.catalog.types.forArtifact(a), a, {
+        signatures: await signaturesToCarry(ctx, a),
+        resolvedRequires: resolved(a),
+        ...(opts.provenanceOf ? { provenance: await opts.provenanceOf(a) } : {}),
+      }),
+    );
   }
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
-  let size = TAR_BLOCK + padded(manifestBytes.length) + 2 * TAR_BLOCK;
-  for (const b of blobs.values()) size += TAR_BLOCK + padded(b.size);
+  // Entries dated when the bundle was made, so every stream of it carries the same bytes.
+  const mtime = new Date(manifest.created_at);
+  const tarOf = (entries: readonly BlobEntry[]) => {
+    // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
+    let size = TAR_BLOCK + padded(manifestBytes.length) + 2 * TAR_BLOCK;
+    for (const b of entries) size += TAR_BLOCK + padded(b.size);
+    return { size, open: () => packBundle(ctx, manifestBytes, entries, mtime) };
+  };
+  const whole = tarOf([...blobs.values()]);
 
   return {
     manifest,
     filename: `${root.typeName}-${root.name}-${root.version}.tar`.replace(/[^\w.-]/g, '_'),
-    size,
-    open: () => packBundle(ctx, manifestBytes, [...blobs.values()]),
+    size: whole.size,
+    open: whole.open,
+    openWith: (only) => tarOf([...blobs.values()].filter((b) => only.has(b.sha256))),
   };
 }
 
-function packBundle(ctx: OpContext, manifestBytes: Buffer, blobs: readonly BlobEntry[]): Readable {
+function packBundle(ctx: OpContext, manifestBytes: Buffer, blobs: readonly BlobEntry[], mtime: Date): Readable {
   const pack = tar.pack();
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const mtime = ctx.now();
   pack.pipe(out);
   pack.on('error', (err) => out.destroy(err));
   // A reader that goes away stops the store reads too.

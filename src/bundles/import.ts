@@ -60,6 +60,19 @@ export interface ImportOptions {
   signal: AbortSignal;
   /** Admins only: each artifact keeps the owning project the bundle names, instead of the importer's. */
   keepOwner?: boolean;
+  /** `drafted`: artifacts the import creates are drafts whatever the bundle says (a submission held for review). */
+  landAs?: 'drafted';
+  /**
+   * Settles once the body has been read whole: rejects when its bytes are not those the sender
+   * declared (a streamed node request's Content-Digest). Nothing is committed before it resolves.
+   */
+  bodyVerified?: Promise<void>;
+  /**
+   * Runs last inside the import's transaction, every artifact in: what it throws refuses the
+   * bundle as a whole (nothing stays, stored bytes are released). Pulls and submissions check and record origins here
+   * (the manifest carries what the sending node said of each artifact: its provenance).
+   */
+  inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[], manifest: BundleManifest) => Promise<void>;
 }
 
 export interface ImportedArtifact {
@@ -120,9 +133,10 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
   const stored = new Map<string, StoredCopy[]>();
   try {
     const manifest = await readManifest(entries);
-    const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer));
+    const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer), opts.landAs);
     await receiveBlobs(ctx, plan, entries, stored, opts.signal);
-    return await commit(ctx, manifest, plan, stored);
+    await opts.bodyVerified;
+    return await commit(ctx, manifest, plan, stored, opts.inCommit);
   } catch (err) {
     extract.destroy();
     opts.body.unpipe(extract);
@@ -167,6 +181,10 @@ async function readManifest(entries: AsyncIterator<Entry>): Promise<BundleManife
     if (err instanceof SyntaxError) throw new BadRequest(`${MANIFEST_ENTRY} is not JSON: ${err.message}`);
     throw err;
   }
+  return parseManifest(json);
+}
+
+function parseManifest(json: unknown): BundleManifest {
   const parsed = BundleManifest.safeParse(json);
   if (!parsed.success) throw new BadRequest(`${MANIFEST_ENTRY} is not a bundle manifest: ${z.prettifyError(parsed.error).slice(0, 2000)}`);
   return parsed.data;
@@ -290,7 +308,19 @@ function contentOf(record: Pick<ArtifactRecord, 'description' | 'tags' | 'metada
   };
 }
 
-async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a: ManifestArtifact) => string): Promise<PlannedArtifact[]> {
+/**
+ * What importing a bundle with this manifest would do, checked as the import checks it (types,
+ * values, references, signatures, conflicts) without reading a blob: the sha256 of every blob the
+ * bundle must carry (those of artifacts not already here), and which artifacts are here already.
+ */
+export async function planBundleImport(ctx: OpContext, manifestJson: unknown): Promise<{ neededBlobs: string[]; present: string[] }> {
+  const importer = writingProject(ctx.actor, 'import bundles');
+  const manifest = parseManifest(manifestJson);
+  const plan = await planImport(ctx, manifest, () => importer);
+  return { neededBlobs: [...neededBlobs(ctx, plan).keys()], present: plan.filter((p) => p.existing).map((p) => p.source.id) };
+}
+
+async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a: ManifestArtifact) => string, landAs?: 'drafted'): Promise<PlannedArtifact[]> {
   const inBundle = new Map<string, ManifestArtifact>();
   for (const a of manifest.artifacts) {
     if (inBundle.has(a.id)) throw new BadRequest(`the manifest lists artifact ${a.id} twice`);
@@ -317,10 +347,10 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
       requires: (values.requires as Requirement[] | null | undefined) ?? [],
       owner,
       visibility: a.visibility === 'public' && mayPublish ? 'public' : 'private',
-      status: a.status,
+      status: landAs ?? a.status,
       createdAt: now,
       updatedAt: now,
-      activatedAt: a.status === 'drafted' ? null : a.activated_at ? new Date(a.activated_at) : now,
+      activatedAt: (landAs ?? a.status) === 'drafted' ? null : a.activated_at ? new Date(a.activated_at) : now,
       providedBy: (values.provided_by as Record<string, string> | null | undefined) ?? null,
       supportedBy: (values.supported_by as Record<string, string> | null | undefined) ?? null,
       license: (values.license as string | null | undefined) ?? null,
@@ -428,9 +458,27 @@ async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], en
   }
 }
 
-async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly PlannedArtifact[], stored: Map<string, StoredCopy[]>): Promise<ImportResult> {
+async function commit(
+  ctx: OpContext,
+  manifest: BundleManifest,
+  plan: readonly PlannedArtifact[],
+  stored: Map<string, StoredCopy[]>,
+  inCommit: ImportOptions['inCommit'],
+): Promise<ImportResult> {
   const created = plan.filter((p) => !p.existing);
   const attached = new Map<string, number>();
+  const imported = () =>
+    plan.map((p) => ({
+      sourceId: p.source.id,
+      id: p.id,
+      type: p.type.name,
+      name: p.record.name,
+      version: p.record.version,
+      owner: p.record.owner,
+      created: !p.existing,
+      signaturesVerified: p.source.signatures.length,
+      signaturesAttached: attached.get(p.id) ?? 0,
+    }));
   await withTransaction(ctx, async (tx) => {
     const added = new Map<string, { owner: string; typeName: string; artifacts: number; bytes: number }>();
     for (const p of created) {
@@ -485,17 +533,8 @@ async function commit(ctx: OpContext, manifest: BundleManifest, plan: readonly P
       const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
       for (const guard of tx.catalog.activationGuards) await guard(tx, p.type, artifact);
     }
+    await inCommit?.(tx, imported(), manifest);
   });
-  const artifacts = plan.map((p) => ({
-    sourceId: p.source.id,
-    id: p.id,
-    type: p.type.name,
-    name: p.record.name,
-    version: p.record.version,
-    owner: p.record.owner,
-    created: !p.existing,
-    signaturesVerified: p.source.signatures.length,
-    signaturesAttached: attached.get(p.id) ?? 0,
-  }));
+  const artifacts = imported();
   return { root: artifacts.find((a) => a.sourceId === manifest.root)!, artifacts };
 }

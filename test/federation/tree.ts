@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { startBullmqWorker } from '../../src/jobs/bullmq-runner.js';
+import { jobHandlers } from '../../src/jobs/handlers/index.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import type { Body } from '../support/json.js';
 
@@ -98,4 +100,21 @@ export async function publishImage(n: ServedNode, name: string, version: string,
   });
   if (res.status !== 200) throw new Error(`publish: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/** A BullMQ worker running `n`'s job handlers on its queue, as `catalog-node worker` does. */
+export function startWorker(n: ServedNode): { close(): Promise<void> } {
+  const worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix: n.node.deps.config.queue.prefix, log: n.node.deps.log, handlers: jobHandlers(n.node.deps) });
+  return { close: () => worker.close(0) };
+}
+
+/** Polls `read` until `done` holds of what it returns (or fails after `timeoutMs`). */
+export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
