@@ -19,13 +19,13 @@
 import type { Readable } from 'node:stream';
 import { systemActor, type Actor } from '../artifacts/actor.js';
 import type { Artifact } from '../artifacts/artifact.js';
-import { conn, opContext, withTransaction, type Catalog, type OpContext } from '../artifacts/context.js';
+import { conn, opContext, withTransaction, type Catalog, type OpContext, type TxContext } from '../artifacts/context.js';
 import { assertPeerMay, hasAdminRights, sightOf } from '../artifacts/policy.js';
 import { showArtifact } from '../artifacts/read.js';
 import { deleteArtifact } from '../artifacts/remove.js';
 import { activateArtifact, publishArtifact } from '../artifacts/update.js';
 import { exportBundle, type BundleExport } from '../bundles/export.js';
-import { importBundle, planBundleImport, type ImportResult } from '../bundles/import.js';
+import { importBundle, planBundleImport, type ImportedArtifact, type ImportResult } from '../bundles/import.js';
 import type { BundleManifest } from '../bundles/manifest.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import { findPeer, listPeers, type PeerRecord } from '../db/queries/federation.js';
@@ -154,7 +154,8 @@ export async function outgoingSubmissions(catalog: SubmitDeps, actor: Actor, lim
  */
 export async function showOutgoingSubmission(catalog: SubmitDeps, actor: Actor, id: string): Promise<{ record: OutgoingSubmissionRecord; refresh?: string }> {
   const record = await visibleOutgoing(catalog, actor, id);
-  if (!record.remoteId || record.state === 'queued' || record.state === 'sending') return { record };
+  // A submission being sent, or whose last sending failed, shows that: the upstream knows only the last one that arrived.
+  if (!record.remoteId || record.state === 'queued' || record.state === 'sending' || record.state === 'failed') return { record };
   const upstream = await findPeer(catalog.db, 'upstream', record.upstreamNodeId);
   if (!upstream?.url || upstream.status !== 'active') return { record, refresh: 'the upstream is no longer an active upstream of this node' };
   let res: Response;
@@ -289,12 +290,14 @@ function answerOf(record: IncomingSubmissionRecord, owner: string, created?: boo
 export async function receiveSubmission(ctx: OpContext, input: { body: Readable; bodyVerified: Promise<void>; signal: AbortSignal }): Promise<SubmissionAnswer> {
   const child = submittingChild(ctx.actor);
   const landAs = ctx.catalog.config.federation.submissions.land_as;
+  let record: IncomingSubmissionRecord | undefined;
   const result: ImportResult = await importBundle(ctx, {
     body: input.body,
     signal: input.signal,
     bodyVerified: input.bodyVerified,
     ...(landAs === 'drafted' ? { landAs: 'drafted' as const } : {}),
-    // Within the import's transaction: a copy whose provenance does not hold is no copy at all.
+    // Within the import's transaction: a copy whose provenance does not hold is no copy at all,
+    // and the submission is recorded with what it created or not at all.
     inCommit: async (tx, imported, manifest) => {
       const pinned = (await findPeer(conn(tx), 'child', child.nodeId))?.keys ?? [];
       for (const a of imported.filter((i) => i.created)) {
@@ -316,35 +319,41 @@ export async function receiveSubmission(ctx: OpContext, input: { body: Readable;
           pulledAt: tx.now(),
         });
       }
+      record = await recordSubmission(tx, child.nodeId, imported.find((a) => a.sourceId === manifest.root)!, imported.filter((a) => a.created).map((a) => a.id), landAs);
     },
   });
   const createdIds = result.artifacts.filter((a) => a.created).map((a) => a.id);
   const root = result.root;
-  const record = await withTransaction(ctx, async (tx) => {
-    const known = await findIncomingSubmissionByRoot(tx.tx, { childNodeId: child.nodeId, typeName: root.type, name: root.name, version: root.version });
-    const now = tx.now();
-    // Created now: what this submission brings (again, after a refusal removed it).
-    const state: IncomingState = landAs === 'drafted' ? 'pending_review' : 'accepted';
-    if (!known) {
-      return insertIncomingSubmission(conn(tx), {
-        childNodeId: child.nodeId,
-        projectId: root.owner,
-        typeName: root.type,
-        name: root.name,
-        version: root.version,
-        artifactId: root.id,
-        sourceId: root.sourceId,
-        createdArtifactIds: createdIds,
-        state,
-        createdAt: now,
-        updatedAt: now,
-      });
-    }
-    if (createdIds.length === 0) return known;
-    return (await updateIncomingSubmission(conn(tx), known.id, { artifactId: root.id, sourceId: root.sourceId, projectId: root.owner, createdArtifactIds: createdIds, state, reason: '', reviewedBy: null, reviewedAt: null, now }))!;
-  });
+  if (!record) throw new Error('a submission was imported but not recorded');
   ctx.catalog.log.info({ child: child.nodeId, submission: record.id, created: createdIds.length, state: record.state }, 'submission received');
   return answerOf(record, root.owner, createdIds.length > 0);
+}
+
+/**
+ * The child's submission of `root`, made or found again (locked): what this import created is what
+ * the submission brings now (again, after a refusal removed it), in the state the policy gives it.
+ */
+async function recordSubmission(tx: TxContext, childNodeId: string, root: ImportedArtifact, createdIds: string[], landAs: 'drafted' | 'active'): Promise<IncomingSubmissionRecord> {
+  const known = await findIncomingSubmissionByRoot(tx.tx, { childNodeId, typeName: root.type, name: root.name, version: root.version });
+  const now = tx.now();
+  const state: IncomingState = landAs === 'drafted' ? 'pending_review' : 'accepted';
+  if (!known) {
+    return insertIncomingSubmission(conn(tx), {
+      childNodeId,
+      projectId: root.owner,
+      typeName: root.type,
+      name: root.name,
+      version: root.version,
+      artifactId: root.id,
+      sourceId: root.sourceId,
+      createdArtifactIds: createdIds,
+      state,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  if (createdIds.length === 0) return known;
+  return (await updateIncomingSubmission(conn(tx), known.id, { artifactId: root.id, sourceId: root.sourceId, projectId: root.owner, createdArtifactIds: createdIds, state, reason: '', reviewedBy: null, reviewedAt: null, now }))!;
 }
 
 /** A submission as its child reads it. */

@@ -181,6 +181,15 @@ describe('POST /federation/v1/submit', () => {
     const refusedBlob = await send(otherBlob);
     expect([400, 401]).toContain(refusedBlob.status);
 
+    // A whole, signed-for bundle whose artifacts come without provenance (a plain export).
+    const plain = Buffer.from(await (await leaf.node.request('GET', `/artifacts/images/${image.id}/export`, { as: leaf.node.admin })).arrayBuffer());
+    const unproven = await leaf.node.deps.federation.client.request(
+      { nodeId: vendor.id, url: vendor.url },
+      { method: 'POST', path: SUBMISSIONS_PATH, body: plain, bodyDigest: bodyDigest(plain), contentType: 'application/x-tar', timeoutMs: 10_000 },
+    );
+    expect(unproven.status).toBe(400);
+    expect((await json(unproven)).error.message).toMatch(/without provenance/);
+
     expect((await imagesOf(vendor, 'p-leaf')).map((a) => a.name)).not.toContain('tamper-me');
     expect(filesUnder(join(vendor.node.dataDir, 'blobs')).length).toBe(blobFilesBefore);
     // The untouched body, signed again, lands.
