@@ -11,6 +11,7 @@ import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { FEDERATION_STREAMED_PATHS, federationSubmissionsRouter } from './api/federation/submissions.js';
+import { federationPullRouter } from './api/federation/pull.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
 import { bundlesRouter } from './api/bundles/router.js';
@@ -62,6 +63,8 @@ export function createApp(deps: Deps) {
   app.route('/', dependenciesRouter(deps));
   // Likewise /manifest, /signatures and /verify.
   app.route('/', signaturesRouter(deps));
+  // And /provenance.
+  app.route('/', federationPullRouter(deps));
   app.route('/', typeUpgradesRouter(deps));
   app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.

@@ -37,6 +37,7 @@ import { conn, emit, hookContext, refFor, withTransaction, type Catalog, type Op
 import { assertDictKey, BLOB_KINDS, type FieldDef } from './fields.js';
 import { assertLinksResolve, validateValue, withValues } from './input.js';
 import { blobsWritable } from './lifecycle.js';
+import { assertNotCachedCopy } from './cached-copies.js';
 import { assertCanDownload, assertCanModify, sightOf } from './policy.js';
 import { assertWithinQuota } from './quotas.js';
 import { showArtifact } from './read.js';
@@ -126,6 +127,7 @@ export async function uploadBlob(ctx: OpContext, given: BlobTarget & { body: Rea
   const { artifact, reserved } = await withTransaction(ctx, async (tx) => {
     const artifact = await lockedArtifact(tx, type, id);
     assertCanModify(tx.actor, artifact, 'upload blobs to this artifact');
+    await assertNotCachedCopy(tx, artifact, 'upload blobs to this artifact');
     assertBlobWritable(artifact, def);
     assertRoomForKey(artifact, def, key, meta.contentLength ?? 0);
     await type.hooks.beforeUpload?.(artifact, { field: def.name, key, contentType: meta.contentType, declaredSize: meta.contentLength }, hookContext(tx, type));
@@ -230,6 +232,7 @@ export async function setExternalBlob(ctx: OpContext, given: BlobTarget & { loca
   return withTransaction(ctx, async (tx) => {
     const artifact = await lockedArtifact(tx, type, id);
     assertCanModify(tx.actor, artifact, 'set blobs of this artifact');
+    await assertNotCachedCopy(tx, artifact, 'set blobs of this artifact');
     assertBlobWritable(artifact, def);
     assertRoomForKey(artifact, def, key);
     await insertExternalBlob(conn(tx), { artifactId: artifact.id, field: def.name, key }, { ...location, contentType: null, now: tx.now() });
@@ -264,6 +267,7 @@ export async function removeBlob(ctx: OpContext, given: BlobTarget): Promise<voi
   const removed = await withTransaction(ctx, async (tx) => {
     const artifact = await lockedArtifact(tx, type, id);
     assertCanModify(tx.actor, artifact, 'remove blobs of this artifact');
+    await assertNotCachedCopy(tx, artifact, 'remove blobs of this artifact');
     const blob = artifact.blobs.find((b) => b.field === def.name && b.key === key);
     if (!blob) throw new NotFound(`blob ${slotName(def, key)} is not set`);
     // Glare lets the owner remove an external location whatever the status (engine.py

@@ -14,6 +14,7 @@ import { conn, emit, hookContext, refFor, withTransaction, type OpContext } from
 import { BLOB_KINDS } from './fields.js';
 import { assertLinksResolve, validateValue, withValues } from './input.js';
 import { assertActivatable, assertTransition } from './lifecycle.js';
+import { assertNotCachedCopy } from './cached-copies.js';
 import { assertCanModify, assertCanPublish, sightOf } from './policy.js';
 
 export interface ArtifactChanges {
@@ -38,6 +39,7 @@ export async function updateArtifact(ctx: OpContext, intent: UpdateIntent): Prom
     // The artifact keeps the rules of the type version it was made with.
     const type = tx.catalog.types.forArtifact(current);
     assertCanModify(tx.actor, current);
+    await assertNotCachedCopy(tx, current, 'change this artifact');
     const changes = intent.change(current);
     const values = changes.values ?? {};
     const statusChanges = changes.status !== undefined && changes.status !== current.status;

@@ -78,6 +78,17 @@ const FederationSettings = z
       })
       .strict()
       .default({ land_as: 'drafted', types: [], transfer_timeout_seconds: 3600 }),
+    pull: z
+      .object({
+        /** How long an upstream may take to describe what a pull will copy (the closure and its provenance). */
+        timeout_ms: z.number().int().min(10).max(300_000).default(10_000),
+        /** A bundle transfer in which no byte arrives for this long is abandoned (and retried). */
+        idle_timeout_ms: z.number().int().min(100).max(3_600_000).default(60_000),
+        /** How often a running pull writes its progress (bytes so far) for GET /federation/v1/jobs/{id}. */
+        progress_every_ms: z.number().int().min(10).max(60_000).default(500),
+      })
+      .strict()
+      .default({ timeout_ms: 10_000, idle_timeout_ms: 60_000, progress_every_ms: 500 }),
   })
   .strict();
 

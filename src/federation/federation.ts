@@ -39,6 +39,11 @@ export interface Federation {
   replay: ReplayCache;
   breakers: CircuitBreakers;
   client: PeerClient;
+  /**
+   * Single flight within this process: a call while another with the same key runs shares its
+   * result instead of doing the work again (concurrent pulls of one artifact, one transfer).
+   */
+  once<T>(key: string, work: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -67,6 +72,7 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
   let upstreams: { at: number; list: Promise<PeerRecord[]> } | undefined;
   const relations = new Map<string, { at: number; list: Promise<PeerRecord[]> }>();
   const settings = opts.config.federation;
+  const inFlight = new Map<string, Promise<unknown>>();
   const breakers = new CircuitBreakers({ probeEveryMs: settings.breaker.probe_every_ms, log: opts.log, clock: opts.clock });
   return {
     identity,
@@ -100,6 +106,13 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
     replay: opts.replay,
     breakers,
     client: createPeerClient({ identity, tokenLifetimeSeconds: settings.token_lifetime_seconds, clock: opts.clock }),
+    once<T>(key: string, work: () => Promise<T>): Promise<T> {
+      const running = inFlight.get(key);
+      if (running) return running as Promise<T>;
+      const started = work().finally(() => inFlight.delete(key));
+      inFlight.set(key, started);
+      return started;
+    },
     close: () => {
       breakers.stopAll();
       opts.replay.close();

@@ -2,6 +2,8 @@
  * @module Requests to other nodes: every one signed with a node JWT bound to its method, path and
  * body, with its own timeout. Pull and submit add their calls on top of `request`.
  */
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { contentDigestHeader } from './body-digest.js';
 import type { NodeIdentity } from './identity.js';
@@ -33,6 +35,11 @@ export interface PeerRequest {
 export interface PeerClient {
   /** A signed request; rejects with a TimeoutError (DOMException) after `timeoutMs`. */
   request(peer: PeerTarget, req: PeerRequest): Promise<Response>;
+  /**
+   * A signed GET whose body arrives as a Node stream, for large transfers (bundles): no web-stream
+   * layer per chunk, and no overall timeout (the caller watches for a stall and aborts `signal`).
+   */
+  stream(peer: PeerTarget, req: { path: string; signal: AbortSignal }): Promise<{ status: number; headers: IncomingHttpHeaders; body: Readable }>;
   /** An unsigned GET of an open path (node description, keys), for enrolment and probes. */
   get(url: string, timeoutMs: number): Promise<Response>;
 }
@@ -60,7 +67,21 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
       if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength);
       const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, body: (body ?? null) as RequestInit['body'], signal: signalFor(req.timeoutMs, req.signal) };
       if (body && !(body instanceof Uint8Array)) init.duplex = 'half';
-      return fetch(url, init);
+      // A redirect would take the request (and its token) away from the peer's registered URL.
+      return fetch(url, { ...init, redirect: 'error' });
+    },
+    async stream(peer, req) {
+      const url = new URL(req.path, peer.url);
+      const token = await signNodeJwt(await opts.identity(), peer.nodeId, { method: 'GET', path: `${url.pathname}${url.search}` }, opts.clock(), opts.tokenLifetimeSeconds);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      return new Promise((resolve, reject) => {
+        // A redirect is not followed: it answers with its own status, which the caller refuses.
+        const outgoing = send(url, { method: 'GET', headers: { authorization: `Bearer ${token}`, accept: '*/*' }, signal: req.signal }, (res: IncomingMessage) =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+        );
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
     },
     get(url, timeoutMs) {
       return fetch(url, { headers: { accept: 'application/json' }, signal: signalFor(timeoutMs) });

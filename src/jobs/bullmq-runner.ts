@@ -47,7 +47,10 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
   return {
     kind: 'bullmq',
     async enqueue(kind, payload, enqueueOpts = {}) {
-      const job = await queue.add(kind, payload, enqueueOpts.key ? { jobId: enqueueOpts.key } : {});
+      const job = await queue.add(kind, payload, {
+        ...(enqueueOpts.key ? { jobId: enqueueOpts.key } : {}),
+        ...(enqueueOpts.forget ? { removeOnComplete: true, removeOnFail: true } : {}),
+      });
       return { jobId: job.id ?? enqueueOpts.key ?? 'unknown' };
     },
     async schedule(kind, payload, everyMs) {
@@ -83,7 +86,8 @@ export function startBullmqWorker(opts: BullmqOptions & { handlers: readonly Job
       const parsed = handler.payload.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`bad payload for ${job.name}: ${parsed.error.message}`);
       try {
-        const result = await handler.run(parsed.data, { jobId: job.id ?? 'unknown', attempt: job.attemptsMade + 1, log, signal: abort.signal });
+        const attempt = job.attemptsMade + 1;
+        const result = await handler.run(parsed.data, { jobId: job.id ?? 'unknown', attempt, final: attempt >= (job.opts.attempts ?? 1), log, signal: abort.signal });
         log.info({ result }, 'job done');
         return result;
       } catch (err) {

@@ -27,7 +27,7 @@ export function createInlineQueue(opts: InlineQueueOptions): JobQueue & { idle()
       try {
         const parsed = handler.payload.safeParse(payload);
         if (!parsed.success) throw new PermanentJobError(`bad payload for ${handler.kind}: ${parsed.error.message}`);
-        const result = await handler.run(parsed.data, { jobId, attempt, log, signal: abort.signal });
+        const result = await handler.run(parsed.data, { jobId, attempt, final: attempt === attempts, log, signal: abort.signal });
         log.info({ result }, 'job done');
         return;
       } catch (err) {

@@ -8,6 +8,8 @@ import type { z } from 'zod';
 export interface JobContext {
   jobId: string;
   attempt: number;
+  /** No attempt follows this one if it fails (a handler keeping its own record marks it failed now); unset when a caller runs a handler by hand. */
+  final?: boolean;
   log: Logger;
   signal: AbortSignal;
 }
@@ -22,6 +24,11 @@ export interface JobHandler<P = unknown> {
 export interface EnqueueOptions {
   /** A deterministic id: enqueueing the same key while it is pending makes no second job. */
   key?: string;
+  /**
+   * The job leaves the queue once it ends, so its key may be enqueued again (a handler that keeps
+   * its own record of the run, as pulls do, wants this).
+   */
+  forget?: boolean;
 }
 
 export interface JobQueue {

@@ -12,6 +12,7 @@ import type { Artifact } from '../artifacts/artifact.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import { userActor } from '../artifacts/actor.js';
 import { conn, withTransaction, type OpContext } from '../artifacts/context.js';
+import { assertNotCachedCopy } from '../artifacts/cached-copies.js';
 import { assertCanModify, hasAdminRights, sightOf } from '../artifacts/policy.js';
 import { ARTIFACT_ID } from '../artifacts/names.js';
 import { showArtifact } from '../artifacts/read.js';
@@ -206,6 +207,7 @@ export async function attachSignature(ctx: OpContext, intent: AttachIntent): Pro
     const artifact = await findArtifact(conn(tx), { id: intent.id, typeName: intent.type.name, sight: sightOf(tx.actor), forUpdate: true });
     if (!artifact) throw new NotFound(`no ${intent.type.name} with id ${intent.id}`);
     assertCanModify(tx.actor, artifact, 'sign this artifact');
+    await assertNotCachedCopy(tx, artifact, 'sign this artifact');
     const current = await manifestOf(tx, artifact);
     const signedAt = intent.signedAt ?? tx.now();
     const result = await check(tx, artifact.owner, { jws, signedAt }, current);
@@ -231,6 +233,7 @@ export async function removeSignature(ctx: OpContext, target: { type: ArtifactTy
     const artifact = await findArtifact(conn(tx), { id: target.id, typeName: target.type.name, sight: sightOf(tx.actor), forUpdate: true });
     if (!artifact) throw new NotFound(`no ${target.type.name} with id ${target.id}`);
     assertCanModify(tx.actor, artifact, 'remove signatures of this artifact');
+    await assertNotCachedCopy(tx, artifact, 'remove signatures of this artifact');
     if (artifact.status !== 'drafted' && !hasAdminRights(tx.actor)) throw new Forbidden(`the artifact is ${artifact.status}: only an admin may remove its signatures`);
     if (!ARTIFACT_ID.test(target.signatureId) || !(await deleteSignature(conn(tx), artifact.id, target.signatureId))) throw new NotFound(`the artifact has no signature ${target.signatureId}`);
   });

@@ -12,7 +12,7 @@ import { bodyDigest } from '../../src/federation/node-jwt.js';
 import { submissionBundle, SUBMISSION_PLAN_PATH, SUBMISSIONS_PATH } from '../../src/federation/submissions.js';
 import { readHop } from '../../src/federation/provenance.js';
 import { json, type Body } from '../support/json.js';
-import { enrol, publishImage, serveNode, startWorker, until, type ServedNode } from './tree.js';
+import { enrol, publishImage, serveNode, until, type ServedNode } from './tree.js';
 
 let global: ServedNode;
 let vendor: ServedNode;
@@ -61,7 +61,7 @@ beforeAll(async () => {
     serveNode('leaf', 'enterprise'),
     serveNode('lurker', 'enterprise'),
   ]);
-  workers.push(...[global, vendor, leaf, searchOnly].map(startWorker));
+  workers.push(...[global, vendor, leaf, searchOnly].map((n) => n.startWorker()));
   await enrol(vendor, global, { permissions: ['search', 'pull', 'submit'], project: 'p-vendor' });
   await enrol(leaf, vendor, { permissions: ['search', 'submit'], project: 'p-leaf' });
   await enrol(searchOnly, vendor, { permissions: ['search'] });

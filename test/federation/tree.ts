@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { startBullmqWorker } from '../../src/jobs/bullmq-runner.js';
+import { pino } from 'pino';
+import { startBullmqWorker, type BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import { jobHandlers } from '../../src/jobs/handlers/index.js';
 import { createTestNode, type TestNode } from '../support/node.js';
 import type { Body } from '../support/json.js';
@@ -18,6 +19,10 @@ export interface ServedNode {
   url: string;
   id: string;
   server: ServerType;
+  /** Every request the node was sent, as `METHOD /path?query`, in order. */
+  requests: string[];
+  /** Starts a BullMQ worker running this node's jobs (pulls); close it before the node. */
+  startWorker(): BullmqWorker;
   /** Stops listening (connections in flight are cut); the node's database stays. */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -29,8 +34,14 @@ export async function serveNode(name: string, role: string, overrides: Record<st
     queue: { redis_url: REDIS_URL, prefix: `fedtest_${randomBytes(4).toString('hex')}_${name}` },
     ...overrides,
   });
+  const requests: string[] = [];
+  const fetch: typeof node.app.fetch = (req, ...rest) => {
+    const url = new URL(req.url);
+    requests.push(`${req.method} ${url.pathname}${url.search}`);
+    return node.app.fetch(req, ...rest);
+  };
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: node.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    const s = serve({ fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const id = (await node.deps.federation.identity()).nodeId;
@@ -50,6 +61,8 @@ export async function serveNode(name: string, role: string, overrides: Record<st
     url,
     id,
     server,
+    requests,
+    startWorker: () => startBullmqWorker({ redisUrl: REDIS_URL, prefix: node.deps.config.queue.prefix, log: pino({ level: 'silent' }), handlers: jobHandlers(node.deps), concurrency: 4 }),
     stop,
     async close() {
       await stop();
@@ -100,12 +113,6 @@ export async function publishImage(n: ServedNode, name: string, version: string,
   });
   if (res.status !== 200) throw new Error(`publish: ${res.status} ${await res.text()}`);
   return res.json();
-}
-
-/** A BullMQ worker running `n`'s job handlers on its queue, as `catalog-node worker` does. */
-export function startWorker(n: ServedNode): { close(): Promise<void> } {
-  const worker = startBullmqWorker({ redisUrl: REDIS_URL, prefix: n.node.deps.config.queue.prefix, log: n.node.deps.log, handlers: jobHandlers(n.node.deps) });
-  return { close: () => worker.close(0) };
 }
 
 /** Polls `read` until `done` holds of what it returns (or fails after `timeoutMs`). */

@@ -99,7 +99,7 @@ const view = (a: ImportedArtifact) => ({
 });
 
 /** Sends `body` as the response: straight into the socket when there is one (as blob downloads do). */
-function sendStream(c: Context<AppEnv>, body: Readable, headers: Record<string, string>): Response {
+export function sendStream(c: Context<AppEnv>, body: Readable, headers: Record<string, string>): Response {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (!outgoing) return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers });
   outgoing.writeHead(200, { ...headers, ...API_SECURITY_HEADERS, 'X-Request-Id': c.var.requestId });

@@ -5,7 +5,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../client.js';
 import type { PULL_STATUSES } from '../schema/index.js';
-import { artifactOrigins, federationPulls } from '../schema/index.js';
+import type { Sight } from '../../artifacts/policy.js';
+import { artifactOrigins, artifacts, federationPulls } from '../schema/index.js';
+import { visibleWhere } from './predicates.js';
 
 type Conn = Db | Tx;
 
@@ -116,4 +118,12 @@ export async function finishPull(db: Conn, id: string, end: { status: 'succeeded
       updatedAt: end.now,
     })
     .where(eq(federationPulls.id, id));
+}
+
+/** The active versions of a name that `sight` sees (what a pull by name and range chooses from). */
+export async function activeVersionsOf(db: Conn, q: { typeName: string; name: string; sight: Sight }): Promise<Array<{ id: string; version: string }>> {
+  return db
+    .select({ id: artifacts.id, version: artifacts.version })
+    .from(artifacts)
+    .where(and(eq(artifacts.typeName, q.typeName), eq(artifacts.name, q.name), eq(artifacts.status, 'active'), visibleWhere(q.sight)));
 }

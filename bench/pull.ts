@@ -1,0 +1,164 @@
+/**
+ * Pull throughput benchmark (not a test): prints a markdown table.
+ *
+ *   npx tsx bench/pull.ts [--size-mib 256] [--rounds 3]      # --size-mib 1024 for 1 GiB
+ *
+ * Starts two real nodes (`catalog-node serve`, each its own PostgreSQL database and filesystem
+ * blob store, jobs run in-process) on loopback; the child enrols with the upstream for pull. On the
+ * upstream, one public artifact holds a blob of `--size-mib` random bytes. Per round, interleaved:
+ *   - local download: GET of that blob from the upstream with curl into /dev/null (what a client
+ *     of the upstream gets);
+ *   - pull through one hop: POST /federation/v1/pull on the child until its job has succeeded
+ *     (the upstream describes and signs the closure, streams the bundle; the child verifies
+ *     md5, sha1 and sha256 as the bytes arrive, stores them durably, checks provenance and
+ *     records the copy), then the cached copy is deleted so the next round transfers again.
+ * The pull also writes the bytes, so a reference row times curl writing the download to a file on
+ * the same disk; and, since a pull is a bundle import fed by the upstream, another times POST
+ * /import on the child of the same closure's bundle (exported to a file beforehand, into a new
+ * project each round): the same verification and storage, without the network hop.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+import { curl, freePort, makeFile, median, mib, waitFor } from './blobs.js';
+import { runIfEntryPoint } from './cli.js';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TYPES_DIR = resolve('test/bundles/fixtures/types');
+const MiB = 1024 ** 2;
+const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+interface RunningNode {
+  base: string;
+  child: ChildProcess;
+  call(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>>;
+}
+
+async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
+    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), CATALOG_DATA_DIR: join(work, name), CATALOG_TYPES_DIR: TYPES_DIR, CATALOG_AUTH: 'anonymous,trusted-headers', REDIS_URL: '' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/readyz`);
+  return {
+    base,
+    child,
+    async call(method, path, body, contentType = 'application/json') {
+      const res = await fetch(`${base}${path}`, { method, headers: { ...ADMIN, ...(body !== undefined ? { 'content-type': contentType } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    },
+  };
+}
+
+/** curl's own time for a GET of `url` written to `file` (bench/blobs.ts's curl writes to /dev/null). */
+function curlToFile(url: string, file: string): number {
+  const out = spawnSync('curl', ['-sS', '-f', '-o', file, '-w', '%{time_total}', url], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`curl ${url} failed: ${out.stderr}`);
+  return Number(out.stdout.trim());
+}
+
+/** curl's own time for POST /import of `file` into `project` on the node at `url`. */
+function curlImport(url: string, file: string, project: string): number {
+  const out = spawnSync('curl', ['-sS', '-f', '-o', '/dev/null', '-w', '%{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: application/x-tar', '-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member', url], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`curl POST ${url} failed: ${out.stderr}`);
+  return Number(out.stdout.trim());
+}
+
+async function pullOnce(child: RunningNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; rootId: string }> {
+  const t0 = performance.now();
+  const job = await child.call('POST', '/federation/v1/pull', { upstream: upstreamId, id: artifactId });
+  for (;;) {
+    const state = await child.call('GET', `/federation/v1/jobs/${String(job.id)}`);
+    if (state.status === 'succeeded') return { seconds: (performance.now() - t0) / 1000, rootId: (state.result as { roots: string[] }).roots[0]! };
+    if (state.status === 'failed') throw new Error(`pull failed: ${String(state.error)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function main() {
+  const sizeMiB = arg('size-mib', 256);
+  const rounds = arg('rounds', 3);
+  const work = mkdtempSync(join(tmpdir(), 'bench-pull-'));
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const dbNames = ['up', 'child'].map((n) => `bench_pull_${n}_${randomBytes(3).toString('hex')}`);
+  const nodes: RunningNode[] = [];
+  try {
+    const urls = [];
+    for (const name of dbNames) {
+      await admin.unsafe(`create database "${name}"`);
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      urls.push(url.href);
+    }
+    const upstream = await startNode(work, 'upstream', urls[0]!);
+    nodes.push(upstream);
+    const child = await startNode(work, 'child', urls[1]!);
+    nodes.push(child);
+
+    process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB ...\n`);
+    const file = join(work, 'blob.bin');
+    await makeFile(file, sizeMiB * MiB);
+    const kit = await upstream.call('POST', '/artifacts/kits', { name: 'big', version: '1.0.0', vendor: 'bench' });
+    curl(['-T', file, '-H', 'Content-Type: application/octet-stream', ...Object.entries(ADMIN).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${upstream.base}/artifacts/kits/${String(kit.id)}/payload`]);
+    await upstream.call('PATCH', `/artifacts/kits/${String(kit.id)}`, [{ op: 'replace', path: '/status', value: 'active' }, { op: 'replace', path: '/visibility', value: 'public' }], 'application/json-patch+json');
+    const { token } = (await upstream.call('POST', '/federation/v1/admin/enrolment-tokens', { permissions: ['pull'] })) as { token: string };
+    const peer = await child.call('POST', '/federation/v1/admin/upstreams', { url: upstream.base, token });
+    const upstreamId = String(peer.node_id);
+
+    const blobUrl = `${upstream.base}/artifacts/kits/${String(kit.id)}/payload`;
+    const downloads: number[] = [];
+    const downloadsToFile: number[] = [];
+    const pulls: number[] = [];
+    const imports: number[] = [];
+    const bundle = join(work, 'bundle.tar');
+    curlToFile(`${upstream.base}/artifacts/kits/${String(kit.id)}/export`, bundle);
+    const loads: string[] = [];
+    const out = join(work, 'download.bin');
+    // Warm-up: one of each, not counted (page cache, JIT, connection pools).
+    curl([blobUrl]);
+    await child.call('DELETE', `/artifacts/kits/${(await pullOnce(child, upstreamId, String(kit.id))).rootId}`);
+    for (let i = 0; i < rounds; i++) {
+      loads.push(loadavg()[0]!.toFixed(1));
+      downloads.push(curl([blobUrl]).seconds);
+      downloadsToFile.push(curlToFile(blobUrl, out));
+      rmSync(out, { force: true });
+      const pulled = await pullOnce(child, upstreamId, String(kit.id));
+      pulls.push(pulled.seconds);
+      await child.call('DELETE', `/artifacts/kits/${pulled.rootId}`);
+      imports.push(curlImport(`${child.base}/import`, bundle, `import-${i}`));
+    }
+    const bytes = sizeMiB * MiB;
+    const pullRate = bytes / median(pulls);
+    const downloadRate = bytes / median(downloads);
+    const toFileRate = bytes / median(downloadsToFile);
+    const importRate = bytes / median(imports);
+    process.stdout.write(`\n| measure (${sizeMiB} MiB blob, median of ${rounds}) | MiB/s | pull ÷ this | target |\n|---|---:|---:|---|\n`);
+    process.stdout.write(`| pull through one hop (verified, stored, recorded) | ${mib(pullRate)} | | |\n`);
+    process.stdout.write(`| local download from the upstream, curl → /dev/null | ${mib(downloadRate)} | ${(pullRate / downloadRate).toFixed(2)} | ≥ 0.80 ${pullRate / downloadRate >= 0.8 ? 'PASS' : 'FAIL'} |\n`);
+    process.stdout.write(`| local download from the upstream, curl → file | ${mib(toFileRate)} | ${(pullRate / toFileRate).toFixed(2)} | |\n`);
+    process.stdout.write(`| POST /import of the same closure's bundle on the child (no hop) | ${mib(importRate)} | ${(pullRate / importRate).toFixed(2)} | |\n`);
+    process.stdout.write(
+      `\n(load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; pulls ${pulls.map((s) => s.toFixed(2)).join(', ')} s; downloads ${downloads.map((s) => s.toFixed(2)).join(', ')} s; to file ${downloadsToFile.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
+    );
+  } finally {
+    for (const n of nodes) n.child.kill('SIGTERM');
+    await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
+    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+    await admin.end();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+runIfEntryPoint(import.meta.url, main);
