@@ -53,7 +53,7 @@ import {
   type ManifestBlob,
   type StoredManifestBlob,
 } from './manifest.js';
-import { verifyBundleSignatures } from './signatures.js';
+import { bundleManifests, verifyBundleSignatures } from './signatures.js';
 
 export interface ImportOptions {
   body: Readable;
@@ -104,6 +104,8 @@ interface PlannedArtifact {
   id: string;
   existing: Artifact | undefined;
   record: ArtifactRecord;
+  /** The record as the bundle has it: links naming the bundle's ids. */
+  exported: ArtifactRecord;
   blobs: ManifestBlob[];
 }
 
@@ -313,11 +315,17 @@ function contentOf(record: Pick<ArtifactRecord, 'description' | 'tags' | 'metada
  * values, references, signatures, conflicts) without reading a blob: the sha256 of every blob the
  * bundle must carry (those of artifacts not already here), and which artifacts are here already.
  */
-export async function planBundleImport(ctx: OpContext, manifestJson: unknown): Promise<{ neededBlobs: string[]; present: string[] }> {
+export async function planBundleImport(ctx: OpContext, manifestJson: unknown): Promise<{ neededBlobs: string[]; present: string[]; manifests: Record<string, string> }> {
   const importer = writingProject(ctx.actor, 'import bundles');
   const manifest = parseManifest(manifestJson);
   const plan = await planImport(ctx, manifest, () => importer);
-  return { neededBlobs: [...neededBlobs(ctx, plan).keys()], present: plan.filter((p) => p.existing).map((p) => p.source.id) };
+  // What each artifact's canonical manifest will be here (owned by the importer), by its id in the bundle.
+  const manifestOf = bundleManifests(plan.map((p) => ({ source: p.source, type: p.type, record: p.exported })), (e) => e.record.owner);
+  return {
+    neededBlobs: [...neededBlobs(ctx, plan).keys()],
+    present: plan.filter((p) => p.existing).map((p) => p.source.id),
+    manifests: Object.fromEntries(plan.map((p) => [p.source.id, manifestOf(p.source.id).sha256])),
+  };
 }
 
 async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a: ManifestArtifact) => string, landAs?: 'drafted'): Promise<PlannedArtifact[]> {
@@ -392,7 +400,7 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
         throw err;
       }
     }
-    return { source: a, type, id: idOf.get(a.id)!, existing, record, blobs };
+    return { source: a, type, id: idOf.get(a.id)!, existing, record, exported: asExported, blobs };
   });
   if (conflicts.length > 0) {
     throw new Conflict(`the bundle conflicts with artifacts already here (same type, owner, name and version, other content): ${conflicts.join('; ')}`, { conflicts });

@@ -178,26 +178,35 @@ export async function showOutgoingSubmission(catalog: SubmitDeps, actor: Actor, 
   return { record: updated ?? record };
 }
 
+/** Posts a body to the upstream and gives its JSON answer (the job's, which records failures). */
+export type PostToUpstream = (path: string, body: Uint8Array | Readable, extra: { bodyDigest: string; contentType: string; contentLength: number }) => Promise<unknown>;
+
 /**
- * The bundle a submission sends: the artifact's closure, each artifact with its provenance. A
- * copy (pulled, or submitted here by a child) keeps the chain it came with and the manifest
- * digest it was served with (the content is the original's, whatever project holds it here);
- * this node adds its own hop.
+ * What a submission sends, settled with the upstream: the closure's bundle is offered (its
+ * manifest: the upstream checks it as an import would, says which blobs it lacks and what each
+ * artifact's canonical manifest will be there, owned by this node's project), then made again
+ * with each artifact's provenance: this node's hop over that manifest. The hop continues the
+ * chain a copy came with when that chain binds the same manifest (the owner unchanged), and
+ * starts one otherwise: a manifest binds its owner, which a submission changes.
  */
-export async function submissionBundle(catalog: SubmitDeps, target: { typeName: string; id: string }): Promise<BundleExport> {
+export async function prepareSubmission(catalog: SubmitDeps, target: { typeName: string; id: string }, post: PostToUpstream): Promise<{ bundle: BundleExport; needed: Set<string> }> {
   const ctx = opContext(catalog, systemActor(SUBMIT_JOB));
+  const type = catalog.types.get(target.typeName);
+  const offered = new TextEncoder().encode(JSON.stringify((await exportBundle(ctx, { type, id: target.id })).manifest));
+  const plan = (await post(SUBMISSION_PLAN_PATH, offered, { bodyDigest: bodyDigest(offered), contentType: 'application/json', contentLength: offered.byteLength })) as {
+    needed_blobs?: unknown;
+    manifests?: Record<string, unknown>;
+  };
+  const needed = new Set(Array.isArray(plan.needed_blobs) ? plan.needed_blobs.filter((s): s is string => typeof s === 'string') : []);
   const identity = await catalog.federation.identity();
   const provenanceOf = async (a: Artifact) => {
-    const origin = await findOrigin(catalog.db, a.id);
-    return signHop(identity, {
-      chain: origin?.chain ?? [],
-      manifestSha256: origin?.manifestSha256 ?? (await manifestOf(ctx, a)).sha256,
-      nodeName: catalog.config.node.name,
-      artifactId: a.id,
-      at: catalog.clock(),
-    });
+    const there = plan.manifests?.[a.id];
+    if (typeof there !== 'string') throw new Unavailable(`the upstream's plan gives no manifest digest for ${a.typeName} "${a.name}" ${a.version}`);
+    const prior = (await findOrigin(catalog.db, a.id))?.chain ?? [];
+    const continues = prior.length > 0 && readHop(prior.at(-1)!).claims.manifest_sha256 === there;
+    return signHop(identity, { chain: continues ? prior : [], manifestSha256: there, nodeName: catalog.config.node.name, artifactId: a.id, at: catalog.clock() });
   };
-  return exportBundle(ctx, { type: catalog.types.get(target.typeName), id: target.id }, { provenanceOf });
+  return { bundle: await exportBundle(ctx, { type, id: target.id }, { provenanceOf }), needed };
 }
 
 /** A failure the sending job should not retry (the upstream refused, or the submission cannot go any more). */
@@ -214,17 +223,14 @@ export async function sendSubmission(catalog: SubmitDeps, submissionId: string, 
   await updateOutgoingSubmission(catalog.db, record.id, { state: 'sending', message: '', now: catalog.clock() });
 
   let upstream: PeerRecord;
-  let bundle: BundleExport;
   try {
     upstream = await submittingUpstream(catalog, record.upstreamNodeId);
-    bundle = await submissionBundle(catalog, { typeName: record.typeName, id: record.artifactId });
-    assertSubmittable(catalog, bundle.manifest, record.includePrivate);
   } catch (err) {
     if (err instanceof AppError) return fail(err.message, true);
     throw err;
   }
   const peer = { nodeId: upstream.nodeId, url: upstream.url! };
-  const call = async (path: string, body: Uint8Array | Readable, extra: { bodyDigest: string; contentType: string; contentLength: number }) => {
+  const post: PostToUpstream = async (path, body, extra) => {
     let res: Response;
     try {
       res = await catalog.federation.client.request(peer, { method: 'POST', path, body, ...extra, timeoutMs: catalog.config.federation.submissions.transfer_timeout_seconds * 1000, signal });
@@ -235,18 +241,19 @@ export async function sendSubmission(catalog: SubmitDeps, submissionId: string, 
     return res.json() as Promise<unknown>;
   };
 
-  // Which blobs the upstream lacks: those of the closure's artifacts it does not hold yet.
-  const manifestBytes = new TextEncoder().encode(JSON.stringify(bundle.manifest));
-  const plan = (await call(SUBMISSION_PLAN_PATH, manifestBytes, {
-    bodyDigest: bodyDigest(manifestBytes),
-    contentType: 'application/json',
-    contentLength: manifestBytes.byteLength,
-  })) as { needed_blobs?: unknown };
-  const needed = new Set(Array.isArray(plan.needed_blobs) ? plan.needed_blobs.filter((s): s is string => typeof s === 'string') : []);
+  let prepared: { bundle: BundleExport; needed: Set<string> };
+  try {
+    prepared = await prepareSubmission(catalog, { typeName: record.typeName, id: record.artifactId }, post);
+    assertSubmittable(catalog, prepared.bundle.manifest, record.includePrivate);
+  } catch (err) {
+    if (err instanceof AppError) return fail(err.message, !(err instanceof Unavailable));
+    throw err;
+  }
+  const { bundle, needed } = prepared;
   const tar = bundle.openWith(needed);
   // Read twice: once to declare the digest the token binds, once to send (memory stays flat).
   const { digest } = await digestOf(tar.open());
-  const answer = (await call(SUBMISSIONS_PATH, tar.open(), { bodyDigest: digest, contentType: 'application/x-tar', contentLength: tar.size })) as SubmissionAnswer;
+  const answer = (await post(SUBMISSIONS_PATH, tar.open(), { bodyDigest: digest, contentType: 'application/x-tar', contentLength: tar.size })) as SubmissionAnswer;
   const sent = await updateOutgoingSubmission(catalog.db, record.id, {
     state: answer.state,
     message: answer.state === 'refused' ? `refused by the upstream: ${answer.reason}` : '',
@@ -270,10 +277,10 @@ function submittingChild(actor: Actor): Extract<Actor, { kind: 'peer' }> {
 }
 
 /** What importing the child's bundle would need: the blobs this node lacks. */
-export async function planSubmission(ctx: OpContext, manifestJson: unknown): Promise<{ needed_blobs: string[]; present: string[] }> {
+export async function planSubmission(ctx: OpContext, manifestJson: unknown): Promise<{ needed_blobs: string[]; present: string[]; manifests: Record<string, string> }> {
   submittingChild(ctx.actor);
-  const { neededBlobs, present } = await planBundleImport(ctx, manifestJson);
-  return { needed_blobs: neededBlobs, present };
+  const { neededBlobs, present, manifests } = await planBundleImport(ctx, manifestJson);
+  return { needed_blobs: neededBlobs, present, manifests };
 }
 
 function answerOf(record: IncomingSubmissionRecord, owner: string, created?: boolean): SubmissionAnswer {
@@ -306,14 +313,16 @@ export async function receiveSubmission(ctx: OpContext, input: { body: Readable;
         if (chain.length === 0) throw new BadRequest(`${label} comes without provenance: a submission carries each artifact's hops`);
         const last = readHop(chain.at(-1)!);
         if (last.claims.artifact !== a.sourceId) throw new BadRequest(`the provenance of ${label} is for another artifact (${last.claims.artifact})`);
-        const check = await checkChain(chain, { manifestSha256: last.claims.manifest_sha256, upstreamNodeId: child.nodeId, pinned });
-        if (!check.verified) throw new BadRequest(`the provenance of ${label} does not hold: ${check.problem ?? 'unverified'}`);
+        // Every hop binds the manifest the copy has here, as pulls check it: so it verifies here, and when served on.
+        const here = (await manifestOf(tx, (await findArtifact(conn(tx), { id: a.id, sight: { kind: 'all' } }))!)).sha256;
+        const check = await checkChain(chain, { manifestSha256: here, upstreamNodeId: child.nodeId, pinned });
+        if (!check.verified) throw new BadRequest(`the provenance of ${label} does not hold here: ${check.problem ?? 'unverified'}`);
         // The copy comes from the child: the origin model's "upstream" is the node it came from.
         await insertOrigin(conn(tx), {
           artifactId: a.id,
           upstreamNodeId: child.nodeId,
           upstreamArtifactId: a.sourceId,
-          manifestSha256: last.claims.manifest_sha256,
+          manifestSha256: here,
           chain,
           pullId: null,
           pulledAt: tx.now(),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOrigin } from '../../src/db/queries/pulls.js';
 import { bodyDigest } from '../../src/federation/node-jwt.js';
-import { submissionBundle, SUBMISSION_PLAN_PATH, SUBMISSIONS_PATH } from '../../src/federation/submissions.js';
+import { prepareSubmission, SUBMISSION_PLAN_PATH, SUBMISSIONS_PATH, type PostToUpstream } from '../../src/federation/submissions.js';
 import { readHop } from '../../src/federation/provenance.js';
 import { json, type Body } from '../support/json.js';
 import { enrol, publishImage, serveNode, until, type ServedNode } from './tree.js';
@@ -42,6 +42,21 @@ async function imagesOf(n: ServedNode, project: string): Promise<Body[]> {
   const res = await n.node.request('GET', `/artifacts/images?owner=${project}&limit=100`, { as: n.node.admin });
   expect(res.status).toBe(200);
   return (await res.json()).artifacts;
+}
+
+/** Posts as `from`'s node to `to`, as the submission job does. */
+function poster(from: ServedNode, to: ServedNode): PostToUpstream {
+  return async (path, body, extra) => {
+    const res = await from.node.deps.federation.client.request({ nodeId: to.id, url: to.url }, { method: 'POST', path, body, ...extra, timeoutMs: 10_000 });
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+}
+
+async function provenanceOf(n: ServedNode, id: string): Promise<Body> {
+  const res = await n.node.request('GET', `/artifacts/images/${id}/provenance`, { as: n.node.admin });
+  expect(res.status).toBe(200);
+  return res.json();
 }
 
 function filesUnder(dir: string): string[] {
@@ -88,6 +103,11 @@ describe('POST /federation/v1/submit', () => {
     const vendorOrigin = await findOrigin(vendor.node.deps.db, atVendor.id);
     expect(vendorOrigin).toMatchObject({ upstreamNodeId: leaf.id, upstreamArtifactId: image.id });
     expect(vendorOrigin!.chain.map((h) => readHop(h).claims.node)).toEqual([leaf.id]);
+    // The leaf's hop binds the copy's manifest as it is here (in project p-leaf): it verifies here.
+    expect(await provenanceOf(vendor, atVendor.id)).toMatchObject({ verified: true, hops: [{ node: leaf.id, verified: true }], summary: expect.stringMatching(/submitted to vendor$/) });
+    // A copy is the leaf's: the project it landed in may not change it here.
+    const edit = await vendor.node.request('PATCH', `/artifacts/images/${atVendor.id}`, { as: vendor.node.as({ project: 'p-leaf' }), patch: [{ op: 'replace', path: '/description', value: 'mine now' }] });
+    expect(edit.status).toBe(403);
 
     // The vendor passes it on (it is private there: an admin says it may go), global drafts it for review.
     const refusedPrivate = await submit(vendor, { upstream: global.id, type: 'images', id: atVendor.id });
@@ -98,8 +118,11 @@ describe('POST /federation/v1/submit', () => {
     const [atGlobal] = await imagesOf(global, 'p-vendor');
     expect(atGlobal).toMatchObject({ id: second.remote.artifact_id, status: 'drafted', owner: 'p-vendor', image: { sha256 } });
     const globalOrigin = await findOrigin(global.node.deps.db, atGlobal.id);
-    expect(globalOrigin).toMatchObject({ upstreamNodeId: vendor.id, upstreamArtifactId: atVendor.id, manifestSha256: vendorOrigin!.manifestSha256 });
-    expect(globalOrigin!.chain.map((h) => readHop(h).claims.node)).toEqual([leaf.id, vendor.id]);
+    expect(globalOrigin).toMatchObject({ upstreamNodeId: vendor.id, upstreamArtifactId: atVendor.id });
+    // Owned by another project here, its manifest is another: the vendor's hop starts the chain.
+    expect(globalOrigin!.manifestSha256).not.toBe(vendorOrigin!.manifestSha256);
+    expect(globalOrigin!.chain.map((h) => readHop(h).claims.node)).toEqual([vendor.id]);
+    expect(await provenanceOf(global, atGlobal.id)).toMatchObject({ verified: true, hops: [{ node: vendor.id, verified: true }] });
 
     // Global's reviewer sees it pending and accepts it (publishing it); the vendor learns so when it reads its submission.
     const pending = await global.node.request('GET', '/federation/v1/admin/submissions?state=pending_review', { as: global.node.admin });
@@ -117,12 +140,14 @@ describe('POST /federation/v1/submit', () => {
     expect(again).toMatchObject({ id: first.id, state: 'accepted', remote: { id: first.remote.id, artifact_id: atVendor.id } });
     expect((await imagesOf(vendor, 'p-leaf')).map((a) => a.id)).toEqual([atVendor.id]);
     // What the resubmission sent: the manifest, and no blob (the vendor said it lacks none).
-    const manifest = new TextEncoder().encode(JSON.stringify((await submissionBundle(leaf.node.deps, { typeName: 'images', id: image.id })).manifest));
-    const plan = await leaf.node.deps.federation.client.request(
-      { nodeId: vendor.id, url: vendor.url },
-      { method: 'POST', path: SUBMISSION_PLAN_PATH, body: manifest, bodyDigest: bodyDigest(manifest), contentType: 'application/json', timeoutMs: 5000 },
-    );
-    expect(await json(plan)).toEqual({ needed_blobs: [], present: [image.id] });
+    const plans: unknown[] = [];
+    const post = poster(leaf, vendor);
+    await prepareSubmission(leaf.node.deps, { typeName: 'images', id: image.id }, async (path, body, extra) => {
+      const answer = await post(path, body, extra);
+      if (path === SUBMISSION_PLAN_PATH) plans.push(answer);
+      return answer;
+    });
+    expect(plans).toMatchObject([{ needed_blobs: [], present: [image.id], manifests: { [image.id]: vendorOrigin!.manifestSha256 } }]);
     const list = await leaf.node.request('GET', '/federation/v1/submit', { as: publisher(leaf) });
     expect((await list.json()).submissions.map((s: Body) => s.id)).toEqual([first.id]);
   });
@@ -156,8 +181,9 @@ describe('POST /federation/v1/submit', () => {
 
   it('refuses a tampered body and keeps nothing of it', async () => {
     const image = await publishImage(leaf, 'tamper-me', '1.0.0', 'bytes that must not land');
-    const bundle = await submissionBundle(leaf.node.deps, { typeName: 'images', id: image.id });
-    const tar = bundle.openWith(new Set(bundle.manifest.artifacts.flatMap((a) => a.blobs.map((b) => b.sha256!))));
+    const { bundle, needed } = await prepareSubmission(leaf.node.deps, { typeName: 'images', id: image.id }, poster(leaf, vendor));
+    expect(needed.size).toBe(1);
+    const tar = bundle.openWith(needed);
     const chunks: Buffer[] = [];
     for await (const chunk of tar.open()) chunks.push(chunk as Buffer);
     const original = Buffer.concat(chunks);
