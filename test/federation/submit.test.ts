@@ -12,6 +12,7 @@ import { bodyDigest } from '../../src/federation/node-jwt.js';
 import { prepareSubmission, SUBMISSION_PLAN_PATH, SUBMISSIONS_PATH, type PostToUpstream } from '../../src/federation/submissions.js';
 import { readHop } from '../../src/federation/provenance.js';
 import { json, type Body } from '../support/json.js';
+import { pulled } from './pull-support.js';
 import { enrol, publishImage, serveNode, until, type ServedNode } from './tree.js';
 
 let global: ServedNode;
@@ -79,7 +80,7 @@ beforeAll(async () => {
   workers.push(...[global, vendor, leaf, searchOnly].map((n) => n.startWorker()));
   await enrol(vendor, global, { permissions: ['search', 'pull', 'submit'], project: 'p-vendor' });
   await enrol(leaf, vendor, { permissions: ['search', 'submit'], project: 'p-leaf' });
-  await enrol(searchOnly, vendor, { permissions: ['search'] });
+  await enrol(searchOnly, vendor, { permissions: ['search', 'pull'] });
 });
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()));
@@ -135,6 +136,14 @@ describe('POST /federation/v1/submit', () => {
     const refreshed = await vendor.node.request('GET', `/federation/v1/submit/${second.id}`, { as: vendor.node.admin });
     expect(await refreshed.json()).toMatchObject({ id: second.id, state: 'accepted' });
 
+    // The vendor's admin publishes the copy (through its review: copies are read-only to users), and
+    // another child pulls it on: its chain (the leaf's hop, the vendor's) verifies there.
+    const published = await vendor.node.request('POST', `/federation/v1/admin/submissions/${first.remote.id}/accept`, { as: vendor.node.admin, json: { publish: true } });
+    expect(published.status, await published.clone().text()).toBe(200);
+    const pull = await pulled(searchOnly, { upstream: vendor.id, id: atVendor.id });
+    const [pulledId] = pull.result.roots;
+    expect(await provenanceOf(searchOnly, pulledId)).toMatchObject({ verified: true, hops: [{ node: leaf.id, verified: true }, { node: vendor.id, verified: true }] });
+
     // Resubmitting: the same submission on both sides, nothing new anywhere.
     const again = await submitted(leaf, { upstream: vendor.id, type: 'images', id: image.id }, publisher(leaf));
     expect(again).toMatchObject({ id: first.id, state: 'accepted', remote: { id: first.remote.id, artifact_id: atVendor.id } });
@@ -152,7 +161,7 @@ describe('POST /federation/v1/submit', () => {
     expect((await list.json()).submissions.map((s: Body) => s.id)).toEqual([first.id]);
   });
 
-  it('refuses an upstream that did not grant submit, and callers who are not this node’s users', async () => {
+  it('refuses an upstream that did not grant submit (one granting search and pull), and callers who are not this node’s users', async () => {
     const image = await publishImage(searchOnly, 'lurker-tool', '1.0.0', 'lurker bytes');
     const res = await submit(searchOnly, { upstream: 'vendor', type: 'images', id: image.id });
     expect(res.status).toBe(403);
