@@ -31,18 +31,18 @@ const TYPES_DIR = resolve('test/bundles/fixtures/types');
 const MiB = 1024 ** 2;
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
 
-function arg(name: string, fallback: number): number {
+export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-interface RunningNode {
+export interface RunningNode {
   base: string;
   child: ChildProcess;
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>>;
 }
 
-async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
+export async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
   const port = await freePort();
   const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
     env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), CATALOG_DATA_DIR: join(work, name), CATALOG_TYPES_DIR: TYPES_DIR, CATALOG_AUTH: 'anonymous,trusted-headers', REDIS_URL: '' },
@@ -63,14 +63,14 @@ async function startNode(work: string, name: string, dbUrl: string): Promise<Run
 }
 
 /** curl's own time for a GET of `url` written to `file` (bench/blobs.ts's curl writes to /dev/null). */
-function curlToFile(url: string, file: string): number {
+export function curlToFile(url: string, file: string): number {
   const out = spawnSync('curl', ['-sS', '-f', '-o', file, '-w', '%{time_total}', url], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`curl ${url} failed: ${out.stderr}`);
   return Number(out.stdout.trim());
 }
 
 /** curl's own time for POST /import of `file` into `project` on the node at `url`. */
-function curlImport(url: string, file: string, project: string): number {
+export function curlImport(url: string, file: string, project: string): number {
   const out = spawnSync('curl', ['-sS', '-f', '-o', '/dev/null', '-w', '%{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: application/x-tar', '-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member', url], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`curl POST ${url} failed: ${out.stderr}`);
   return Number(out.stdout.trim());
