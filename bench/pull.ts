@@ -62,6 +62,36 @@ export async function startNode(work: string, name: string, dbUrl: string): Prom
   };
 }
 
+/**
+ * An upstream and a child node, each over a new database, working in a new folder; `stop` ends
+ * them and removes the databases and the folder.
+ */
+export async function startNodePair(tag: string): Promise<{ work: string; upstream: RunningNode; child: RunningNode; stop(): Promise<void> }> {
+  const work = mkdtempSync(join(tmpdir(), `bench-${tag}-`));
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const dbNames = ['up', 'child'].map((n) => `bench_${tag}_${n}_${randomBytes(3).toString('hex')}`);
+  const nodes: RunningNode[] = [];
+  const stop = async () => {
+    for (const n of nodes) n.child.kill('SIGTERM');
+    await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
+    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+    await admin.end();
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    for (const [i, name] of dbNames.entries()) {
+      await admin.unsafe(`create database "${name}"`);
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      nodes.push(await startNode(work, i === 0 ? 'upstream' : 'child', url.href));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { work, upstream: nodes[0]!, child: nodes[1]!, stop };
+}
+
 /** curl's own time for a GET of `url` written to `file` (bench/blobs.ts's curl writes to /dev/null). */
 export function curlToFile(url: string, file: string): number {
   const out = spawnSync('curl', ['-sS', '-f', '-o', file, '-w', '%{time_total}', url], { encoding: 'utf8' });
@@ -90,22 +120,8 @@ async function pullOnce(child: RunningNode, upstreamId: string, artifactId: stri
 async function main() {
   const sizeMiB = arg('size-mib', 256);
   const rounds = arg('rounds', 3);
-  const work = mkdtempSync(join(tmpdir(), 'bench-pull-'));
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const dbNames = ['up', 'child'].map((n) => `bench_pull_${n}_${randomBytes(3).toString('hex')}`);
-  const nodes: RunningNode[] = [];
+  const { work, upstream, child, stop } = await startNodePair('pull');
   try {
-    const urls = [];
-    for (const name of dbNames) {
-      await admin.unsafe(`create database "${name}"`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      urls.push(url.href);
-    }
-    const upstream = await startNode(work, 'upstream', urls[0]!);
-    nodes.push(upstream);
-    const child = await startNode(work, 'child', urls[1]!);
-    nodes.push(child);
 
     process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB ...\n`);
     const file = join(work, 'blob.bin');
@@ -153,11 +169,7 @@ async function main() {
       `\n(load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; pulls ${pulls.map((s) => s.toFixed(2)).join(', ')} s; downloads ${downloads.map((s) => s.toFixed(2)).join(', ')} s; to file ${downloadsToFile.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
     );
   } finally {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
-    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
-    await admin.end();
-    rmSync(work, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -16,16 +16,13 @@
  * It also reports the child's and the upstream's peak resident memory (VmHWM), which must not
  * grow with the blob.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { curl, makeFile, median, mib } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
-import { arg, curlImport, curlToFile, startNode, type RunningNode } from './pull.js';
+import { arg, curlImport, curlToFile, startNodePair, type RunningNode } from './pull.js';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MiB = 1024 ** 2;
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
 async function submitOnce(child: RunningNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; remoteArtifactId: string }> {
@@ -51,22 +48,8 @@ function peakMiB(pid: number): string {
 async function main() {
   const sizeMiB = arg('size-mib', 256);
   const rounds = arg('rounds', 3);
-  const work = mkdtempSync(join(tmpdir(), 'bench-submit-'));
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const dbNames = ['up', 'child'].map((n) => `bench_submit_${n}_${randomBytes(3).toString('hex')}`);
-  const nodes: RunningNode[] = [];
+  const { work, upstream, child, stop } = await startNodePair('submit');
   try {
-    const urls = [];
-    for (const name of dbNames) {
-      await admin.unsafe(`create database "${name}"`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      urls.push(url.href);
-    }
-    const upstream = await startNode(work, 'upstream', urls[0]!);
-    nodes.push(upstream);
-    const child = await startNode(work, 'child', urls[1]!);
-    nodes.push(child);
 
     process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB on the child ...\n`);
     const file = join(work, 'blob.bin');
@@ -102,11 +85,7 @@ async function main() {
       `\n(peak resident memory: child ${peakMiB(child.child.pid!)} MiB, upstream ${peakMiB(upstream.child.pid!)} MiB; load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; submits ${submits.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
     );
   } finally {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
-    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
-    await admin.end();
-    rmSync(work, { recursive: true, force: true });
+    await stop();
   }
 }
 
