@@ -1,7 +1,7 @@
 /**
  * Bundle export/import benchmark (not a test): prints a table.
  *
- *   npx tsx bench/bundles.ts [--size-gib 1] [--parts 4] [--keep]
+ *   npx tsx bench/bundles.ts [--size-gib 1] [--parts 4] [--rounds 3] [--keep]
  *
  * Starts two real nodes (`catalog-node serve`, PostgreSQL, the filesystem blob store) on
  * loopback. On the first, a closure of `--parts` artifacts (the root links to the others) holds
@@ -12,48 +12,23 @@
  *     import creates the closure and stores its bytes), vs `tar -xf` of the same bundle, and vs
  *     `tar -xf` followed by md5sum, sha1sum, sha256sum and sync (the same work an import does);
  *   - each node's peak RSS growth during its transfers, for the large bundle and a 1 MiB one.
+ * Each node run is followed by its reference runs (on a shared host, a pair sees the same load);
+ * the ratios are the medians of the rounds' ratios.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import postgres from 'postgres';
-import { curl, freePort, GiB, makeFile, median, mib, rssKiB, waitFor } from './blobs.js';
+import { curl, GiB, makeFile, median, mib, rssKiB } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
+import { withNodePair, type RunningNode } from './node-pair.js';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TYPES_DIR = resolve('test/bundles/fixtures/types');
 const MiB = 1024 ** 2;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-interface RunningNode {
-  base: string;
-  pid: number;
-  child: ChildProcess;
-}
-
-async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl,
-      PORT: String(port),
-      CATALOG_DATA_DIR: join(work, name),
-      CATALOG_TYPES_DIR: TYPES_DIR,
-      CATALOG_AUTH: 'trusted-headers',
-      REDIS_URL: '',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/readyz`);
-  return { base, pid: child.pid!, child };
 }
 
 const who = (project: string) => ['-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member'];
@@ -127,58 +102,56 @@ function timed(command: string, args: string[]): number {
 async function main() {
   const sizeGiB = arg('size-gib', 1);
   const parts = arg('parts', 4);
+  const rounds = arg('rounds', 3);
   const bytes = sizeGiB * GiB;
-  const work = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const dbNames = ['a', 'b'].map((n) => `bench_bundles_${n}_${randomBytes(3).toString('hex')}`);
-  const nodes: RunningNode[] = [];
-  try {
-    const urls = [];
-    for (const name of dbNames) {
-      await admin.unsafe(`create database "${name}"`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      urls.push(url.href);
-    }
-    const source = await startNode(work, 'source', urls[0]!);
-    nodes.push(source);
-    const target = await startNode(work, 'target', urls[1]!);
-    nodes.push(target);
+  await withNodePair({ label: 'bundles', names: ['source', 'target'], auth: 'trusted-headers', typesDir: TYPES_DIR, keep: process.argv.includes('--keep') }, async ({ work, nodes: [source, target] }) => {
 
     process.stdout.write(`seeding a closure of ${parts} artifacts holding ${sizeGiB} GiB, and a 1 MiB one...\n`);
     const large = await seedClosure(source, work, 'large', bytes, parts);
     const small = await seedClosure(source, work, 'small', MiB, parts);
 
+    // Each node run is followed by its reference run, so that every pair shares the host's load
+    // of the moment; the ratios are the medians of the pairs' ratios.
     const bundle = join(work, 'bundle.tar');
+    const tarOut = join(work, 'reference.tar');
     const exports: number[] = [];
+    const tarCreates: number[] = [];
     const exportRss = await peakGrowth(source.pid, async () => {
-      for (let i = 0; i < 3; i++) exports.push((await exportTo(source, large.rootId, bundle)).seconds);
+      for (let i = 0; i < rounds; i++) {
+        exports.push((await exportTo(source, large.rootId, bundle)).seconds);
+        tarCreates.push(timed('tar', ['-cf', tarOut, '-C', join(work, 'files-large'), '.']));
+      }
     });
     const bundleBytes = statSync(bundle).size;
-    const tarOut = join(work, 'reference.tar');
-    const tarCreate = median([1, 2, 3].map(() => timed('tar', ['-cf', tarOut, '-C', join(work, 'files-large'), '.'])));
 
-    const imports: number[] = [];
-    const importRss = await peakGrowth(target.pid, async () => {
-      for (let i = 0; i < 3; i++) imports.push((await importFrom(target, bundle, `import-${i}`)).seconds);
-    });
     const extractDir = join(work, 'extracted');
-    const tarExtract = median(
-      [1, 2, 3].map(() => {
-        rmSync(extractDir, { recursive: true, force: true });
-        mkdirSync(extractDir);
-        return timed('tar', ['-xf', bundle, '-C', extractDir]);
-      }),
-    );
-
-    // The same work as an import (unpack, hash, make durable), done by the usual tools.
-    const extractHashSync = median(
-      [1, 2, 3].map(() => {
-        rmSync(extractDir, { recursive: true, force: true });
-        mkdirSync(extractDir);
-        return timed('bash', ['-c', `tar -xf '${bundle}' -C '${extractDir}' && md5sum '${extractDir}'/blobs/* >/dev/null && sha1sum '${extractDir}'/blobs/* >/dev/null && sha256sum '${extractDir}'/blobs/* >/dev/null && sync -f '${extractDir}'`]);
-      }),
-    );
+    const fresh = () => {
+      rmSync(extractDir, { recursive: true, force: true });
+      mkdirSync(extractDir);
+    };
+    const imports: number[] = [];
+    const tarExtracts: number[] = [];
+    const extractHashSyncs: number[] = [];
+    const importRss = await peakGrowth(target.pid, async () => {
+      for (let i = 0; i < rounds; i++) {
+        imports.push((await importFrom(target, bundle, `import-${i}`)).seconds);
+        fresh();
+        tarExtracts.push(timed('tar', ['-xf', bundle, '-C', extractDir]));
+        // The same work as an import (unpack, hash, make durable), done by the usual tools.
+        fresh();
+        extractHashSyncs.push(
+          timed('bash', ['-c', `tar -xf '${bundle}' -C '${extractDir}' && md5sum '${extractDir}'/blobs/* >/dev/null && sha1sum '${extractDir}'/blobs/* >/dev/null && sha256sum '${extractDir}'/blobs/* >/dev/null && sync -f '${extractDir}'`]),
+        );
+      }
+    });
+    const tarCreate = median(tarCreates);
+    const tarExtract = median(tarExtracts);
+    const extractHashSync = median(extractHashSyncs);
+    // A rate ratio of one pair is the reference's seconds over the node's.
+    const pairRatio = (node: number[], reference: number[]) => median(node.map((t, i) => reference[i]! / t));
+    const exportRatio = pairRatio(exports, tarCreates);
+    const importRatio = pairRatio(imports, tarExtracts);
+    const importSameWorkRatio = pairRatio(imports, extractHashSyncs);
 
     const smallBundle = join(work, 'small.tar');
     const smallExportRss = await peakGrowth(source.pid, async () => void (await exportTo(source, small.rootId, smallBundle)));
@@ -189,22 +162,19 @@ async function main() {
     const tarCreateRate = bundleBytes / tarCreate;
     const tarExtractRate = bundleBytes / tarExtract;
     const rows = [
-      [`export ${sizeGiB} GiB bundle, ${parts} blobs (median of 3)`, `${mib(exportRate)} MiB/s`, `tar -cf ${mib(tarCreateRate)} MiB/s`, (exportRate / tarCreateRate).toFixed(2), '≥ 0.50', exportRate / tarCreateRate >= 0.5],
-      [`import ${sizeGiB} GiB bundle, md5+sha1+sha256 verified, fsynced (median of 3)`, `${mib(importRate)} MiB/s`, `tar -xf ${mib(tarExtractRate)} MiB/s`, (importRate / tarExtractRate).toFixed(2), '≥ 0.50', importRate / tarExtractRate >= 0.5],
-      [`import ${sizeGiB} GiB bundle (as above)`, `${mib(importRate)} MiB/s`, `tar -xf, md5sum, sha1sum, sha256sum, sync ${mib(bundleBytes / extractHashSync)} MiB/s`, (importRate / (bundleBytes / extractHashSync)).toFixed(2), '(same work)', null],
+      [`export ${sizeGiB} GiB bundle, ${parts} blobs (median of ${rounds})`, `${mib(exportRate)} MiB/s`, `tar -cf ${mib(tarCreateRate)} MiB/s`, exportRatio.toFixed(2), '≥ 0.50', exportRatio >= 0.5],
+      [`import ${sizeGiB} GiB bundle, md5+sha1+sha256 verified, fsynced (median of ${rounds})`, `${mib(importRate)} MiB/s`, `tar -xf ${mib(tarExtractRate)} MiB/s`, importRatio.toFixed(2), '≥ 0.50', importRatio >= 0.5],
+      [`import ${sizeGiB} GiB bundle (as above)`, `${mib(importRate)} MiB/s`, `tar -xf, md5sum, sha1sum, sha256sum, sync ${mib(bundleBytes / extractHashSync)} MiB/s`, importSameWorkRatio.toFixed(2), '(same work)', null],
       [`peak RSS growth, exporting ${sizeGiB} GiB`, `${exportRss.growthMiB.toFixed(1)} MiB (peak ${exportRss.peakMiB.toFixed(0)} MiB)`, `1 MiB bundle: ${smallExportRss.growthMiB.toFixed(1)} MiB`, '', '≤ 64 MiB', exportRss.growthMiB <= 64],
       [`peak RSS growth, importing ${sizeGiB} GiB`, `${importRss.growthMiB.toFixed(1)} MiB (peak ${importRss.peakMiB.toFixed(0)} MiB)`, `1 MiB bundle: ${smallImportRss.growthMiB.toFixed(1)} MiB`, '', '≤ 64 MiB', importRss.growthMiB <= 64],
     ] as const;
     process.stdout.write(`\n| measure | node | reference | ratio | target | pass |\n|---|---|---|---|---|---|\n`);
     for (const r of rows) process.stdout.write(`| ${r.slice(0, 5).join(' | ')} | ${r[5] === null ? '' : r[5] ? 'PASS' : 'FAIL'} |\n`);
-    process.stdout.write(`\n(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; bundle ${bundleBytes} bytes; exports ${exports.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s; tar -cf ${tarCreate.toFixed(2)} s, tar -xf ${tarExtract.toFixed(2)} s)\n`);
-  } finally {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-    if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
-  }
+    const seconds = (list: number[]) => list.map((t) => t.toFixed(2)).join(', ');
+    process.stdout.write(
+      `\n(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; bundle ${bundleBytes} bytes; ratios are medians of each round's node ÷ reference; seconds per round: exports ${seconds(exports)}, tar -cf ${seconds(tarCreates)}; imports ${seconds(imports)}, tar -xf ${seconds(tarExtracts)}, tar -xf + sums + sync ${seconds(extractHashSyncs)})\n`,
+    );
+  });
 }
 
 runIfEntryPoint(import.meta.url, main);

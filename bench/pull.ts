@@ -17,16 +17,14 @@
  * /import on the child of the same closure's bundle (exported to a file beforehand, into a new
  * project each round): the same verification and storage, without the network hop.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import postgres from 'postgres';
-import { curl, freePort, makeFile, median, mib, waitFor } from './blobs.js';
+import { curl, makeFile, median, mib } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
+import { withNodePair, type RunningNode } from './node-pair.js';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TYPES_DIR = resolve('test/bundles/fixtures/types');
 const MiB = 1024 ** 2;
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
@@ -36,60 +34,21 @@ export function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-export interface RunningNode {
-  base: string;
-  child: ChildProcess;
+export interface CallableNode extends RunningNode {
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>>;
 }
 
-export async function startNode(work: string, name: string, dbUrl: string): Promise<RunningNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
-    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), CATALOG_DATA_DIR: join(work, name), CATALOG_TYPES_DIR: TYPES_DIR, CATALOG_AUTH: 'anonymous,trusted-headers', REDIS_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`${base}/readyz`);
+/** The node's API as an admin (trusted headers). */
+export function callable(node: RunningNode): CallableNode {
   return {
-    base,
-    child,
+    ...node,
     async call(method, path, body, contentType = 'application/json') {
-      const res = await fetch(`${base}${path}`, { method, headers: { ...ADMIN, ...(body !== undefined ? { 'content-type': contentType } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${node.base}${path}`, { method, headers: { ...ADMIN, ...(body !== undefined ? { 'content-type': contentType } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       const text = await res.text();
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return text ? (JSON.parse(text) as Record<string, unknown>) : {};
     },
   };
-}
-
-/**
- * An upstream and a child node, each over a new database, working in a new folder; `stop` ends
- * them and removes the databases and the folder.
- */
-export async function startNodePair(tag: string): Promise<{ work: string; upstream: RunningNode; child: RunningNode; stop(): Promise<void> }> {
-  const work = mkdtempSync(join(tmpdir(), `bench-${tag}-`));
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const dbNames = ['up', 'child'].map((n) => `bench_${tag}_${n}_${randomBytes(3).toString('hex')}`);
-  const nodes: RunningNode[] = [];
-  const stop = async () => {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => new Promise((r) => (n.child.exitCode !== null ? r(null) : n.child.once('exit', r)))));
-    for (const name of dbNames) await admin.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
-    await admin.end();
-    rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    for (const [i, name] of dbNames.entries()) {
-      await admin.unsafe(`create database "${name}"`);
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
-      nodes.push(await startNode(work, i === 0 ? 'upstream' : 'child', url.href));
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { work, upstream: nodes[0]!, child: nodes[1]!, stop };
 }
 
 /** curl's own time for a GET of `url` written to `file` (bench/blobs.ts's curl writes to /dev/null). */
@@ -106,7 +65,7 @@ export function curlImport(url: string, file: string, project: string): number {
   return Number(out.stdout.trim());
 }
 
-async function pullOnce(child: RunningNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; rootId: string }> {
+async function pullOnce(child: CallableNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; rootId: string }> {
   const t0 = performance.now();
   const job = await child.call('POST', '/federation/v1/pull', { upstream: upstreamId, id: artifactId });
   for (;;) {
@@ -120,8 +79,8 @@ async function pullOnce(child: RunningNode, upstreamId: string, artifactId: stri
 async function main() {
   const sizeMiB = arg('size-mib', 256);
   const rounds = arg('rounds', 3);
-  const { work, upstream, child, stop } = await startNodePair('pull');
-  try {
+  await withNodePair({ label: 'pull', names: ['upstream', 'child'], auth: 'anonymous,trusted-headers', typesDir: TYPES_DIR }, async ({ work, nodes }) => {
+    const [upstream, child] = nodes.map(callable) as [CallableNode, CallableNode];
 
     process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB ...\n`);
     const file = join(work, 'blob.bin');
@@ -168,9 +127,7 @@ async function main() {
     process.stdout.write(
       `\n(load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; pulls ${pulls.map((s) => s.toFixed(2)).join(', ')} s; downloads ${downloads.map((s) => s.toFixed(2)).join(', ')} s; to file ${downloadsToFile.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
     );
-  } finally {
-    await stop();
-  }
+  });
 }
 
 runIfEntryPoint(import.meta.url, main);

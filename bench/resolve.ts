@@ -4,7 +4,7 @@
  * (createApp over real PostgreSQL, driven in-process with app.request: no socket). Prints one
  * markdown table; the issue's target is resolve p50 <= 200 ms.
  *
- *   npx tsx bench/resolve.ts [--names 500] [--versions 100] [--runs 30] [--keep]
+ *   npx tsx bench/resolve.ts [--names 500] [--versions 100] [--runs 30] [--keep] [--reuse] [--database bench_resolve] [--only 1,3]
  *
  * The graph: name i's version M.m requires name i+1 (`^10`; but every x.9.0 requires `^11`, which
  * no version satisfies, so the newest choice fails and the resolver must back off to x.8.0) and
@@ -12,6 +12,7 @@
  * reaches every name. The conflict row adds `name 400 <3` at the top, which the chain's `^10`
  * contradicts deep in the graph.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { pino } from 'pino';
@@ -22,7 +23,7 @@ import { openPostgres } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { buildDeps, closeDeps } from '../src/deps.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
-import { databaseUrl, DEFAULT_ADMIN_URL, dropDatabase, recreateDatabase } from './databases.js';
+import { databaseExists, databaseUrl, DEFAULT_ADMIN_URL, dropDatabase, recreateDatabase } from './databases.js';
 import { fixed, markdownTable, thousands } from './table.js';
 
 const TYPE = 'heat_templates';
@@ -59,6 +60,26 @@ async function generate(url: string, names: number, versionsPerName: number, typ
   }
 }
 
+/** Artifacts of the generated graph (the roots are not). */
+async function generatedCount(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<Array<{ n: string }>>`select count(*) as n from artifacts where owner = 'vendor'`.catch(() => [{ n: '0' }]);
+    return Number(row?.n ?? 0);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function removeRoots(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`delete from artifacts where owner <> 'vendor'`;
+  } finally {
+    await sql.end();
+  }
+}
+
 function columns(version: string) {
   const v = toStoredVersion(parseVersion(version));
   return { version: v.version, version_major: v.versionMajor, version_minor: v.versionMinor, version_patch: v.versionPatch, version_prerelease: v.versionPrerelease, version_key: v.versionKey };
@@ -75,23 +96,33 @@ async function main(): Promise<void> {
       versions: { type: 'string', default: '100' },
       runs: { type: 'string', default: '30' },
       keep: { type: 'boolean', default: false },
+      reuse: { type: 'boolean', default: false },
+      database: { type: 'string', default: 'bench_resolve' },
+      only: { type: 'string' },
     },
   });
   const names = parsePositive('names', values.names, { integer: true });
   const versionsPerName = parsePositive('versions', values.versions, { integer: true });
   const runs = parsePositive('runs', values.runs, { integer: true });
   const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL;
-  const dbName = 'bench_resolve';
+  const dbName = values.database;
   const url = databaseUrl(adminUrl, dbName);
 
-  await recreateDatabase(adminUrl, dbName);
+  // Reused only when it holds the graph asked for; the roots are made again either way.
+  const reuse = values.reuse && (await databaseExists(adminUrl, dbName)) && (await generatedCount(url)) === names * versionsPerName;
+  if (!reuse) await recreateDatabase(adminUrl, dbName);
   const handle = openPostgres(url, { poolSize: 4 });
   await runMigrations(handle);
   const config = configFrom({ log: { level: 'silent' }, auth: { modes: ['anonymous', 'trusted-headers'] }, types_dir: 'node-config/types' });
   const deps = await buildDeps(config, { database: handle, log: pino({ level: 'silent' }) });
-  const started = performance.now();
-  await generate(url, names, versionsPerName, deps.types.get(TYPE).version);
-  console.log(`generated ${thousands(names * versionsPerName)} artifacts in ${fixed((performance.now() - started) / 1000, 1)} s`);
+  if (reuse) {
+    await removeRoots(url);
+    console.log(`reusing ${dbName}`);
+  } else {
+    const started = performance.now();
+    await generate(url, names, versionsPerName, deps.types.get(TYPE).version);
+    console.log(`generated ${thousands(names * versionsPerName)} artifacts in ${fixed((performance.now() - started) / 1000, 1)} s`);
+  }
 
   const app = createApp(deps);
   const user = { 'X-User-Id': 'u1', 'X-Project-Id': 'consumer', 'X-Roles': 'member' };
@@ -116,7 +147,9 @@ async function main(): Promise<void> {
     { label: 'GET .../resolve, conflict deep in the graph (409)', expect: 409, run: () => call('GET', `/artifacts/${TYPE}/${conflicting}/resolve`, user) },
   ];
   const rows: string[][] = [];
-  for (const c of cases) {
+  const only = values.only?.split(',').map(Number);
+  for (const [index, c] of cases.entries()) {
+    if (only && !only.includes(index + 1)) continue;
     const firstStarted = performance.now();
     const first = await c.run();
     console.log(`${c.label}: first call ${fixed(performance.now() - firstStarted, 1)} ms`);
@@ -126,16 +159,24 @@ async function main(): Promise<void> {
     const picked = Array.isArray(first.body.artifacts) ? first.body.artifacts.length : Array.isArray(first.body.nodes) ? first.body.nodes.length : 0;
     for (let w = 0; w < 3; w++) await c.run();
     const times: number[] = [];
+    // The node's own CPU per request (this process: handlers, resolver, decoding; not
+    // PostgreSQL's), which a loaded host inflates far less than wall time.
+    const cpu: number[] = [];
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
+      const used = process.cpuUsage();
       await c.run();
+      const spent = process.cpuUsage(used);
       times.push(performance.now() - t);
+      cpu.push((spent.user + spent.system) / 1000);
     }
     times.sort((a, b) => a - b);
-    rows.push([c.label, String(first.status), thousands(picked), fixed(percentile(times, 50), 1), fixed(percentile(times, 95), 1), fixed(times.at(-1)!, 1)]);
+    cpu.sort((a, b) => a - b);
+    rows.push([c.label, String(first.status), thousands(picked), fixed(percentile(times, 50), 1), fixed(percentile(times, 95), 1), fixed(times.at(-1)!, 1), fixed(percentile(cpu, 50), 1)]);
   }
   console.log(`\nResolver: ${names} names x ${versionsPerName} versions (${thousands(names * versionsPerName)} candidates), ${runs} runs per row, in-process HTTP (app.request), PostgreSQL at ${new URL(adminUrl).host}\n`);
-  console.log(markdownTable(['request', 'status', 'artifacts picked', 'p50 ms', 'p95 ms', 'max ms'], rows, ['left', 'right', 'right', 'right', 'right', 'right']));
+  console.log(markdownTable(['request', 'status', 'artifacts picked', 'p50 ms', 'p95 ms', 'max ms', 'node CPU p50 ms'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']));
+  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
   console.log('\ntarget: resolve p50 <= 200 ms (first row)');
 
   await closeDeps(deps);

@@ -18,14 +18,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { curl, makeFile, median, mib } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
-import { arg, curlImport, curlToFile, startNodePair, type RunningNode } from './pull.js';
+import { withNodePair } from './node-pair.js';
+import { arg, callable, curlImport, curlToFile, type CallableNode } from './pull.js';
 
 const MiB = 1024 ** 2;
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
-async function submitOnce(child: RunningNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; remoteArtifactId: string }> {
+async function submitOnce(child: CallableNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; remoteArtifactId: string }> {
   const t0 = performance.now();
   const sub = await child.call('POST', '/federation/v1/submit', { upstream: upstreamId, type: 'kits', id: artifactId });
   for (;;) {
@@ -48,8 +49,9 @@ function peakMiB(pid: number): string {
 async function main() {
   const sizeMiB = arg('size-mib', 256);
   const rounds = arg('rounds', 3);
-  const { work, upstream, child, stop } = await startNodePair('submit');
-  try {
+  const typesDir = resolve('test/bundles/fixtures/types');
+  await withNodePair({ label: 'submit', names: ['upstream', 'child'], auth: 'anonymous,trusted-headers', typesDir }, async ({ work, nodes }) => {
+    const [upstream, child] = nodes.map(callable) as [CallableNode, CallableNode];
 
     process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB on the child ...\n`);
     const file = join(work, 'blob.bin');
@@ -84,9 +86,7 @@ async function main() {
     process.stdout.write(
       `\n(peak resident memory: child ${peakMiB(child.child.pid!)} MiB, upstream ${peakMiB(upstream.child.pid!)} MiB; load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; submits ${submits.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
     );
-  } finally {
-    await stop();
-  }
+  });
 }
 
 runIfEntryPoint(import.meta.url, main);

@@ -131,6 +131,24 @@ export function rangeToKeySets(range: Range): KeyRangeSet[] {
   });
 }
 
+/**
+ * The range as a test of version keys: for every stored version, `test(v.versionKey)` answers
+ * what `range.test(v)` does (the same sets, comparisons and prerelease rule the SQL filters
+ * use), with no version parsed. The resolver tests tens of thousands of candidates this way.
+ */
+export function rangeKeyTest(range: Range): (key: string) => boolean {
+  const sets = rangeToKeySets(range);
+  const within = (key: string, set: KeyRangeSet) => {
+    for (const c of set.comparisons) {
+      const holds = c.op === '<' ? key < c.key : c.op === '<=' ? key <= c.key : c.op === '>' ? key > c.key : c.op === '>=' ? key >= c.key : key === c.key;
+      if (!holds) return false;
+    }
+    // A release's key ends in '~'; a prerelease is admitted only inside a window of its set.
+    return key.endsWith('~') || set.prereleaseWindows.some((w) => key > w.above && key < w.below);
+  };
+  return (key) => sets.some((set) => within(key, set));
+}
+
 function truncate(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -60,9 +60,11 @@ export interface BlobStore {
   /**
    * Where a backend can do better than `read` for a download straight to a socket: opens the
    * object (rejecting with BlobMissing if absent) and returns the function that writes it (or the
-   * range) into `out` and ends `out`. Call it exactly once: it releases what was opened.
+   * range) into `out` and ends `out` (unless `keepOpen`: a bundle writes its next entry after
+   * it). Call it exactly once: it releases what was opened. `out` must be the socket's own
+   * writable (a ServerResponse): the sender reuses a buffer once `out` reports it written.
    */
-  openSender?(locator: string, opts?: { range?: ByteRange }): Promise<(out: Writable) => Promise<void>>;
+  openSender?(locator: string, opts?: { range?: ByteRange; keepOpen?: boolean }): Promise<(out: Writable) => Promise<void>>;
   stat(locator: string): Promise<{ bytes: number } | undefined>;
   /** Idempotent: removing an absent object succeeds. */
   remove(locator: string): Promise<void>;
@@ -72,6 +74,22 @@ export interface BlobStore {
   directUrl?(locator: string, ttlSeconds: number): Promise<URL>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
+}
+
+/** Resolves once `out` wants more; rejects if it closes or fails first (the client went away). */
+export function drained(out: Writable): Promise<void> {
+  // Closed already: its 'close' has been and gone.
+  if (out.destroyed) return Promise.reject(new Error('the connection closed before the bytes were sent'));
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      out.off('drain', onDrain).off('close', onClose).off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new Error('the connection closed before the bytes were sent'));
+    out.on('drain', onDrain).on('close', onClose).on('error', settle);
+  });
 }
 
 /** Raised by `write` when the store has no room for the bytes (disk full, quota reached); nothing was kept. */

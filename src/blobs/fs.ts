@@ -9,23 +9,9 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobMissing, StoreFull, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
+import { BlobMissing, drained, StoreFull, type BlobKey, type BlobStore, type ByteRange, type ListedObject, type StoredObject, type WriteOptions } from './blob-store.js';
 
 const SEND_CHUNK = 1024 * 1024;
-
-/** Resolves once `out` wants more; rejects if it closes or fails first (the client went away). */
-function drained(out: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const settle = (err?: Error) => {
-      out.off('drain', onDrain).off('close', onClose).off('error', settle);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => settle();
-    const onClose = () => settle(new Error('the connection closed before the blob was sent'));
-    out.on('drain', onDrain).on('close', onClose).on('error', settle);
-  });
-}
 
 const LOCATOR = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
 /** `tmp/<base64url of the writer's key>.<uuid>`; files from before writers were named lack the key. */
@@ -101,7 +87,7 @@ export class FsBlobStore implements BlobStore {
    * the garbage collections that this much external memory sets off cost more than the copying:
    * downloads ran at 0.9 GiB/s that way, and at the socket's pace this way (bench/README.md).
    */
-  async openSender(locator: string, opts: { range?: ByteRange } = {}): Promise<(out: Writable) => Promise<void>> {
+  async openSender(locator: string, opts: { range?: ByteRange; keepOpen?: boolean } = {}): Promise<(out: Writable) => Promise<void>> {
     let handle: FileHandle;
     try {
       handle = await open(this.path(locator), 'r');
@@ -128,7 +114,7 @@ export class FsBlobStore implements BlobStore {
           const { buffer } = chunk;
           if (!out.write(buffer.subarray(0, chunk.bytes), () => free.push(buffer))) await drained(out);
         }
-        out.end();
+        if (!opts.keepOpen) out.end();
       } finally {
         await handle.close();
       }

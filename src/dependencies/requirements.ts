@@ -6,7 +6,7 @@
 import type { Range } from 'semver';
 import { BadRequest } from '../errors.js';
 import { TYPE_NAME } from '../artifacts/names.js';
-import { parseRange } from '../artifacts/versions.js';
+import { parseRange, rangeKeyTest } from '../artifacts/versions.js';
 
 export interface Requirement {
   type: string;
@@ -47,6 +47,11 @@ export function parseRequirement(value: unknown, label: string): Requirement {
 /** The requirement's range, parsed (it was checked when it was set). */
 export function requirementRange(requirement: Requirement): Range {
   return parseRange(requirement.range);
+}
+
+/** The requirement's range as a test of version keys (artifacts/versions.ts rangeKeyTest). */
+export function requirementKeyTest(requirement: Requirement): (versionKey: string) => boolean {
+  return rangeKeyTest(parseRange(requirement.range));
 }
 
 /** "images cirros ^2.1", as explanations name a requirement. */

@@ -9,7 +9,6 @@
  * first dead end met on the newest-first path is explained as a chain
  * ("A 1.2 requires B ^2; C 3.0 requires B ~1.4; no B satisfies both").
  */
-import { SemVer, type Range } from 'semver';
 import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
 import { sightOf } from '../artifacts/policy.js';
@@ -18,7 +17,7 @@ import { existingArtifactIds } from '../db/queries/artifacts.js';
 import { resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
 import { Conflict } from '../errors.js';
 import { heldLinks } from './links.js';
-import { describeRequirement, requirementRange, type Requirement } from './requirements.js';
+import { describeRequirement, requirementKeyTest, type Requirement } from './requirements.js';
 
 /** What made the resolver take an artifact: a requirement of another (or of the request), or a link. */
 export type PickedBy =
@@ -88,27 +87,27 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     sight,
   });
 
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = new Map<string, CandidateRow>();
+  for (const row of rows) byId.set(row.id, row);
   if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
   const byKey = new Map<string, CandidateRow[]>();
   for (const row of byId.values()) {
     if (row.status !== 'active') continue;
     const key = keyOf(row.typeName, row.name);
-    const list = byKey.get(key) ?? [];
-    list.push(row);
-    byKey.set(key, list);
+    const list = byKey.get(key);
+    if (list) list.push(row);
+    else byKey.set(key, [row]);
   }
-  // Newest first; the id keeps equal versions (two projects' twins) in a stable order.
+  // Newest first; the id keeps equal versions (two projects' twins) in a stable order. The
+  // candidates mostly come in this order already, which the sort then only confirms.
   for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : a.id < b.id ? -1 : 1));
 
-  const versions = new Map<string, SemVer>();
-  const ranges = new Map<string, Range>();
+  // Ranges test version keys, each range parsed once: no candidate's version is parsed.
+  const ranges = new Map<string, (versionKey: string) => boolean>();
   const satisfies = (row: CandidateRow, requirement: Requirement): boolean => {
-    let v = versions.get(row.id);
-    if (!v) versions.set(row.id, (v = new SemVer(row.version)));
-    let r = ranges.get(requirement.range);
-    if (!r) ranges.set(requirement.range, (r = requirementRange(requirement)));
-    return r.test(v);
+    let test = ranges.get(requirement.range);
+    if (!test) ranges.set(requirement.range, (test = requirementKeyTest(requirement)));
+    return test(row.versionKey);
   };
 
   const strict = intent.mode === 'strict';
@@ -362,7 +361,6 @@ function rowOf(ctx: OpContext, artifact: Artifact): CandidateRow {
     name: artifact.name,
     version: artifact.version,
     versionKey: versionKey(parseVersion(artifact.version)),
-    owner: artifact.owner,
     status: artifact.status,
     requires: artifact.requires,
     links: type ? heldLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, link: l.link, target: l.target?.id ?? null })) : [],

@@ -66,20 +66,11 @@ export type PullDeps = Catalog & { federation: Federation };
 
 export type PullTarget = { ids: readonly string[] } | { type: string; name: string; version: string };
 
-/** What a pull made here, per upstream artifact (the result of a succeeded pull). */
-export interface PulledArtifact {
-  upstream_id: string;
-  id: string;
-  type: string;
-  name: string;
-  version: string;
-  owner: string;
-  /** False: it was cached here already (or an identical artifact was). */
-  created: boolean;
-}
+/** What a pull made here, per upstream artifact (the result of a succeeded pull, kept as JSON). `created` false: it was cached here already (or an identical artifact was). */
+export type PulledArtifact = Pick<ImportedArtifact, 'id' | 'type' | 'name' | 'version' | 'owner' | 'created'> & { upstream_id: string };
 
 export interface PullResult {
-  /** What each asked-for artifact is here, in the order asked. */
+  /** What each asked-for artifact is here, in the order of the pull's `artifactIds` (sorted). */
   roots: string[];
   artifacts: PulledArtifact[];
 }
@@ -359,7 +350,8 @@ export async function runPull(deps: PullDeps, pullId: string, job: JobContext): 
     const roots: string[] = [];
     const artifacts = new Map<string, PulledArtifact>();
     for (const id of pull.artifactIds) {
-      const one = await pullOne(deps, upstream, pull, id, progress, job);
+      // Another pull in this process copying the same artifact (asked in another set) shares its transfer.
+      const one = await deps.federation.once(`pull-transfer:${upstream.nodeId}:${id}`, () => pullOne(deps, upstream, pull, id, progress, job));
       roots.push(one.rootId);
       for (const a of one.artifacts) if (!artifacts.has(a.upstream_id) || a.created) artifacts.set(a.upstream_id, a);
     }

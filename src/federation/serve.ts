@@ -14,6 +14,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
+import { ARTIFACT_ID } from '../artifacts/names.js';
 import { sightOf } from '../artifacts/policy.js';
 import { parseRange } from '../artifacts/versions.js';
 import { exportBundle, type BundleExport } from '../bundles/export.js';
@@ -27,7 +28,7 @@ import { MAX_CHAIN_HOPS, signHop } from './provenance.js';
 
 export const PULL_PEER_PREFIX = '/federation/v1/artifacts';
 
-const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const Uuid = z.string().regex(ARTIFACT_ID).transform((s) => s.toLowerCase());
 
 /** One artifact a pull will copy, as the upstream describes it. */
 export const ServedArtifact = z

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { parseRange, parseVersion, rangeToKeySets, toStoredVersion, versionKey } from '../../src/artifacts/versions.js';
+import { parseRange, parseVersion, rangeKeyTest, toStoredVersion, versionKey } from '../../src/artifacts/versions.js';
 import { BadRequest } from '../../src/errors.js';
 
 const byteCompare = (a: string, b: string) => (Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -61,17 +61,8 @@ describe('parseVersion', () => {
 });
 
 describe('ranges', () => {
-  const inRange = (range: string, version: string) => {
-    const key = versionKey(parseVersion(version));
-    const v = parseVersion(version);
-    return rangeToKeySets(parseRange(range)).some(
-      (set) =>
-        set.comparisons.every(({ op, key: k }) => {
-          const c = byteCompare(key, k);
-          return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c === 0;
-        }) && (v.prerelease.length === 0 || set.prereleaseWindows.some((w) => byteCompare(key, w.above) > 0 && byteCompare(key, w.below) < 0)),
-    );
-  };
+  // What the resolver (rangeKeyTest) and the SQL filters (rangeToKeySets) select, on keys alone.
+  const inRange = (range: string, version: string) => rangeKeyTest(parseRange(range))(versionKey(parseVersion(version)));
 
   it.each(['>2.1.0 <3.5.7', '^2.1', '~3.4', '>2.1', '>=1.0.0-rc.1 <2', '1.x || >=3.5.7-rc.0', '*', '<1.0.0-beta'])(
     'the key form of %j selects what node-semver selects',
@@ -79,6 +70,26 @@ describe('ranges', () => {
       for (const version of SAMPLE) expect(inRange(range, version), `${version} in ${range}`).toBe(semver.satisfies(version, range));
     },
   );
+
+  it('agree with node-semver on random ranges and versions, prereleases included', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const pre = ['alpha', 'rc.1', '0', 'beta.2', 'rc.10'];
+    const version = () => `${rnd(4)}.${rnd(4)}.${rnd(4)}${rnd(3) === 0 ? `-${pre[rnd(pre.length)]}` : ''}`;
+    const partial = () => [`${rnd(4)}`, `${rnd(4)}.${rnd(4)}`, version()][rnd(3)]!;
+    const comparator = () => ['', '^', '~', '>', '>=', '<', '<=', '='][rnd(8)]! + partial();
+    const range = () => {
+      const shapes = [() => comparator(), () => `${comparator()} ${comparator()}`, () => `${comparator()} || ${comparator()}`, () => `${partial()} - ${partial()}`, () => `${rnd(4)}.x`, () => '*'];
+      return shapes[rnd(shapes.length)]!();
+    };
+    const versions = Array.from({ length: 60 }, version);
+    for (let i = 0; i < 400; i++) {
+      const text = range();
+      const parsed = parseRange(text);
+      const test = rangeKeyTest(parsed);
+      for (const v of versions) expect(test(versionKey(parseVersion(v))), `${v} in ${text}`).toBe(parsed.test(v));
+    }
+  });
 
   it('reads ">2.1" as node-semver does (>=2.2.0), unlike the gt:2.1 filter', () => {
     expect(inRange('>2.1', '2.1.5')).toBe(false);

@@ -5,6 +5,9 @@
  * refused bundles (tampered, truncated, incomplete) leaving nothing behind.
  */
 import { randomBytes, createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifacts } from '../../src/db/schema/index.js';
@@ -92,6 +95,31 @@ describe('GET /artifacts/{type}/{id}/export', () => {
     const blobEntries = entries.slice(1);
     expect(blobEntries.map((e) => e.name).sort()).toEqual([corePayload, libPayload, readme].map((b) => `blobs/${sha256(b)}`).sort());
     for (const e of blobEntries) expect(`blobs/${sha256(e.data)}`).toBe(e.name);
+  });
+
+  it('over a real socket (blob bytes written straight from the store) sends the same entries, which GNU tar reads', async () => {
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: source.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/artifacts/kits/${app.id}/export`, { headers: p1 });
+      expect(res.status).toBe(200);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
+      const [socketManifest, ...socketBlobs] = await readTar(bytes);
+      const [manifest, ...blobs] = await readTar(bundle);
+      // Only the export's time differs.
+      expect({ ...JSON.parse(socketManifest!.data.toString()), created_at: null }).toEqual({ ...JSON.parse(manifest!.data.toString()), created_at: null });
+      expect(socketBlobs).toEqual(blobs);
+      const listed = spawnSync('tar', ['-tvf', '-'], { input: bytes, encoding: 'utf8' });
+      expect(listed.status, listed.stderr).toBe(0);
+      const names = listed.stdout.trim().split('\n').map((line) => line.split(/\s+/).at(-1));
+      expect(names).toEqual(['manifest.json', ...blobs.map((b) => b.name)]);
+    } finally {
+      // fetch keeps its connection alive; close it rather than wait for it to time out.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('refuses an artifact the caller does not see (404), and the read-only all view (403)', async () => {

@@ -122,6 +122,18 @@ describe('POST /federation/v1/pull', () => {
     expect(global.requests.length).toBe(before);
   });
 
+  it('pulls anew once an admin evicted the copy', async () => {
+    const kit = await publishKit(global, global.node.as({ project: 'acme-dev' }), { name: 'evicted', version: '1.0.0' }, { payload: randomBytes(1024) });
+    const first = await pulled(vendor, { upstream: global.id, id: kit.id });
+    const deleted = await vendor.node.request('DELETE', `/artifacts/kits/${first.result.roots[0]}`, { as: vendor.node.admin });
+    expect(deleted.status, await deleted.clone().text()).toBe(204);
+    const res = await askPull(vendor, { upstream: global.id, id: kit.id });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const again = await waitForJob(vendor, (await res.json()).id);
+    expect(again).toMatchObject({ status: 'succeeded', transfers: 2 });
+    expect(again.result.roots[0]).not.toBe(first.result.roots[0]);
+  });
+
   it('leaves cached copies read-only, saying why', async () => {
     const [leafApp] = (await waitForJob(leaf, (await (await askPull(leaf, { id: vendorApp })).json()).id)).result.roots;
     const patched = await leaf.node.request('PATCH', `/artifacts/kits/${leafApp}`, { as: leaf.node.admin, patch: [{ op: 'replace', path: '/description', value: 'mine now' }] });
@@ -145,6 +157,17 @@ describe('POST /federation/v1/pull', () => {
     expect(global.requests.filter((r) => r === `GET /federation/v1/artifacts/${bulk.id}/closure`)).toHaveLength(1);
   });
 
+  it('shares one transfer between concurrent pulls of different sets holding the same artifact', async () => {
+    const dev = global.node.as({ project: 'acme-dev' });
+    const [a, b] = [await publishKit(global, dev, { name: 'pair-a', version: '1.0.0' }, { payload: randomBytes(512 * 1024) }), await publishKit(global, dev, { name: 'pair-b', version: '1.0.0' })];
+    const asked = await Promise.all([askPull(vendor, { upstream: global.id, ids: [a.id] }), askPull(vendor, { upstream: global.id, ids: [a.id, b.id] })]);
+    const jobs = await Promise.all(asked.map(async (r) => waitForJob(vendor, (await r.json()).id)));
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
+    expect(jobs[0]!.id).not.toBe(jobs[1]!.id);
+    expect(localIds(jobs[1]!).get(String(a.id))).toBe(jobs[0]!.result.roots[0]);
+    expect(global.requests.filter((r) => r === `GET /federation/v1/artifacts/${a.id}/bundle`)).toHaveLength(1);
+  });
+
   it('is refused without the pull permission, by this node and by the upstream', async () => {
     const res = await askPull(leaf, { upstream: global.id, id: app.id });
     expect(res.status).toBe(403);
@@ -158,6 +181,17 @@ describe('POST /federation/v1/pull', () => {
     expect(asUser.status).toBe(403);
     // Anonymous callers may not pull.
     expect((await askPull(vendor, { id: app.id }, {})).status).toBe(401);
+  });
+
+  it('says what is wrong with a request it cannot take', async () => {
+    const bad = await askPull(vendor, { id: app.id, type: 'kits' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).explanation).toMatch(/name what to pull in one way/);
+    const unknown = await askPull(vendor, { upstream: global.id, type: 'kits', name: 'nothing-like-it', version: '^1' });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).explanation).toMatch(/upstream global refused to resolve kits "nothing-like-it" \^1: 404: no active kits "nothing-like-it" satisfies \^1 here/);
+    expect((await askPull(vendor, { upstream: 'no-such-node', id: app.id })).status).toBe(404);
+    expect((await vendor.node.request('GET', '/federation/v1/jobs/pull-0000', { as: vendor.node.admin })).status).toBe(404);
   });
 
   it('keeps serving cached copies with every upstream stopped', async () => {

@@ -45,6 +45,19 @@ describe('on PGlite', () => {
     expect((await node.request('POST', '/artifacts/images', { as: p1, json: { name: 'dup', version: '1.0.0' } })).status).toBe(409);
   });
 
+  it('resolves requirements with the candidate statement, newest fitting versions first', async () => {
+    const p1 = node.as({ project: 'p1' });
+    const req = (name: string, range: string) => ({ type: 'images', name, range });
+    for (const v of ['1.0.0', '1.2.0', '2.0.0']) await node.seed('images', { name: 'lib', version: v }, { as: p1, activate: true });
+    // Two versions with the same requirement list: the second comes as "as the newer one".
+    for (const v of ['1.0.0', '1.1.0']) await node.seed('images', { name: 'app', version: v, requires: [req('lib', '^1')] }, { as: p1, activate: true });
+    const res = await node.request('POST', '/resolve', { as: p1, json: { requires: [req('app', '*')] } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).artifacts.map((a: Body) => `${a.name} ${a.version}`)).toEqual(['app 1.1.0', 'lib 1.2.0']);
+    const conflict = await node.request('POST', '/resolve', { as: p1, json: { requires: [req('app', '*'), req('lib', '>=2')] } });
+    expect(conflict.status).toBe(409);
+  });
+
   it('reports ready', async () => {
     expect((await node.request('GET', '/readyz')).status).toBe(200);
   });

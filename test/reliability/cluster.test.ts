@@ -62,7 +62,9 @@ describe('several processes', () => {
 
   it('answer /metrics for the whole node, whichever process takes the scrape', async () => {
     const listed = async () => {
-      const text = (await call('GET', '/metrics')).text;
+      const { status, text } = await call('GET', '/metrics');
+      // prom-client's aggregation gives up after 5 s; say so rather than read a missing line as 0.
+      expect(status, text.slice(0, 300)).toBe(200);
       const m = /catalog_http_requests_total\{method="GET",route="\/artifacts\/:type",status="200"\} (\d+)/.exec(text);
       return Number(m?.[1] ?? 0);
     };

@@ -5,12 +5,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ALL_TYPES } from '../../artifacts/names.js';
-import { exportBundle } from '../../bundles/export.js';
+import { exportBundle, type BundleExport } from '../../bundles/export.js';
 import { importBundle, type ImportedArtifact } from '../../bundles/import.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Forbidden, UnsupportedMediaType } from '../../errors.js';
@@ -98,12 +97,12 @@ const view = (a: ImportedArtifact) => ({
   signatures_attached: a.signaturesAttached,
 });
 
-/** Sends `body` as the response: straight into the socket when there is one (as blob downloads do). */
-export function sendStream(c: Context<AppEnv>, body: Readable, headers: Record<string, string>): Response {
+/** Sends the bundle as the response: straight into the socket when there is one (as blob downloads do). */
+export function sendBundle(c: Context<AppEnv>, bundle: BundleExport, headers: Record<string, string>): Response {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (!outgoing) return new Response(Readable.toWeb(body) as ReadableStream, { status: 200, headers });
+  if (!outgoing) return new Response(Readable.toWeb(bundle.open()) as ReadableStream, { status: 200, headers });
   outgoing.writeHead(200, { ...headers, ...API_SECURITY_HEADERS, 'X-Request-Id': c.var.requestId });
-  pipeline(body, outgoing).catch((err: unknown) => {
+  bundle.send(outgoing).catch((err: unknown) => {
     outgoing.destroy();
     c.var.log.warn({ err }, 'bundle export ended early');
   });
@@ -117,7 +116,7 @@ export function bundlesRouter(deps: Deps) {
     const { type, id } = c.req.valid('param');
     if (type === ALL_TYPES) throw new Forbidden(`export from the artifact's own type, not "${ALL_TYPES}"`);
     const bundle = await exportBundle(opContextOf(deps, c), { type: deps.types.get(type), id });
-    return sendStream(c, bundle.open(), {
+    return sendBundle(c, bundle, {
       'Content-Type': TAR,
       'Content-Length': String(bundle.size),
       'Content-Disposition': `attachment; filename="${bundle.filename}"`,

@@ -9,20 +9,23 @@
  * `GET /federation/v1/artifacts/{id}/closure` and `GET /federation/v1/artifacts/{id}/bundle`.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { ALL_TYPES } from '../../artifacts/names.js';
+import { ALL_TYPES, ARTIFACT_ID } from '../../artifacts/names.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Forbidden } from '../../errors.js';
 import { showProvenance, type ProvenanceView } from '../../federation/origins.js';
 import { MAX_PULL_ARTIFACTS, requestPull, showPull, type PullRecord, type PullTarget } from '../../federation/pull.js';
 import { bundleForPeer, describeForPeer, resolveForPeer, ServedClosure } from '../../federation/serve.js';
-import { sendStream } from '../bundles/router.js';
+import { sendBundle } from '../bundles/router.js';
 import { opContextOf, type AppEnv } from '../env.js';
 import { describeZodError, errorResponses, onInvalidInput } from '../errors.js';
 import { readJsonBody } from '../json-body.js';
 import { IdParam, isoOrNull, jsonResponse, TypeParam } from '../params.js';
 
 const TAR = 'application/x-tar';
-const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'an artifact id is a lower-case UUID');
+const Uuid = z
+  .string()
+  .regex(ARTIFACT_ID, 'an artifact id is a UUID')
+  .transform((s) => s.toLowerCase());
 const NodeId = z.string().min(1).max(255);
 
 const PullBody = z
@@ -204,7 +207,7 @@ export function federationPullRouter(deps: Deps) {
 
   router.openapi(bundleRoute, async (c) => {
     const bundle = await bundleForPeer(opContextOf(deps, c), c.req.valid('param').id);
-    return sendStream(c, bundle.open(), { 'Content-Type': TAR, 'Content-Length': String(bundle.size), 'Cache-Control': 'private, no-store' });
+    return sendBundle(c, bundle, { 'Content-Type': TAR, 'Content-Length': String(bundle.size), 'Cache-Control': 'private, no-store' });
   });
 
   return router;
