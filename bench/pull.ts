@@ -29,17 +29,17 @@ const TYPES_DIR = resolve('test/bundles/fixtures/types');
 const MiB = 1024 ** 2;
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
 
-function arg(name: string, fallback: number): number {
+export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-interface CallableNode extends RunningNode {
+export interface CallableNode extends RunningNode {
   call(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>>;
 }
 
 /** The node's API as an admin (trusted headers). */
-function callable(node: RunningNode): CallableNode {
+export function callable(node: RunningNode): CallableNode {
   return {
     ...node,
     async call(method, path, body, contentType = 'application/json') {
@@ -52,14 +52,14 @@ function callable(node: RunningNode): CallableNode {
 }
 
 /** curl's own time for a GET of `url` written to `file` (bench/blobs.ts's curl writes to /dev/null). */
-function curlToFile(url: string, file: string): number {
+export function curlToFile(url: string, file: string): number {
   const out = spawnSync('curl', ['-sS', '-f', '-o', file, '-w', '%{time_total}', url], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`curl ${url} failed: ${out.stderr}`);
   return Number(out.stdout.trim());
 }
 
 /** curl's own time for POST /import of `file` into `project` on the node at `url`. */
-function curlImport(url: string, file: string, project: string): number {
+export function curlImport(url: string, file: string, project: string): number {
   const out = spawnSync('curl', ['-sS', '-f', '-o', '/dev/null', '-w', '%{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: application/x-tar', '-H', 'X-User-Id: bench', '-H', `X-Project-Id: ${project}`, '-H', 'X-Roles: member', url], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`curl POST ${url} failed: ${out.stderr}`);
   return Number(out.stdout.trim());

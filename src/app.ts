@@ -10,6 +10,7 @@ import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
+import { FEDERATION_STREAMED_PATHS, federationSubmissionsRouter } from './api/federation/submissions.js';
 import { federationPullRouter } from './api/federation/pull.js';
 import { subscriptionsRouter } from './api/federation/subscriptions.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
@@ -40,7 +41,7 @@ export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   const userAuth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
   // Peer routes take a node's token; a signed-in browser's cookie may read the rest of the API.
-  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024 });
+  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024, streamedPaths: FEDERATION_STREAMED_PATHS });
   const apiAuth = sessionOrAuth({ auth, jwt: deps.jwt, methods: COOKIE_METHODS, onStaleCookie: 'refuse' });
   const onError = errorHandler(deps.log, { classify: unavailableError });
   // Pages authenticate themselves (a stale cookie signs out, no credential may redirect to sign-in).
@@ -72,8 +73,10 @@ export function createApp(deps: Deps) {
   app.route('/', quotasRouter(deps));
   app.route('/', developerKeysRouter(deps));
   app.route('/', federationPeerRouter(deps));
-  // Before the admin router: /federation/v1/admin/subscriptions is not a {relation}.
+  // Before the admin router, whose /federation/v1/admin/{relation} would take /admin/subscriptions
+  // and /admin/submissions.
   app.route('/', subscriptionsRouter(deps));
+  app.route('/', federationSubmissionsRouter(deps));
   app.route('/', federationAdminRouter(deps));
   app.route('/', importersRouter(deps));
 

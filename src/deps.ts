@@ -74,6 +74,9 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   for (const typeName of Object.keys(config.signing.types)) {
     if (!types.has(typeName)) throw new Error(`signing.types names unknown artifact type "${typeName}"`);
   }
+  for (const typeName of config.federation.submissions.types) {
+    if (!types.has(typeName)) throw new Error(`federation.submissions.types names unknown artifact type "${typeName}"`);
+  }
   for (const typeName of Object.keys(config.blobs.type_stores)) {
     if (!types.has(typeName)) throw new Error(`blobs.type_stores names unknown artifact type "${typeName}"`);
   }

@@ -11,6 +11,8 @@ export interface AppEnv {
     requestId: string;
     /** The body a node token's digest was checked against (peer requests with a body). */
     verifiedBody?: Uint8Array;
+    /** A streamed peer request's Content-Digest (base64url SHA-256), bound by its node token; the route checks the bytes. */
+    declaredBodyDigest?: string;
   };
 }
 

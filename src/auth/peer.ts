@@ -4,11 +4,17 @@
  * this request's method, path and body. The caller becomes the peer actor its enrolment makes it.
  * Node tokens are accepted only on the peer routes under /federation/v1 (not on the admin routes,
  * not on the Glare API); every other request goes to the user authentication.
+ *
+ * Routes named in `streamedPaths` take bodies too large to hold (submitted bundles): their token
+ * binds the digest the request declares in Content-Digest, and the route checks the bytes against
+ * it as it reads them (src/federation/body-digest.ts); every other body is read here, up to the
+ * limit, and its digest checked before the route runs.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../api/env.js';
 import { readLimitedBytes } from '../api/json-body.js';
 import { Unauthenticated } from '../errors.js';
+import { CONTENT_DIGEST_HEADER, parseContentDigest } from '../federation/body-digest.js';
 import type { FederationDeps } from '../federation/federation.js';
 import { looksLikeNodeJwt } from '../federation/node-jwt.js';
 import { authenticatePeer } from '../federation/peers.js';
@@ -16,7 +22,11 @@ import { authenticatePeer } from '../federation/peers.js';
 const PEER_PREFIX = '/federation/v1/';
 const ADMIN_PREFIX = '/federation/v1/admin/';
 
-export function peerOrUserAuthentication(fd: FederationDeps, userAuth: MiddlewareHandler<AppEnv>, opts: { bodyLimitBytes: number }): MiddlewareHandler<AppEnv> {
+export function peerOrUserAuthentication(
+  fd: FederationDeps,
+  userAuth: MiddlewareHandler<AppEnv>,
+  opts: { bodyLimitBytes: number; streamedPaths: ReadonlySet<string> },
+): MiddlewareHandler<AppEnv> {
   return async function authenticatePeerOrUser(c, next) {
     const authorization = c.req.header('authorization');
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
@@ -27,6 +37,13 @@ export function peerOrUserAuthentication(fd: FederationDeps, userAuth: Middlewar
     }
     const url = new URL(c.req.url);
     const hasBody = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+    if (hasBody && opts.streamedPaths.has(path)) {
+      const declared = parseContentDigest(c.req.header(CONTENT_DIGEST_HEADER));
+      c.set('actor', await authenticatePeer(fd, token, { method: c.req.method, path: `${url.pathname}${url.search}`, bodyDigest: declared }));
+      c.set('declaredBodyDigest', declared);
+      await next();
+      return;
+    }
     const body = hasBody ? await readLimitedBytes(c.req.raw, opts.bodyLimitBytes) : undefined;
     c.set('actor', await authenticatePeer(fd, token, { method: c.req.method, path: `${url.pathname}${url.search}`, ...(body ? { body } : {}) }));
     if (body) c.set('verifiedBody', body);

@@ -31,8 +31,13 @@ export interface BundleExport {
    * if the store fails or the reader goes away. Call this or `open`, once.
    */
   send(out: Writable): Promise<void>;
-  /** The tar as a stream, for a reader that is not a socket; call this or `send`, once. */
+  /** The tar as a stream, for a reader that is not a socket; each call makes a new stream of the same bytes. */
   open(): Readable;
+  /**
+   * The tar holding only the blob entries named (by sha256): for a receiver that has the rest
+   * (a submission's upstream). The same bytes on every call.
+   */
+  openWith(blobs: ReadonlySet<string>): { size: number; open(): Readable };
 }
 
 /** Blob bytes to send, one entry per distinct sha256, with the store that holds them. */
@@ -73,7 +78,12 @@ async function resolvedRequirements(ctx: OpContext, root: Artifact): Promise<(a:
     });
 }
 
-export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }): Promise<BundleExport> {
+export interface ExportOptions {
+  /** Provenance hops to carry for each artifact (a submission's: federation/submissions.ts). */
+  provenanceOf?: (artifact: Artifact) => Promise<string[]>;
+}
+
+export async function exportBundle(ctx: OpContext, target: { type: ArtifactType; id: string }, opts: ExportOptions = {}): Promise<BundleExport> {
   const root = await showArtifact(ctx, target);
   // Refuses (Conflict) when a link leads to an artifact that is missing or the caller does not see.
   const closure = await dependencyClosure(ctx, root);
@@ -100,26 +110,42 @@ export async function exportBundle(ctx: OpContext, target: { type: ArtifactType;
   };
   const resolved = await resolvedRequirements(ctx, root);
   for (const a of members) {
-    manifest.artifacts.push(manifestArtifact(ctx.catalog.types.forArtifact(a), a, { signatures: await signaturesToCarry(ctx, a), resolvedRequires: resolved(a) }));
+    manifest.artifacts.push(
+      manifestArtifact(ctx.catalog.types.forArtifact(a), a, {
+        signatures: await signaturesToCarry(ctx, a),
+        resolvedRequires: resolved(a),
+        ...(opts.provenanceOf ? { provenance: await opts.provenanceOf(a) } : {}),
+      }),
+    );
   }
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
-  let size = TAR_BLOCK + paddedSize(manifestBytes.length) + END_OF_ARCHIVE.length;
-  for (const b of blobs.values()) size += TAR_BLOCK + paddedSize(b.size);
+  // Entries dated when the bundle was made, so every stream of it carries the same bytes.
+  const mtime = new Date(manifest.created_at);
+  const sizeOf = (entries: readonly BlobEntry[]) => {
+    // Each entry is a 512-byte header and its data padded to 512; two zero blocks end the tar.
+    let size = TAR_BLOCK + paddedSize(manifestBytes.length) + END_OF_ARCHIVE.length;
+    for (const b of entries) size += TAR_BLOCK + paddedSize(b.size);
+    return size;
+  };
+  const streamOf = (entries: readonly BlobEntry[]) => {
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    writeBundle(mtime, manifestBytes, entries, out, { socket: false }).catch((err: unknown) => {
+      ctx.catalog.log.warn({ err }, 'bundle export ended early');
+      out.destroy(err as Error);
+    });
+    return out;
+  };
 
   const entries = [...blobs.values()];
   return {
     manifest,
     filename: `${root.typeName}-${root.name}-${root.version}.tar`.replace(/[^\w.-]/g, '_'),
-    size,
-    send: (out) => writeBundle(ctx.now(), manifestBytes, entries, out, { socket: true }),
-    open: () => {
-      const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-      writeBundle(ctx.now(), manifestBytes, entries, out, { socket: false }).catch((err: unknown) => {
-        ctx.catalog.log.warn({ err }, 'bundle export ended early');
-        out.destroy(err as Error);
-      });
-      return out;
+    size: sizeOf(entries),
+    send: (out) => writeBundle(mtime, manifestBytes, entries, out, { socket: true }),
+    open: () => streamOf(entries),
+    openWith: (only) => {
+      const some = entries.filter((b) => only.has(b.sha256));
+      return { size: sizeOf(some), open: () => streamOf(some) };
     },
   };
 }

@@ -53,18 +53,26 @@ import {
   type ManifestBlob,
   type StoredManifestBlob,
 } from './manifest.js';
-import { verifyBundleSignatures } from './signatures.js';
+import { bundleManifests, verifyBundleSignatures } from './signatures.js';
 
 export interface ImportOptions {
   body: Readable;
   signal: AbortSignal;
   /** Admins only: each artifact keeps the owning project the bundle names, instead of the importer's. */
   keepOwner?: boolean;
+  /** `drafted`: artifacts the import creates are drafts whatever the bundle says (a submission held for review). */
+  landAs?: 'drafted';
+  /**
+   * Settles once the body has been read whole: rejects when its bytes are not those the sender
+   * declared (a streamed node request's Content-Digest). Nothing is committed before it resolves.
+   */
+  bodyVerified?: Promise<void>;
   /**
    * Runs last inside the import's transaction, every artifact in: what it throws refuses the
-   * bundle as a whole (nothing stays, stored bytes are released). Pulls check and record origins here.
+   * bundle as a whole (nothing stays, stored bytes are released). Pulls and submissions check and record origins here
+   * (the manifest carries what the sending node said of each artifact: its provenance).
    */
-  inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[]) => Promise<void>;
+  inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[], manifest: BundleManifest) => Promise<void>;
 }
 
 export interface ImportedArtifact {
@@ -96,6 +104,8 @@ interface PlannedArtifact {
   id: string;
   existing: Artifact | undefined;
   record: ArtifactRecord;
+  /** The record as the bundle has it: links naming the bundle's ids. */
+  exported: ArtifactRecord;
   blobs: ManifestBlob[];
 }
 
@@ -125,8 +135,9 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
   const stored = new Map<string, StoredCopy[]>();
   try {
     const manifest = await readManifest(entries);
-    const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer));
+    const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer), opts.landAs);
     await receiveBlobs(ctx, plan, entries, stored, opts.signal);
+    await opts.bodyVerified;
     return await commit(ctx, manifest, plan, stored, opts.inCommit);
   } catch (err) {
     extract.destroy();
@@ -172,6 +183,10 @@ async function readManifest(entries: AsyncIterator<Entry>): Promise<BundleManife
     if (err instanceof SyntaxError) throw new BadRequest(`${MANIFEST_ENTRY} is not JSON: ${err.message}`);
     throw err;
   }
+  return parseManifest(json);
+}
+
+function parseManifest(json: unknown): BundleManifest {
   const parsed = BundleManifest.safeParse(json);
   if (!parsed.success) throw new BadRequest(`${MANIFEST_ENTRY} is not a bundle manifest: ${z.prettifyError(parsed.error).slice(0, 2000)}`);
   return parsed.data;
@@ -295,7 +310,25 @@ function contentOf(record: Pick<ArtifactRecord, 'description' | 'tags' | 'metada
   };
 }
 
-async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a: ManifestArtifact) => string): Promise<PlannedArtifact[]> {
+/**
+ * What importing a bundle with this manifest would do, checked as the import checks it (types,
+ * values, references, signatures, conflicts) without reading a blob: the sha256 of every blob the
+ * bundle must carry (those of artifacts not already here), and which artifacts are here already.
+ */
+export async function planBundleImport(ctx: OpContext, manifestJson: unknown): Promise<{ neededBlobs: string[]; present: string[]; manifests: Record<string, string> }> {
+  const importer = writingProject(ctx.actor, 'import bundles');
+  const manifest = parseManifest(manifestJson);
+  const plan = await planImport(ctx, manifest, () => importer);
+  // What each artifact's canonical manifest will be here (owned by the importer), by its id in the bundle.
+  const manifestOf = bundleManifests(plan.map((p) => ({ source: p.source, type: p.type, record: p.exported })), (e) => e.record.owner);
+  return {
+    neededBlobs: [...neededBlobs(ctx, plan).keys()],
+    present: plan.filter((p) => p.existing).map((p) => p.source.id),
+    manifests: Object.fromEntries(plan.map((p) => [p.source.id, manifestOf(p.source.id).sha256])),
+  };
+}
+
+async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a: ManifestArtifact) => string, landAs?: 'drafted'): Promise<PlannedArtifact[]> {
   const inBundle = new Map<string, ManifestArtifact>();
   for (const a of manifest.artifacts) {
     if (inBundle.has(a.id)) throw new BadRequest(`the manifest lists artifact ${a.id} twice`);
@@ -322,10 +355,10 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
       requires: (values.requires as Requirement[] | null | undefined) ?? [],
       owner,
       visibility: a.visibility === 'public' && mayPublish ? 'public' : 'private',
-      status: a.status,
+      status: landAs ?? a.status,
       createdAt: now,
       updatedAt: now,
-      activatedAt: a.status === 'drafted' ? null : a.activated_at ? new Date(a.activated_at) : now,
+      activatedAt: (landAs ?? a.status) === 'drafted' ? null : a.activated_at ? new Date(a.activated_at) : now,
       providedBy: (values.provided_by as Record<string, string> | null | undefined) ?? null,
       supportedBy: (values.supported_by as Record<string, string> | null | undefined) ?? null,
       license: (values.license as string | null | undefined) ?? null,
@@ -367,7 +400,7 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
         throw err;
       }
     }
-    return { source: a, type, id: idOf.get(a.id)!, existing, record, blobs };
+    return { source: a, type, id: idOf.get(a.id)!, existing, record, exported: asExported, blobs };
   });
   if (conflicts.length > 0) {
     throw new Conflict(`the bundle conflicts with artifacts already here (same type, owner, name and version, other content): ${conflicts.join('; ')}`, { conflicts });
@@ -508,7 +541,7 @@ async function commit(
       const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
       for (const guard of tx.catalog.activationGuards) await guard(tx, p.type, artifact);
     }
-    await inCommit?.(tx, imported());
+    await inCommit?.(tx, imported(), manifest);
   });
   const artifacts = imported();
   return { root: artifacts.find((a) => a.sourceId === manifest.root)!, artifacts };

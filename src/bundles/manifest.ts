@@ -114,6 +114,11 @@ export const ManifestArtifact = z
     resolved_requires: z.array(z.object({ index: z.number().int().nonnegative(), target: Uuid }).strict()),
     blobs: z.array(ManifestBlob),
     signatures: z.array(ManifestSignature).max(64),
+    /**
+     * Where the artifact comes from, when the bundle says (a submission does): provenance hops
+     * (federation/provenance.ts), oldest first, the last by the node that made the bundle.
+     */
+    provenance: z.array(z.string().max(4096)).max(16).optional(),
   })
   .strict();
 export type ManifestArtifact = z.infer<typeof ManifestArtifact>;
@@ -150,7 +155,7 @@ function manifestBlob(blob: BlobInfo): ManifestBlob {
 export function manifestArtifact(
   type: ArtifactType,
   artifact: Artifact,
-  extra: { signatures: ManifestSignature[]; resolvedRequires: ManifestArtifact['resolved_requires'] },
+  extra: { signatures: ManifestSignature[]; resolvedRequires: ManifestArtifact['resolved_requires']; provenance?: string[] },
 ): ManifestArtifact {
   return {
     id: artifact.id,
@@ -176,5 +181,6 @@ export function manifestArtifact(
     resolved_requires: extra.resolvedRequires,
     blobs: [...artifact.blobs].sort((a, b) => a.field.localeCompare(b.field) || a.key.localeCompare(b.key)).map(manifestBlob),
     signatures: extra.signatures,
+    ...(extra.provenance ? { provenance: extra.provenance } : {}),
   };
 }

@@ -64,10 +64,14 @@ function asExported({ source, record }: ExportedArtifact): Artifact {
   return { ...record, owner: source.owner, id: source.id, blobs };
 }
 
-/** Refuses the bundle (BadRequest naming the artifact and key) unless every signature it carries verifies. */
-export async function verifyBundleSignatures(ctx: OpContext, exported: readonly ExportedArtifact[]): Promise<void> {
-  if (!exported.some((e) => e.source.signatures.length > 0)) return;
-  const byId = new Map(exported.map((e) => [e.source.id, { entry: e, artifact: asExported(e) }]));
+/**
+ * The canonical manifest (signing/manifest.ts) of each artifact of a bundle, computed from the
+ * bundle itself: its values, blob digests and the manifests of its dependencies inside the bundle,
+ * each artifact owned by `ownerOf` (the bundle's owner by default: what its signatures bind; the
+ * importer's project: what the artifact's manifest will be once imported).
+ */
+export function bundleManifests(exported: readonly ExportedArtifact[], ownerOf: (e: ExportedArtifact) => string = (e) => e.source.owner): (id: string) => { bytes: Buffer; sha256: string } {
+  const byId = new Map(exported.map((e) => [e.source.id, { entry: e, artifact: { ...asExported(e), owner: ownerOf(e) } }]));
   const digests = new Map<string, string>();
 
   /** Every bundle artifact `id` reaches through links and resolved requirements, itself excluded: its dependency closure. */
@@ -90,7 +94,7 @@ export async function verifyBundleSignatures(ctx: OpContext, exported: readonly 
 
   const manifestOf = (id: string, path: readonly string[]): { bytes: Buffer; sha256: string } => {
     const { entry, artifact } = byId.get(id)!;
-    if (path.includes(id)) throw new BadRequest(`${entry.type.name} "${artifact.name}" ${artifact.version} carries signatures, but its dependencies form a cycle, which no manifest can bind`);
+    if (path.includes(id)) throw new BadRequest(`the dependencies of ${entry.type.name} "${artifact.name}" ${artifact.version} form a cycle, which no manifest can bind`);
     const dependencies = closureOf(id).map((dep) => {
       const sha256 = digests.get(dep) ?? manifestOf(dep, [...path, id]).sha256;
       return { artifact: byId.get(dep)!.artifact, manifestSha256: sha256 };
@@ -100,10 +104,16 @@ export async function verifyBundleSignatures(ctx: OpContext, exported: readonly 
     digests.set(id, sha256);
     return { bytes: canonicalBytes(manifest), sha256 };
   };
+  return (id) => manifestOf(id, []);
+}
 
+/** Refuses the bundle (BadRequest naming the artifact and key) unless every signature it carries verifies. */
+export async function verifyBundleSignatures(ctx: OpContext, exported: readonly ExportedArtifact[]): Promise<void> {
+  if (!exported.some((e) => e.source.signatures.length > 0)) return;
+  const manifestOf = bundleManifests(exported);
   for (const e of exported) {
     if (e.source.signatures.length === 0) continue;
-    const { bytes } = manifestOf(e.source.id, []);
+    const { bytes } = manifestOf(e.source.id);
     for (const s of e.source.signatures) {
       const why = await signatureProblem(ctx, e.source.owner, s, bytes);
       if (why) throw new BadRequest(`a signature of ${e.type.name} "${e.source.name}" ${e.source.version} does not verify: key ${s.kid.slice(0, 64)} ${why}`);

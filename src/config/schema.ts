@@ -85,6 +85,17 @@ const FederationSettings = z
       })
       .strict()
       .default({ probe_every_ms: 5000, probe_timeout_ms: 1000 }),
+    submissions: z
+      .object({
+        /** What a child's submission becomes here: a draft an admin reviews (accept or refuse), or active at once. */
+        land_as: z.enum(['drafted', 'active']).default('drafted'),
+        /** Types this node's artifacts may be submitted upstream as (empty: every type). */
+        types: z.array(z.string().min(1)).default([]),
+        /** How long sending one submission to an upstream may take. */
+        transfer_timeout_seconds: z.number().int().min(10).max(7 * 86400).default(3600),
+      })
+      .strict()
+      .default({ land_as: 'drafted', types: [], transfer_timeout_seconds: 3600 }),
     pull: z
       .object({
         /** How long an upstream may take to describe what a pull will copy (the closure and its provenance). */

@@ -24,6 +24,17 @@ export interface RequestBinding {
   /** Path and query, as the request line has them. */
   path: string;
   body?: Uint8Array;
+  /**
+   * A streamed body's digest (base64url SHA-256), declared before the body is read: the token
+   * binds it, and the receiver checks the bytes against it as the stream ends (streamed-body.ts).
+   */
+  bodyDigest?: string;
+}
+
+/** The `bdg` claim a request binding calls for: the declared digest, or the digest of the body it has. */
+function boundDigest(request: RequestBinding): string | undefined {
+  if (request.bodyDigest !== undefined) return request.bodyDigest;
+  return request.body && request.body.byteLength > 0 ? bodyDigest(request.body) : undefined;
 }
 
 export function bodyDigest(body: Uint8Array): string {
@@ -35,7 +46,7 @@ export async function signNodeJwt(identity: NodeIdentity, audience: string, requ
   return new SignJWT({
     htm: request.method.toUpperCase(),
     htu: request.path,
-    ...(request.body && request.body.byteLength > 0 ? { bdg: bodyDigest(request.body) } : {}),
+    ...(boundDigest(request) !== undefined ? { bdg: boundDigest(request) } : {}),
   })
     .setProtectedHeader({ alg: NODE_JWT_ALG, kid: identity.signing.kid, typ: NODE_JWT_TYPE })
     .setIssuer(identity.nodeId)
@@ -120,9 +131,15 @@ export async function verifyNodeJwt(token: string, opts: VerifyOptions): Promise
   if (exp - iat > opts.maxLifetimeSeconds) throw new Unauthenticated(`node token refused: it lives ${exp - iat} s, more than ${opts.maxLifetimeSeconds} s`);
   if (payload.htm !== opts.request.method.toUpperCase()) throw new Unauthenticated(`node token refused: it is for ${String(payload.htm)}, not ${opts.request.method}`);
   if (payload.htu !== opts.request.path) throw new Unauthenticated('node token refused: it is for another path');
-  const body = opts.request.body && opts.request.body.byteLength > 0 ? opts.request.body : undefined;
-  if (body ? payload.bdg !== bodyDigest(body) : payload.bdg !== undefined) {
-    throw new Unauthenticated(body ? 'node token refused: the body is not the one it was signed for' : 'node token refused: it names a body the request does not have');
+  const expected = boundDigest(opts.request);
+  if (payload.bdg !== expected) {
+    throw new Unauthenticated(
+      expected === undefined
+        ? 'node token refused: it names a body the request does not have'
+        : opts.request.bodyDigest !== undefined
+          ? 'node token refused: it was signed for another body digest than the one declared (Content-Digest)'
+          : 'node token refused: the body is not the one it was signed for',
+    );
   }
   // Last, so a forged token cannot spend another node's jti.
   const ttlMs = (exp + opts.clockToleranceSeconds) * 1000 - opts.now.getTime();

@@ -7,7 +7,7 @@
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import { conn, type OpContext } from '../artifacts/context.js';
 import { showArtifact } from '../artifacts/read.js';
-import { findPeer } from '../db/queries/federation.js';
+import { findPeerRelations } from '../db/queries/federation.js';
 import { findOrigin } from '../db/queries/pulls.js';
 import { verifyArtifactSignatures } from '../signing/signatures.js';
 import type { FederationDeps } from './federation.js';
@@ -47,23 +47,27 @@ export async function showProvenance(fd: FederationDeps, ctx: OpContext, target:
   if (!origin) {
     return { ...base, hops: [], verified: true, summary: [...made, `published on ${fd.config.node.name}`].join(', ') };
   }
-  const upstream = await findPeer(fd.db, 'upstream', origin.upstreamNodeId);
+  // The node a copy came from: the upstream it was pulled from, or the child that submitted it.
+  const relations = await findPeerRelations(fd.db, origin.upstreamNodeId);
+  const upstream = relations.find((r) => r.relation === 'upstream');
+  const submittedBy = upstream ? undefined : relations.find((r) => r.relation === 'child');
+  const pinned = relations.flatMap((r) => r.keys);
   const check =
     signatures.manifestSha256 === null
       ? { verified: false, hops: [], problem: 'the copy has no manifest now: its dependencies do not resolve here' }
-      : await checkChain(origin.chain, { manifestSha256: signatures.manifestSha256, upstreamNodeId: origin.upstreamNodeId, pinned: upstream?.keys ?? [] });
+      : await checkChain(origin.chain, { manifestSha256: signatures.manifestSha256, upstreamNodeId: origin.upstreamNodeId, pinned });
   const [first, ...mirrors] = check.hops;
   const summary = [
     ...made,
     ...(first ? [`published on ${first.name || first.node}`] : []),
     ...mirrors.map((h) => `mirrored by ${h.name || h.node}`),
-    `cached on ${fd.config.node.name}`,
+    submittedBy ? `submitted to ${fd.config.node.name}` : `cached on ${fd.config.node.name}`,
   ].join(', ');
   return {
     ...base,
     origin: {
       upstreamNodeId: origin.upstreamNodeId,
-      upstreamName: upstream?.name ?? null,
+      upstreamName: (upstream ?? submittedBy)?.name ?? null,
       upstreamArtifactId: origin.upstreamArtifactId,
       pulledAt: origin.pulledAt,
       manifestSha256: origin.manifestSha256,

@@ -5,6 +5,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { contentDigestHeader } from './body-digest.js';
 import type { NodeIdentity } from './identity.js';
 import { signNodeJwt } from './node-jwt.js';
 
@@ -18,7 +19,14 @@ export interface PeerRequest {
   method: string;
   /** Path and query, e.g. `/federation/v1/search?type=all`. */
   path: string;
-  body?: Uint8Array;
+  /** A stream is sent as it is read: give its `bodyDigest` (and `contentLength` when known). */
+  body?: Uint8Array | Readable;
+  /**
+   * The body's base64url SHA-256, declared in Content-Digest and bound by the token, for routes
+   * that take a streamed body (the receiver checks the bytes as the stream ends).
+   */
+  bodyDigest?: string;
+  contentLength?: number;
   contentType?: string;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -45,12 +53,22 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
     async request(peer, req) {
       // Signed as the URL will be sent, so the receiver sees exactly the path and query signed.
       const url = new URL(req.path, peer.url);
-      const binding = { method: req.method, path: `${url.pathname}${url.search}`, ...(req.body ? { body: req.body } : {}) };
+      const body = req.body;
+      if (body && !(body instanceof Uint8Array) && req.bodyDigest === undefined) throw new Error('a streamed peer request needs its bodyDigest');
+      const binding = {
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        ...(req.bodyDigest !== undefined ? { bodyDigest: req.bodyDigest } : body instanceof Uint8Array ? { body } : {}),
+      };
       const token = await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds);
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-      if (req.body) headers['content-type'] = req.contentType ?? 'application/json';
+      if (body) headers['content-type'] = req.contentType ?? 'application/json';
+      if (req.bodyDigest !== undefined) headers['content-digest'] = contentDigestHeader(req.bodyDigest);
+      if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength);
+      const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, body: (body ?? null) as RequestInit['body'], signal: signalFor(req.timeoutMs, req.signal) };
+      if (body && !(body instanceof Uint8Array)) init.duplex = 'half';
       // A redirect would take the request (and its token) away from the peer's registered URL.
-      return fetch(url, { method: req.method, headers, body: req.body ?? null, redirect: 'error', signal: signalFor(req.timeoutMs, req.signal) });
+      return fetch(url, { ...init, redirect: 'error' });
     },
     async stream(peer, req) {
       const url = new URL(req.path, peer.url);

@@ -116,3 +116,14 @@ export async function publishImage(n: ServedNode, name: string, version: string,
   if (res.status !== 200) throw new Error(`publish: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/** Polls `read` until `done` holds of what it returns (or fails after `timeoutMs`). */
+export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -43,6 +43,18 @@ export interface NodeProcess {
 
 /** `config`: node-config values over the test defaults (written as a YAML file, JSON being YAML). */
 export async function startNodeProcess(databaseUrl: string, config: Record<string, unknown> = {}): Promise<NodeProcess> {
+  return spawnNode('serve', databaseUrl, config);
+}
+
+/**
+ * A real `node bin/catalog-node.js worker` process (`config` must name `queue.redis_url`); ready
+ * once it logs that it runs. `port` is the port its config names, on which nothing listens.
+ */
+export async function startWorkerProcess(databaseUrl: string, config: Record<string, unknown>): Promise<NodeProcess> {
+  return spawnNode('worker', databaseUrl, config);
+}
+
+async function spawnNode(command: 'serve' | 'worker', databaseUrl: string, config: Record<string, unknown>): Promise<NodeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-proc-'));
   const configPath = join(dir, 'node.yaml');
   const port = await freePort();
@@ -57,7 +69,7 @@ export async function startNodeProcess(databaseUrl: string, config: Record<strin
       ...Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'server' && k !== 'database')),
     }),
   );
-  const child = spawn(process.execPath, ['bin/catalog-node.js', 'serve'], {
+  const child = spawn(process.execPath, ['bin/catalog-node.js', command], {
     env: { PATH: process.env.PATH, CATALOG_CONFIG: configPath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,7 +98,15 @@ export async function startNodeProcess(databaseUrl: string, config: Record<strin
   // Ready when every process answers: a cluster's workers each take connections in turn.
   const deadline = Date.now() + 30_000;
   let answered = 0;
-  while (answered < 4) {
+  while (command === 'worker' && !logs.some((l) => l.msg === 'catalog worker running')) {
+    if (child.exitCode !== null) throw new Error(`the worker exited (${child.exitCode}) before running; stderr: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the worker did not run within 30 s; stderr: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  while (command === 'serve' && answered < 4) {
     if (child.exitCode !== null) throw new Error(`the node exited (${child.exitCode}) before listening; stderr: ${stderr}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -7,3 +7,4 @@ export * from './type-upgrades.js';
 export * from './federation.js';
 export * from './community.js';
 export * from './importers.js';
+export * from './submissions.js';
