@@ -19,6 +19,13 @@ interface Notice {
   catalogNotice: string;
 }
 
+/**
+ * The callback for IPC sends whose loss is harmless: a process that is exiting misses a notice it
+ * no longer needs. Without a callback a send on a channel closing under it emits 'error', which
+ * nothing handles, and the process (the primary, in a stop) exits 1.
+ */
+const lossIsHarmless = (): void => undefined;
+
 function isNotice(message: unknown): message is Notice {
   return typeof message === 'object' && message !== null && typeof (message as Notice).catalogNotice === 'string';
 }
@@ -32,7 +39,7 @@ export interface NoticeChannel {
 export function clusterNoticeChannel(topic: string): NoticeChannel | undefined {
   if (!cluster.isWorker || !process.send) return undefined;
   return {
-    publish: () => process.send?.({ catalogNotice: topic } satisfies Notice),
+    publish: () => process.send?.({ catalogNotice: topic } satisfies Notice, undefined, undefined, lossIsHarmless),
     subscribe(onNotice) {
       process.on('message', (message: unknown) => {
         if (isNotice(message) && message.catalogNotice === topic) onNotice();
@@ -73,7 +80,11 @@ export function clusterMetrics(local: Registry): (() => Promise<string>) | undef
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
-      process.send?.({ catalogMetrics: 'request', id } satisfies MetricsMessage);
+      process.send?.({ catalogMetrics: 'request', id } satisfies MetricsMessage, undefined, undefined, (err: Error | null) => {
+        if (!err) return;
+        waiting.delete(id);
+        reject(new Error(`collecting the node's metrics failed: ${err.message}`));
+      });
     });
 }
 
@@ -102,7 +113,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
     slots.set(worker, slot);
     worker.on('message', (message: unknown) => {
       if (isMetricsMessage(message) && message.catalogMetrics === 'request') {
-        const reply = (answer: Partial<MetricsMessage>) => worker.isConnected() && worker.send({ catalogMetrics: 'reply', id: message.id, ...answer } satisfies MetricsMessage);
+        const reply = (answer: Partial<MetricsMessage>) => worker.isConnected() && worker.send({ catalogMetrics: 'reply', id: message.id, ...answer } satisfies MetricsMessage, undefined, undefined, lossIsHarmless);
         aggregator.clusterMetrics().then(
           (text) => reply({ text }),
           (err: Error) => reply({ error: err.message }),
@@ -110,7 +121,7 @@ export function runPrimary(opts: PrimaryOptions): Promise<number> {
         return;
       }
       if (!isNotice(message)) return;
-      for (const other of slots.keys()) if (other !== worker && other.isConnected()) other.send(message);
+      for (const other of slots.keys()) if (other !== worker && other.isConnected()) other.send(message, undefined, undefined, lossIsHarmless);
     });
     worker.once('listening', () => {
       failedStarts = 0;

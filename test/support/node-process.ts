@@ -37,6 +37,8 @@ export interface NodeProcess {
   /** Every log line (pino JSON) the node printed so far. */
   logs: Array<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What the process wrote to stderr so far (an uncaught error's stack lands there, not in the logs). */
+  stderr(): string;
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves once the process is gone. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -122,6 +124,7 @@ async function spawnNode(command: 'serve' | 'worker', databaseUrl: string, confi
     child,
     logs,
     exited,
+    stderr: () => stderr,
     async stop(timeoutMs = 20_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
