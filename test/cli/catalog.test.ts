@@ -2,12 +2,13 @@
  * `catalog` as its users run it: the real process against a real node on a loopback port. Every
  * subcommand's success, its refusal with the node's message, and the exit code a script tests.
  */
+import { freePort } from '../support/node-process.js';
 import { statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Body } from '../support/json.js';
-import { closedPort, runCli, serveNode, type CliOptions, type ServedNode } from './support.js';
+import { runCli, serveNode, type CliOptions, type ServedNode } from './support.js';
 
 // Every step spawns a real process (node + tsx): on a busy machine a few seconds each.
 vi.setConfig({ testTimeout: 240_000 });
@@ -107,7 +108,7 @@ describe('artifact', () => {
   });
 
   it('exits 1 when the node cannot be reached', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await cli(['artifact', 'list', 'images'], { env: { CATALOG_URL: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${port}: ECONNREFUSED`);

@@ -2,10 +2,11 @@
  * `catalog login`: profiles in an XDG config file only its owner reads, checked against the node
  * before they are stored; --profile, CATALOG_URL and CATALOG_TOKEN choose what is used.
  */
+import { freePort } from '../support/node-process.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { closedPort, runCli, serveNode, type ServedNode } from './support.js';
+import { runCli, serveNode, type ServedNode } from './support.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -49,7 +50,7 @@ it('stores a token profile (0600), uses it, lets --profile pick another with ide
   expect((await cli(['use', 'nobody'])).code).toBe(2);
 
   // CATALOG_URL and CATALOG_TOKEN override the current profile, but not an explicit --profile.
-  const port = await closedPort();
+  const port = await freePort();
   expect((await cli(['artifact', 'list', 'images'], { CATALOG_URL: `http://127.0.0.1:${port}` })).code).toBe(1);
   expect((await cli(['--profile', 'default', 'artifact', 'list', 'images'], { CATALOG_URL: `http://127.0.0.1:${port}` })).code).toBe(0);
   const viaEnvToken = await cli(['artifact', 'list', 'images', '--json'], { CATALOG_TOKEN: token });
@@ -66,7 +67,7 @@ it('stores nothing when the node refuses the token (4) or cannot be reached (1);
   const refused = await runCli(['login', s.url, '--token', 'e30.e30.c2ln'], { env });
   expect(refused.code).toBe(4);
   expect(refused.stderr).toContain('(HTTP 401)');
-  const port = await closedPort();
+  const port = await freePort();
   expect((await runCli(['login', `http://127.0.0.1:${port}`], { env })).code).toBe(1);
   expect((await runCli(['login', 'ftp://example'], { env })).code).toBe(2);
   expect(existsSync(join(home, 'catalog', 'config.json'))).toBe(false);

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -16,6 +15,7 @@ import { configFrom } from '../../src/config/load.js';
 import { buildDeps, closeDeps } from '../../src/deps.js';
 import { scrubBlobsHandler } from '../../src/jobs/handlers/scrub-blobs.js';
 import { createTestDatabase } from '../support/database.js';
+import { freePort } from '../support/node-process.js';
 
 const LEASE_SECONDS = 4;
 
@@ -27,13 +27,6 @@ let port: number;
 let node: ChildProcess | undefined;
 const owner = { 'X-User-Id': 'u1', 'X-Project-Id': 'crash', 'X-Roles': 'member' };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts `catalog-node serve` and resolves once it answers /healthz. */
 async function startNode(): Promise<ChildProcess> {
