@@ -339,11 +339,7 @@ interface ListParts {
 
 /** The statements of one list shape: the page, the planner's estimate, the capped count. */
 function compileList(db: Conn, p: ListParts) {
-  // "latest": of the rows that pass every filter, only the newest version of each name.
-  const scopeOf = (where: SQL | undefined): SQL | undefined =>
-    p.latest
-      ? sql`${artifacts.id} in (select distinct on (${artifacts.typeName}, ${artifacts.name}) ${artifacts.id} from ${artifacts} where ${where ?? sql`true`} order by ${artifacts.typeName}, ${artifacts.name}, ${artifacts.versionKey} desc)`
-      : where;
+  const scopeOf = (where: SQL | undefined): SQL | undefined => (p.latest ? latestOnly(where) : where);
   const scope = scopeOf(and(p.typeIs, p.filtered, p.companion));
   const page = db.select(artifactWithBlobsColumns).from(artifacts).where(p.newestOfOneName ? and(p.typeIs, p.filtered, p.companion) : and(scope, p.after)).orderBy(...p.order).limit(p.limit);
   // Without the companion terms, which repeat the type and visibility conditions: the planner
