@@ -14,6 +14,8 @@ import { BlobMissing, drained, StoreFull, type BlobKey, type BlobStore, type Byt
 const SEND_CHUNK = 1024 * 1024;
 /** Bytes gathered before one write to a file (one writev of the chunks as they came). */
 const WRITE_BATCH = 1024 * 1024;
+/** Bytes written between the flushes to disk started while a file is still being written. */
+const FLUSH_EVERY = 64 * 1024 * 1024;
 
 const LOCATOR = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
 /** `tmp/<base64url of the writer's key>.<uuid>`; files from before writers were named lack the key. */
@@ -32,14 +34,20 @@ function writerOf(locator: string): BlobKey | undefined {
 
 /**
  * Writes a stream into an open file in batches of about WRITE_BATCH bytes, each one writev of the
- * chunks as they came (no copy), and closes the file when done or destroyed. A write stream writes
- * each chunk as it arrives while the disk keeps up: at a socket's 64 KiB per read, 16 writes per
- * MiB, each a round trip through libuv's thread pool that the event loop pays for.
+ * chunks as they came (no copy), fsyncs it at the end and closes it when done or destroyed. A
+ * write stream writes each chunk as it arrives while the disk keeps up: at a socket's 64 KiB per
+ * read, 16 writes per MiB, each a round trip through libuv's thread pool that the event loop pays
+ * for. Every FLUSH_EVERY bytes a flush to disk starts in the background (fdatasync, not awaited),
+ * so the fsync at the end finds little left to write: the disk works while the bytes still arrive.
  */
 class BatchedFileWriter extends Writable {
   private batch: Buffer[] = [];
   private batched = 0;
   bytesWritten = 0;
+  private flushedUpTo = 0;
+  private flushing: Promise<void> | undefined;
+  /** A background flush's failure: an error reported once to this descriptor is not reported again by the fsync at the end. */
+  private flushFailure: Error | undefined;
 
   constructor(private readonly handle: FileHandle) {
     // The next batch gathers while one is written: at most about two batches are held.
@@ -54,8 +62,22 @@ class BatchedFileWriter extends Writable {
     if (bytes === 0) return done();
     this.writeAll(buffers).then(() => {
       this.bytesWritten += bytes;
+      if (!this.flushing && this.bytesWritten - this.flushedUpTo >= FLUSH_EVERY) this.flushToDisk();
       done();
     }, done);
+  }
+
+  private flushToDisk(): void {
+    const upTo = this.bytesWritten;
+    this.flushing = this.handle.datasync().then(
+      () => {
+        this.flushedUpTo = upTo;
+        this.flushing = undefined;
+      },
+      (err: Error) => {
+        this.flushFailure = err;
+      },
+    );
   }
 
   /** A write that stops short (the disk filled up during it) is followed by one of the rest, which fails with the reason. */
@@ -89,7 +111,15 @@ class BatchedFileWriter extends Writable {
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    this.flush(done);
+    this.flush((err) => {
+      if (err) return done(err);
+      Promise.resolve(this.flushing)
+        .then(() => {
+          if (this.flushFailure) throw this.flushFailure;
+          return this.handle.sync();
+        })
+        .then(() => done(), done);
+    });
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
@@ -119,14 +149,8 @@ export class FsBlobStore implements BlobStore {
     const handle = await open(tmpPath, 'wx');
     try {
       const out = new BatchedFileWriter(handle);
-      await pipeline(body, out, { signal: opts.signal }); // closes the handle
+      await pipeline(body, out, { signal: opts.signal }); // fsyncs and closes the handle
       const sha256 = await opts.sha256;
-      const synced = await open(tmpPath, 'r');
-      try {
-        await synced.sync();
-      } finally {
-        await synced.close();
-      }
       const locator = `sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
       const finalPath = this.path(locator);
       await mkdir(join(finalPath, '..'), { recursive: true });
