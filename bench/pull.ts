@@ -15,7 +15,9 @@
  * The pull also writes the bytes, so a reference row times curl writing the download to a file on
  * the same disk; and, since a pull is a bundle import fed by the upstream, another times POST
  * /import on the child of the same closure's bundle (exported to a file beforehand, into a new
- * project each round): the same verification and storage, without the network hop.
+ * project each round): the same verification and storage, without the network hop. The fair
+ * baseline is downloadKept with all three digests. Each row also gives the CPU-seconds per GiB of
+ * each node's process tree and of this process; `--cpu-prof-dir` profiles both nodes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
