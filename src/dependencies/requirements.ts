@@ -6,7 +6,7 @@
 import type { Range } from 'semver';
 import { BadRequest } from '../errors.js';
 import { TYPE_NAME } from '../artifacts/names.js';
-import { parseRange, rangeKeyTest } from '../artifacts/versions.js';
+import { parseRange, rangeKeyFloor, rangeKeyTest } from '../artifacts/versions.js';
 
 export interface Requirement {
   type: string;
@@ -49,9 +49,10 @@ export function requirementRange(requirement: Requirement): Range {
   return parseRange(requirement.range);
 }
 
-/** The requirement's range as a test of version keys (artifacts/versions.ts rangeKeyTest). */
-export function requirementKeyTest(requirement: Requirement): (versionKey: string) => boolean {
-  return rangeKeyTest(parseRange(requirement.range));
+/** The requirement's range as a test of version keys, and the lowest key it admits (artifacts/versions.ts rangeKeyTest, rangeKeyFloor). */
+export function requirementKeyTest(requirement: Requirement): { test: (versionKey: string) => boolean; floor: string | null } {
+  const range = parseRange(requirement.range);
+  return { test: rangeKeyTest(range), floor: rangeKeyFloor(range) };
 }
 
 /** "images cirros ^2.1", as explanations name a requirement. */

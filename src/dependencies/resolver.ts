@@ -3,9 +3,11 @@
  * requirements and links. At most one version per (type, name); every range satisfied; newest
  * versions preferred; only artifacts the actor may see; cycles resolved once.
  *
- * All candidates come from one query (resolutionCandidates: every version of every name the
+ * All candidates come from one query (resolutionCandidateGroups: every version of every name the
  * requirements can reach, and every artifact a link can reach), then a depth-first search with
- * backtracking picks versions breadth first, newest first. When no consistent set exists, the
+ * backtracking picks versions breadth first, newest first. A name's versions are decoded as the
+ * search reads them, newest first, and a scan for a version in a range stops below the range's
+ * lowest version, so the versions no search looks at cost nothing but their bytes. When no consistent set exists, the
  * first dead end met on the newest-first path is explained as a chain
  * ("A 1.2 requires B ^2; C 3.0 requires B ~1.4; no B satisfies both").
  */
@@ -14,7 +16,7 @@ import { conn, type OpContext } from '../artifacts/context.js';
 import { sightOf } from '../artifacts/policy.js';
 import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { existingArtifactIds } from '../db/queries/artifacts.js';
-import { resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { resolutionCandidateGroups, resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
 import { Conflict } from '../errors.js';
 import { heldLinks } from './links.js';
 import { describeRequirement, requirementKeyTest, type Requirement } from './requirements.js';
@@ -108,31 +110,50 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
     ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
   };
-  const rows: Candidate[] = intent.candidates ? await intent.candidates(seed) : await resolutionCandidates(db, { ...seed, sight });
-
+  // Every artifact a link may pin, by id; every name's active versions, newest first, by key.
   const byId = new Map<string, Candidate>();
-  for (const row of rows) byId.set(row.id, row);
-  if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
-  const byKey = new Map<string, Candidate[]>();
-  for (const row of byId.values()) {
-    if (row.status !== 'active') continue;
-    const key = keyOf(row.typeName, row.name);
-    const list = byKey.get(key);
-    if (list) list.push(row);
-    else byKey.set(key, [row]);
+  const byKey = new Map<string, Iterable<Candidate>>();
+  const loose: Candidate[] = [];
+  if (intent.candidates) loose.push(...(await intent.candidates(seed)));
+  else {
+    for (const group of await resolutionCandidateGroups(db, { ...seed, sight })) {
+      if (group.kind === 'name') byKey.set(keyOf(group.typeName, group.name), group.versions);
+      else loose.push(...group.versions);
+    }
   }
-  // Newest first; among equal versions (two projects' twins, or copies on several nodes) the
-  // nearest source, then the id, so the order is stable. Local candidates mostly come in this
-  // order already, which the sort then only confirms.
+  for (const row of loose) byId.set(row.id, row);
+  if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
+  // Candidates that came one by one (a tree's sources, or linked artifacts of a name no
+  // requirement reaches) make their names' lists. Newest first; among equal versions (two
+  // projects' twins, or copies on several nodes) the nearest source, then the id.
+  const lists = new Map<string, Candidate[]>();
+  for (const row of byId.values()) {
+    const key = keyOf(row.typeName, row.name);
+    if (row.status !== 'active' || byKey.has(key)) continue;
+    const list = lists.get(key);
+    if (list) list.push(row);
+    else lists.set(key, [row]);
+  }
   const hops = (row: Candidate) => row.source?.path.length ?? 0;
-  for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1)));
+  for (const [key, list] of lists) byKey.set(key, list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1))));
+  const versionsOf = (key: string): Iterable<Candidate> => byKey.get(key) ?? NONE;
 
   // Ranges test version keys, each range parsed once: no candidate's version is parsed.
-  const ranges = new Map<string, (versionKey: string) => boolean>();
-  const satisfies = (row: Candidate, requirement: Requirement): boolean => {
-    let test = ranges.get(requirement.range);
-    if (!test) ranges.set(requirement.range, (test = requirementKeyTest(requirement)));
-    return test(row.versionKey);
+  const ranges = new Map<string, { test: (versionKey: string) => boolean; floor: string | null }>();
+  const rangeOf = (requirement: Requirement) => {
+    let range = ranges.get(requirement.range);
+    if (!range) ranges.set(requirement.range, (range = requirementKeyTest(requirement)));
+    return range;
+  };
+  const satisfies = (row: Candidate, requirement: Requirement): boolean => rangeOf(requirement).test(row.versionKey);
+  /** Whether a version fits `requirement` and every range `asks` holds: newest first, stopping below the requirement's lowest version. */
+  const anyFitting = (versions: Iterable<Candidate>, requirement: Requirement, asks: ReadonlyArray<{ requirement: Requirement }>): boolean => {
+    const { floor } = rangeOf(requirement);
+    for (const row of versions) {
+      if (floor !== null && row.versionKey < floor) return false;
+      if (satisfies(row, requirement) && asks.every((a) => satisfies(row, a.requirement))) return true;
+    }
+    return false;
   };
 
   const strict = intent.mode === 'strict';
@@ -184,7 +205,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * left out would fail on their own requirements too, `key` is impossible whoever asks for it,
    * as long as the blamed keys keep their versions.
    */
-  const learn = (key: string, all: readonly Candidate[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
+  const learn = (key: string, all: Iterable<Candidate>, asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
     const because = new Set(blame);
     for (const row of all) {
       if (asks.every((c) => satisfies(row, c.requirement))) continue;
@@ -224,20 +245,18 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
       const learnt = impossible(k);
       if (learnt) return learnt;
       const have = assigned.get(k);
-      const candidates = byKey.get(k) ?? [];
+      const candidates = versionsOf(k);
       if (have) {
         if (satisfies(have.row, r)) continue;
         // Another version of k would help only if one fits this range and what the others ask.
-        const asks = constraints.get(k) ?? [];
-        const other = candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)));
+        const other = anyFitting(candidates, r, constraints.get(k) ?? []);
         return [...(other ? [k] : requirersOf(k)), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
       }
-      if (candidates.length === 0) {
+      if (isEmpty(candidates)) {
         if (strict) return [];
         continue;
       }
-      const asks = constraints.get(k) ?? [];
-      if (!candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)))) return requirersOf(k);
+      if (!anyFitting(candidates, r, constraints.get(k) ?? [])) return requirersOf(k);
     }
     return undefined;
   };
@@ -295,20 +314,22 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
       const have = assigned.get(key);
       if (have) {
         if (satisfies(have.row, requirement)) return solve(i + 1);
-        const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
-        conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
+        const any = anyFitting(versionsOf(key), requirement, asks);
+        conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, [...versionsOf(key)]));
         return new Set([...(any ? [key] : []), ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
       }
-      const all = byKey.get(key) ?? [];
-      if (all.length === 0) {
+      const all = versionsOf(key);
+      if (isEmpty(all)) {
         if (!strict) return solve(i + 1);
         conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
         return new Set(rowKey(ob.by));
       }
       // Newest first, testing the ranges lazily: the first fitting version usually holds.
       const blame = new Set<string>();
+      const { floor } = rangeOf(requirement);
       let fitting = 0;
       for (const row of all) {
+        if (floor !== null && row.versionKey < floor) break; // and so is every older one
         if (!asks.every((c) => satisfies(row, c.requirement))) continue;
         fitting++;
         const blocked = forwardCheck(row);
@@ -324,7 +345,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         for (const k of outcome) if (k !== key) blame.add(k);
       }
       if (fitting === 0) {
-        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, [...all]));
         return new Set(requirersOf(key));
       }
       learn(key, all, asks, blame);
@@ -375,6 +396,13 @@ async function describe(db: Parameters<typeof existingArtifactIds>[0], root: Can
   const existing = await existingArtifactIds(db, absent.map((a) => a.target));
   for (const { target, ...u } of absent) unresolved.push({ ...u, reason: existing.has(target) ? 'invisible' : 'missing' });
   return { root, nodes: chosen.filter((n) => n.row.id !== root?.id), edges, unresolved };
+}
+
+const NONE: readonly Candidate[] = [];
+
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
 }
 
 /** The root as the resolver sees it: its requirements and links as the caller holds them. */

@@ -1,12 +1,12 @@
 /**
- * How resolutionCandidates reads the one text per name its statement answers: a version's
- * requirement list is sent only where it differs from the newer version's, so the records'
- * order matters; records that arrive in another order are put back in the window's order
- * (newest first, then id) before the lists are filled in. The statement itself is exercised
- * against PostgreSQL by every resolver test; this pins the decoding with a canned answer.
+ * How the candidates' one text per name is read: a version's requirement list is sent only where
+ * it differs from the newer version's (the statement orders the records newest first, then by
+ * id), and a name's records are decoded only as far as the resolver reads them. The statement
+ * itself is exercised against PostgreSQL by every resolver test; this pins the decoding with a
+ * canned answer.
  */
 import { describe, expect, it } from 'vitest';
-import { resolutionCandidates } from '../../src/db/queries/dependencies.js';
+import { resolutionCandidateGroups, resolutionCandidates } from '../../src/db/queries/dependencies.js';
 
 const F = '\u001f';
 const R = '\u001e';
@@ -27,7 +27,7 @@ describe('resolutionCandidates decoding', () => {
   ];
 
   it('fills in a list left out from the newer version, and reads links', async () => {
-    const rows = await resolutionCandidates(answering([{ type_name: 'images', name: 'a', versions: newestFirst.join(R) }]), q);
+    const rows = await resolutionCandidates(answering([{ kind: 'name', type_name: 'images', name: 'a', versions: newestFirst.join(R) }]), q);
     expect(rows.map((r) => [r.version, r.requires, r.links.length])).toEqual([
       ['2.0.0', req('b', '^2'), 0],
       ['1.1.0', req('b', '^2'), 0],
@@ -36,23 +36,25 @@ describe('resolutionCandidates decoding', () => {
     expect(rows[2]!.links[0]!.target).toBe(ID(9));
   });
 
-  it('puts records that come in another order back in the window order first', async () => {
-    const shuffled = [newestFirst[2], newestFirst[1], newestFirst[0]].join(R);
-    const rows = await resolutionCandidates(answering([{ type_name: 'images', name: 'a', versions: shuffled }]), q);
-    expect(rows.map((r) => [r.version, r.requires])).toEqual([
-      ['2.0.0', req('b', '^2')],
-      ['1.1.0', req('b', '^2')],
-      ['1.0.0', req('b', '^1')],
-    ]);
+  it('decodes a name\'s versions only as far as they are read', async () => {
+    const broken = [ID(0), '0.1.0', 'A0A1A0~', 'active', '', '{not json'].join(F);
+    const [group] = await resolutionCandidateGroups(answering([{ kind: 'name', type_name: 'images', name: 'a', versions: [...newestFirst, broken].join(R) }]), q);
+    const firstTwo: string[] = [];
+    for (const row of group!.versions) {
+      firstTwo.push(row.version);
+      if (firstTwo.length === 2) break;
+    }
+    expect(firstTwo).toEqual(['2.0.0', '1.1.0']);
+    expect(() => [...group!.versions]).toThrow(SyntaxError);
   });
 
   it('keeps one candidate for a version reached by its name and by a link, and a status other than active', async () => {
     const byLink = [ID(1), '1.0.0', 'A1A0A0~', 'deactivated', JSON.stringify(req('c', '*')), ''].join(F);
     const rows = await resolutionCandidates(
       answering([
-        { type_name: 'images', name: 'a', versions: newestFirst.join(R) },
-        { type_name: 'images', name: 'a', versions: byLink },
-        { type_name: 'images', name: 'z', versions: [ID(7), '0.1.0', 'A0A1A0~', 'deactivated', '[]', ''].join(F) },
+        { kind: 'name', type_name: 'images', name: 'a', versions: newestFirst.join(R) },
+        { kind: 'id', type_name: 'images', name: 'a', versions: byLink },
+        { kind: 'id', type_name: 'images', name: 'z', versions: [ID(7), '0.1.0', 'A0A1A0~', 'deactivated', '[]', ''].join(F) },
       ]),
       q,
     );

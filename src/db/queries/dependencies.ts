@@ -122,6 +122,8 @@ export interface CandidateRow {
  */
 const RECORD_TEXT = '\u001e';
 const FIELD_TEXT = '\u001f';
+const FIELD_CODE = 0x1f;
+const ACTIVE_FIELD = `active${FIELD_TEXT}`;
 const RECORD = sql.raw(`E'\\x1e'`);
 const FIELD = sql.raw(`E'\\x1f'`);
 
@@ -139,7 +141,7 @@ const FIELD = sql.raw(`E'\\x1f'`);
  * version's), where 50,000 rows of nine columns were decoded, and their lists converted to
  * text, one by one.
  */
-export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{ type: string; name: string }>; ids: readonly string[]; sight: Sight }): Promise<CandidateRow[]> {
+export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
   const visible = visibleWhere(q.sight) ?? sql`true`;
   const ofName = sql`reach.kind = 'name' and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
@@ -165,7 +167,7 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
         select 'id'::text, null::text, null::text, ref.target_id from version join ${artifactReferences} ref on ref.from_id = version.id where ref.target_id is not null
       ) d(kind, type_name, name, id)
     )
-    select g.type_name, g.name, g.versions
+    select reach.kind, g.type_name, g.name, g.versions
     from reach
     cross join lateral (
       with found(id, type_name, name, version, version_key, status, requires) as materialized (
@@ -175,7 +177,7 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
       )
       -- One group per reach row: a name's versions, or the one artifact an id reaches.
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(l.links::text, '')), ${RECORD}) as versions
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(l.links::text, '')), ${RECORD} order by v.version_key desc, v.id) as versions
       from (
         select *, lag(requires) over (order by version_key desc, id) as previous from found
       ) v
@@ -187,52 +189,29 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
     ) g`;
   const result: unknown = await db.execute(statement);
   // postgres.js answers an array of rows, PGlite { rows }.
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ type_name: string; name: string; versions: string }>;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: 'name' | 'id'; type_name: string; name: string; versions: string }>;
   const parsed = new Map<string, Requirement[]>();
   const requirements = (text: string): Requirement[] => {
     let list = parsed.get(text);
     if (list === undefined) parsed.set(text, (list = JSON.parse(text) as Requirement[]));
     return list;
   };
-  // A version reached twice (by its name and by a link) is one candidate.
+  return rows.map((r) => ({ kind: r.kind, typeName: r.type_name, name: r.name, versions: new CandidateVersions(r.versions, r.type_name, r.name, requirements) }));
+}
+
+/** The names to choose versions of, the ids links pin, and whose sight the candidates are seen with. */
+export interface CandidateSeed {
+  names: ReadonlyArray<{ type: string; name: string }>;
+  ids: readonly string[];
+  sight: Sight;
+}
+
+/** Every candidate of resolutionCandidateGroups once, decoded: a version reached by its name and by a link is one candidate. */
+export async function resolutionCandidates(db: Conn, q: CandidateSeed): Promise<CandidateRow[]> {
   const seen = new Set<string>();
   const candidates: CandidateRow[] = [];
-  const NO_LINKS: CandidateRow['links'] = [];
-  for (const r of rows) {
-    // Scanned in place rather than split: a name's 100 versions would otherwise make 100 arrays
-    // and 700 strings, and the garbage collector was a third of a resolve's CPU.
-    const text = r.versions;
-    const group: CandidateRow[] = [];
-    const requiresTexts: string[] = [];
-    let at = 0;
-    const field = () => {
-      const end = text.indexOf(FIELD_TEXT, at);
-      const value = text.slice(at, end);
-      at = end + 1;
-      return value;
-    };
-    while (at < text.length) {
-      const id = field();
-      const version = field();
-      const versionKey = field();
-      const status = text.startsWith(`active${FIELD_TEXT}`, at) ? ((at += 7), 'active') : field();
-      const requiresText = text.charCodeAt(at) === 0x1f ? ((at += 1), '') : field();
-      let end = text.indexOf(RECORD_TEXT, at);
-      if (end < 0) end = text.length;
-      const links = end === at ? NO_LINKS : (JSON.parse(text.slice(at, end)) as CandidateRow['links']);
-      at = end + 1;
-      group.push({ id, typeName: r.type_name, name: r.name, version, versionKey, status, requires: NO_REQUIREMENTS, links });
-      requiresTexts.push(requiresText);
-    }
-    // An empty requirement list means "as the version before" in the window's order (newest first,
-    // then id); should the records have come in another order, that order is restored first.
-    const order = group.map((_, i) => i);
-    if (group.some((row, i) => i > 0 && !newerFirst(group[i - 1]!, row))) order.sort((a, b) => (newerFirst(group[a]!, group[b]!) ? -1 : 1));
-    let requires = NO_REQUIREMENTS;
-    for (const i of order) {
-      const row = group[i]!;
-      if (requiresTexts[i]) requires = requirements(requiresTexts[i]);
-      row.requires = requires;
+  for (const group of await resolutionCandidateGroups(db, q)) {
+    for (const row of group.versions) {
       if (seen.has(row.id)) continue;
       seen.add(row.id);
       candidates.push(row);
@@ -241,7 +220,69 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
   return candidates;
 }
 
-const NO_REQUIREMENTS: Requirement[] = [];
+/** What one reach of the candidate statement found. */
+export interface CandidateGroup {
+  /** name: the active versions of a name the requirements reach, as the caller sees them; id: the one artifact a link reaches, whatever its status. */
+  kind: 'name' | 'id';
+  typeName: string;
+  name: string;
+  versions: CandidateVersions;
+}
 
-/** The window's order: the newer version first, equal versions by id (uuid order is the hex text's). */
-const newerFirst = (a: CandidateRow, b: CandidateRow) => a.versionKey > b.versionKey || (a.versionKey === b.versionKey && a.id < b.id);
+const NO_REQUIREMENTS: Requirement[] = [];
+const NO_LINKS: CandidateRow['links'] = [];
+
+/**
+ * A name's versions, newest first (then by id), each record decoded the first time it is read:
+ * a resolution mostly looks at a name's newest few versions, and decoding all 100 versions of 500
+ * names (and collecting the garbage after them) was most of a resolve's CPU. Scanned in place
+ * rather than split, so reading a record costs its own fields only.
+ */
+export class CandidateVersions implements Iterable<CandidateRow> {
+  private readonly decoded: CandidateRow[] = [];
+  private at = 0;
+  /** The list in force: a record carries its requirements only where they differ from the newer version's. */
+  private requires: Requirement[] = NO_REQUIREMENTS;
+
+  constructor(
+    private readonly text: string,
+    private readonly typeName: string,
+    private readonly name: string,
+    private readonly requirementsOf: (text: string) => Requirement[],
+  ) {}
+
+  *[Symbol.iterator](): Iterator<CandidateRow> {
+    for (let i = 0; ; i++) {
+      const row = i < this.decoded.length ? this.decoded[i] : this.decodeNext();
+      if (row === undefined) return;
+      yield row;
+    }
+  }
+
+  private field(): string {
+    const end = this.text.indexOf(FIELD_TEXT, this.at);
+    const value = this.text.slice(this.at, end);
+    this.at = end + 1;
+    return value;
+  }
+
+  private decodeNext(): CandidateRow | undefined {
+    const text = this.text;
+    if (this.at >= text.length) return undefined;
+    const id = this.field();
+    const version = this.field();
+    const versionKey = this.field();
+    let status = 'active';
+    if (text.startsWith(ACTIVE_FIELD, this.at)) this.at += ACTIVE_FIELD.length;
+    else status = this.field();
+    if (text.charCodeAt(this.at) === FIELD_CODE) this.at += 1;
+    else this.requires = this.requirementsOf(this.field());
+    let end = text.indexOf(RECORD_TEXT, this.at);
+    if (end < 0) end = text.length;
+    const links = end === this.at ? NO_LINKS : (JSON.parse(text.slice(this.at, end)) as CandidateRow['links']);
+    this.at = end + 1;
+    const row: CandidateRow = { id, typeName: this.typeName, name: this.name, version, versionKey, status, requires: this.requires, links };
+    this.decoded.push(row);
+    return row;
+  }
+}
