@@ -191,6 +191,20 @@ describe('GET /federation/v1/upstreams/{node}/artifacts/{id}/{blob}', () => {
     expect(empty.status).toBe(404);
   });
 
+  it('answers 502 when the upstream vouches for other content than it serves, before any byte', async () => {
+    const kit = await publish('forged', { payload: marked(16) });
+    proxy.state.mode = 'forge-digest';
+    try {
+      const res = await fetchThrough(throughPath(kit.id));
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as Body).explanation).toMatch(/the provenance upstream upstream gives for kits "forged" 1.0.0 does not verify/);
+    } finally {
+      proxy.state.mode = 'honest';
+    }
+    expect(bundlesOf(kit)).toBe(0);
+    expect(await copyOf(kit.id)).toBeUndefined();
+  });
+
   it('answers 503 naming the upstream when it is down', async () => {
     const kit = await publish('unreachable', { payload: marked(16) });
     proxy.state.mode = 'down';
