@@ -73,7 +73,16 @@ export interface ImportOptions {
    * (the manifest carries what the sending node said of each artifact: its provenance).
    */
   inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[], manifest: BundleManifest) => Promise<void>;
+  /**
+   * Sees the bytes of a blob this import stores as they go to the store (a download served while
+   * the pull runs: federation/pull-through.ts). Asked when the blob's entry begins, with what the
+   * manifest declares of it; the function it returns gets each chunk before it is hashed. It must
+   * not throw, and the import does not wait for it.
+   */
+  tap?: BlobTap;
 }
+
+export type BlobTap = (blob: StoredManifestBlob, manifest: BundleManifest) => ((chunk: Buffer) => void) | undefined;
 
 export interface ImportedArtifact {
   /** The id the artifact had on the node that made the bundle. */
@@ -136,7 +145,7 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
   try {
     const manifest = await readManifest(entries);
     const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer), opts.landAs);
-    await receiveBlobs(ctx, plan, entries, stored, opts.signal);
+    await receiveBlobs(ctx, plan, entries, stored, opts.signal, (blob) => opts.tap?.(blob, manifest));
     await opts.bodyVerified;
     return await commit(ctx, manifest, plan, stored, opts.inCommit);
   } catch (err) {
@@ -429,7 +438,22 @@ function neededBlobs(ctx: OpContext, plan: readonly PlannedArtifact[]): Map<stri
   return needed;
 }
 
-async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], entries: AsyncIterator<Entry>, stored: Map<string, StoredCopy[]>, signal: AbortSignal): Promise<void> {
+/** An entry's bytes, each shown to `sink` on its way. */
+async function* tapped(entry: Entry, sink: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of entry as AsyncIterable<Buffer>) {
+    sink(chunk);
+    yield chunk;
+  }
+}
+
+async function receiveBlobs(
+  ctx: OpContext,
+  plan: readonly PlannedArtifact[],
+  entries: AsyncIterator<Entry>,
+  stored: Map<string, StoredCopy[]>,
+  signal: AbortSignal,
+  tap: (blob: StoredManifestBlob) => ((chunk: Buffer) => void) | undefined,
+): Promise<void> {
   const declared = new Map<string, StoredManifestBlob>();
   for (const p of plan) for (const b of p.blobs) if (!b.external) declared.set(b.sha256, b);
   const needed = neededBlobs(ctx, plan);
@@ -451,7 +475,9 @@ async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], en
     const [first, ...others] = [...target.stores.values()];
     const key = uploadKey(target.owner.type.name, target.owner.id, randomUUID());
     const expected = { md5Base64: Buffer.from(blob.md5, 'hex').toString('base64'), sha256Hex: blob.sha256 };
-    const copy = await writeHashed(first!.store, Readable.from(entry, { objectMode: false }), { key, signal, maxBytes: blob.size, expected, expectedSize: blob.size, contentType: blob.content_type ?? undefined });
+    const sink = tap(blob);
+    const bytes = Readable.from(sink ? tapped(entry, sink) : entry, { objectMode: false });
+    const copy = await writeHashed(first!.store, bytes, { key, signal, maxBytes: blob.size, expected, expectedSize: blob.size, contentType: blob.content_type ?? undefined });
     const copies = [{ store: first!, locator: copy.locator, sha256 }];
     stored.set(sha256, copies);
     if (copy.sha1 !== blob.sha1) throw new BadRequest(`blob ${sha256} does not match its manifest: sha1 is ${copy.sha1}, the manifest says ${blob.sha1}`);
