@@ -259,6 +259,7 @@ function fromWire(self: SourceNode, w: WireCandidate, seen: WireSeen): Candidate
       versionKey: key,
       status: w.status,
       requires,
+      pins: null,
       links: w.links.map((l) => ({ ...l, target: l.target === null ? null : local(l.target) })),
       source: { path, id: w.id },
     },
