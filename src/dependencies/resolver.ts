@@ -11,9 +11,12 @@
  * first dead end met on the newest-first path is explained as a chain
  * ("A 1.2 requires B ^2; C 3.0 requires B ~1.4; no B satisfies both").
  *
- * A requirement pinned to one artifact (an imported copy's: artifacts.requirement_pins) takes exactly that
- * artifact while it is a candidate: the copy resolves as it did where it was made. A pin whose
- * target is gone, out of sight or inactive is ignored, and the range resolves as usual.
+ * A requirement pinned to one artifact (an imported copy's: artifacts.requirement_pins) takes
+ * exactly that artifact while it is a candidate: the copy resolves as it did where it was made. A
+ * pin whose target is gone, out of sight or inactive is ignored, and the range resolves as usual.
+ *
+ * A requirement naming an origin (a node's name or id) is satisfied only by versions first
+ * published on that node (Candidate.origin).
  */
 import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
@@ -21,6 +24,8 @@ import { sightOf } from '../artifacts/policy.js';
 import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { existingArtifactIds } from '../db/queries/artifacts.js';
 import { resolutionCandidateGroups, resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { findNodeId } from '../db/queries/federation.js';
+import { firstPublishers } from '../db/queries/pulls.js';
 import { Conflict } from '../errors.js';
 import { heldLinks } from './links.js';
 import { describeRequirement, requirementKeyTest, type Requirement } from './requirements.js';
@@ -36,7 +41,15 @@ export interface SourceNode {
  * path of nodes from this one to the node that holds them, and their id there (their own `id`
  * is then made unique across sources). Local candidates of a local resolution have no source.
  */
-export type Candidate = CandidateRow & { source?: { path: SourceNode[]; id: string } };
+export type Candidate = CandidateRow & {
+  source?: { path: SourceNode[]; id: string };
+  /**
+   * The node it was first published on: this node for an artifact made here, the first hop of a
+   * copy's provenance otherwise. Known for every candidate of a tree resolution, and for those a
+   * requirement naming an origin may take in a local one.
+   */
+  origin?: SourceNode;
+};
 
 /** Where a resolution takes its candidates from, seeded by the names to choose among and the ids links pin. */
 export type CandidateSource = (seed: { names: Array<{ type: string; name: string }>; ids: string[] }) => Promise<Candidate[]>;
@@ -128,11 +141,15 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const byId = new Map<string, Candidate>();
   const byKey = new Map<string, Iterable<Candidate>>();
   const loose: Candidate[] = [];
+  /** Names some requirement asks from a given origin: their candidates' origins are read. */
+  const originKeys = new Set(seedRequirements.flatMap((r) => (r.origin === undefined ? [] : [keyOf(r.type, r.name)])));
   if (intent.candidates) loose.push(...(await intent.candidates(seed)));
   else {
     for (const group of await resolutionCandidateGroups(db, { ...seed, sight })) {
-      if (group.kind === 'name') byKey.set(keyOf(group.typeName, group.name), group.versions);
-      else loose.push(...group.versions);
+      const key = keyOf(group.typeName, group.name);
+      if (group.kind === 'id') loose.push(...group.versions);
+      else if (group.kind === 'name' || !byKey.has(key)) byKey.set(key, group.versions);
+      if (group.kind === 'origin') originKeys.add(key);
     }
   }
   for (const row of loose) byId.set(row.id, row);
@@ -154,6 +171,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const hops = (row: Candidate) => row.source?.path.length ?? 0;
   for (const [key, list] of lists) byKey.set(key, list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1))));
   const versionsOf = (key: string): Iterable<Candidate> => byKey.get(key) ?? NONE;
+  if (originKeys.size > 0) await readOrigins(ctx, [...originKeys].flatMap((key) => [...versionsOf(key)]));
 
   // Ranges test version keys, each range parsed once: no candidate's version is parsed.
   const ranges = new Map<string, { test: (versionKey: string) => boolean; floor: string | null }>();
@@ -162,7 +180,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     if (!range) ranges.set(requirement.range, (range = requirementKeyTest(requirement)));
     return range;
   };
-  const satisfies = (row: Candidate, requirement: Requirement): boolean => rangeOf(requirement).test(row.versionKey);
+  const satisfies = (row: Candidate, requirement: Requirement): boolean => rangeOf(requirement).test(row.versionKey) && (requirement.origin === undefined || publishedOn(row, requirement.origin));
   /** Whether `row` answers the requirement: in its range and, when it is pinned, the pinned candidate. */
   const answers = (row: Candidate, requirement: Requirement, pin: Candidate | undefined): boolean => satisfies(row, requirement) && (pin === undefined || pin.id === row.id);
   const fits = (row: Candidate, ask: Ask): boolean => answers(row, ask.requirement, ask.pin);
@@ -445,6 +463,18 @@ async function describe(db: Parameters<typeof existingArtifactIds>[0], root: Can
 
 const NONE: readonly Candidate[] = [];
 
+/** Whether `row` was first published on `node` (its name or id). */
+const publishedOn = (row: Candidate, node: string): boolean => row.origin !== undefined && (row.origin.name === node || row.origin.id === node);
+
+/** Sets where each of these candidates of this node was first published, unless known: one statement for all of them. */
+async function readOrigins(ctx: OpContext, rows: readonly Candidate[]): Promise<void> {
+  const local = rows.filter((row) => row.origin === undefined && (row.source?.path.length ?? 1) === 1);
+  if (local.length === 0) return;
+  const published = await firstPublishers(conn(ctx), local.map((row) => row.source?.id ?? row.id));
+  const here = { id: (await findNodeId(conn(ctx))) ?? '', name: ctx.catalog.config.node.name };
+  for (const row of local) row.origin = published.get(row.source?.id ?? row.id) ?? here;
+}
+
 function isEmpty(items: Iterable<unknown>): boolean {
   for (const _ of items) return false;
   return true;
@@ -468,7 +498,7 @@ function rowOf(ctx: OpContext, artifact: Artifact): Candidate {
 
 function noneSatisfies(requirement: Requirement, asks: number, available: readonly Candidate[]): string {
   const which = asks === 1 ? 'it' : asks === 2 ? 'both' : 'all of them';
-  const versions = available.map((r) => `${r.version}${fromNode(r.source?.path.at(-1)!.name)}`);
+  const versions = available.map((r) => `${r.version}${fromNode(r.source?.path.at(-1)!.name)}${requirement.origin !== undefined && r.origin ? ` (published on ${r.origin.name || r.origin.id})` : ''}`);
   const listed = versions.length === 0 ? '' : ` (available: ${versions.slice(0, 10).join(', ')}${versions.length > 10 ? ', ...' : ''})`;
   return `no ${requirement.type} ${requirement.name} satisfies ${which}${listed}`;
 }

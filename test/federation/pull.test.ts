@@ -210,6 +210,17 @@ describe('POST /federation/v1/pull', () => {
     expect(leafProvenance).toMatchObject({ cached: true, verified: true });
   });
 
+  it('counts a copy of a copy as published on the node its provenance starts at, not the one it was pulled from', async () => {
+    // The leaf's lib 2.1.0 came from the vendor, which had it from global.
+    const resolveFrom = (origin: string) => leaf.node.request('POST', '/resolve', { as: leaf.node.admin, json: { requires: [{ type: 'kits', name: 'lib', range: '^2', origin }] } });
+    const fromGlobal = await resolveFrom('global');
+    expect(fromGlobal.status, await fromGlobal.clone().text()).toBe(200);
+    expect((await fromGlobal.json()).artifacts.map((a: Body) => `${a.name}@${a.version}`)).toEqual(['lib@2.1.0', 'core@1.0.0']);
+    const fromVendor = await resolveFrom('vendor');
+    expect(fromVendor.status).toBe(409);
+    expect((await fromVendor.json()).explanation).toMatch(/requires kits lib \^2 from vendor; no kits lib satisfies it \(available: 2\.1\.0 \(published on global\)\)/);
+  });
+
   it('is refused without the pull permission, by this node and by the upstream', async () => {
     const res = await askPull(leaf, { upstream: global.id, id: app.id });
     expect(res.status).toBe(403);

@@ -158,7 +158,7 @@ const FIELD = sql.raw(`E'\\x1f'`);
  */
 export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
   const visible = visibleWhere(q.sight) ?? sql`true`;
-  const ofName = sql`reach.kind = 'name' and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
+  const ofName = sql`reach.kind in ('name', 'origin') and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
   const statement = sql`
     with recursive reach(kind, type_name, name, id) as (
@@ -176,7 +176,8 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
           union all
           select ${artifacts.id}, ${artifacts.requires} from ${artifacts} where ${ofId}
         )
-        select 'name'::text, r ->> 'type', r ->> 'name', null::uuid
+        -- A name some requirement asks from a given origin is reached as such: its candidates' origins are then needed.
+        select case when r ? 'origin' then 'origin' else 'name' end, r ->> 'type', r ->> 'name', null::uuid
         from (select distinct requires from version) c cross join lateral jsonb_array_elements(c.requires) r
         union all
         select 'id'::text, null::text, null::text, ref.target_id from version join ${artifactReferences} ref on ref.from_id = version.id where ref.target_id is not null
@@ -204,7 +205,7 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
     ) g`;
   const result: unknown = await db.execute(statement);
   // postgres.js answers an array of rows, PGlite { rows }.
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: 'name' | 'id'; type_name: string; name: string; versions: string }>;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: CandidateGroup['kind']; type_name: string; name: string; versions: string }>;
   const parsed = new Map<string, Requirement[]>();
   const requirements = (text: string): Requirement[] => {
     let list = parsed.get(text);
@@ -237,8 +238,12 @@ export async function resolutionCandidates(db: Conn, q: CandidateSeed): Promise<
 
 /** What one reach of the candidate statement found. */
 export interface CandidateGroup {
-  /** name: the active versions of a name the requirements reach, as the caller sees them; id: the one artifact a link reaches, whatever its status. */
-  kind: 'name' | 'id';
+  /**
+   * name: the active versions of a name the requirements reach, as the caller sees them (origin:
+   * the same, for a name a requirement asks from a given origin); id: the one artifact a link
+   * reaches, whatever its status.
+   */
+  kind: 'name' | 'origin' | 'id';
   typeName: string;
   name: string;
   versions: CandidateVersions;
