@@ -10,7 +10,10 @@
  * 3. Blob entries stream into the store through the upload path's hashing; a size or digest that
  *    differs from the manifest refuses the bundle.
  * 4. One transaction creates every new artifact and its blob rows, links rewritten to the new
- *    ids; if anything fails, the bytes this import stored are released again.
+ *    ids, and pins each requirement to the artifact it resolved to where the bundle was made
+ *    (`resolved_requires`): the copy keeps its dependencies, hence its manifest, signatures and
+ *    provenance, whatever other fitting versions this node holds. If anything fails, the bytes
+ *    this import stored are released again.
  *
  * Memory holds the manifest and one blob's stream buffers, whatever the bundle's size.
  */
@@ -29,6 +32,7 @@ import { GENERIC_FIELD_NAMES } from '../artifacts/generic-fields.js';
 import { validateValue } from '../artifacts/input.js';
 import { assertActivatable } from '../artifacts/lifecycle.js';
 import { PROJECT_ID } from '../artifacts/names.js';
+import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { hasAdminRights, requireAdmin, writingProject } from '../artifacts/policy.js';
 import { assertWithinQuota } from '../artifacts/quotas.js';
 import { uploadKey } from '../blobs/blob-store.js';
@@ -37,10 +41,11 @@ import type { NamedStore } from '../blobs/routing.js';
 import { findArtifact, insertArtifact, type ArtifactRecord } from '../db/queries/artifacts.js';
 import { insertExternalBlob, lockBytes } from '../db/queries/blobs.js';
 import { findArtifactIdByIdentity, insertStoredBlob } from '../db/queries/bundles.js';
+import { setRequirementPins } from '../db/queries/dependencies.js';
 import { AppError, BadRequest, Conflict, Unavailable } from '../errors.js';
 import { assertRequirementsResolve } from '../dependencies/closure.js';
 import { recordReferences } from '../dependencies/references.js';
-import type { Requirement } from '../dependencies/requirements.js';
+import { describeRequirement, requirementKeyTest, type Requirement } from '../dependencies/requirements.js';
 import { adoptKey } from '../signing/keys.js';
 import { attachSignature } from '../signing/signatures.js';
 import {
@@ -379,6 +384,11 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
     validateReferences(type, a, record, inBundle, where);
     for (const r of a.resolved_requires) {
       if (r.index >= record.requires.length || !inBundle.has(r.target)) throw new BadRequest(`${where}: a resolved requirement names no requirement of it, or an artifact the bundle does not hold`);
+      const requirement = record.requires[r.index]!;
+      const target = inBundle.get(r.target)!;
+      if (target.type !== requirement.type || target.name !== requirement.name || !requirementKeyTest(requirement).test(versionKey(parseVersion(target.version)))) {
+        throw new BadRequest(`${where}: its requirement ${describeRequirement(requirement)} is said to resolve to ${target.type} "${target.name.slice(0, 100)}" ${target.version.slice(0, 40)}, which does not satisfy it`);
+      }
     }
     const identity = `${type.name}\u0000${owner}\u0000${record.name}\u0000${record.version}`;
     if (identities.has(identity)) throw new BadRequest(`the manifest lists ${where} twice`);
@@ -544,8 +554,14 @@ async function commit(
       }
       emit(tx, { kind: 'artifact.created', id: artifact.id, ref: refFor(tx, artifact) });
     }
-    // Once every artifact is in, so each link's target is known: references as rows, and the
-    // rule activation applies, requirements that resolve here.
+    // Once every artifact is in, so each target is known: requirements pinned to what they
+    // resolved to where the bundle was made, references as rows, and the rule activation
+    // applies, requirements that resolve here (as pinned).
+    const idOf = new Map(plan.map((p) => [p.source.id, p.id]));
+    for (const p of created) {
+      if (p.record.status === 'drafted') continue; // its requirements may still change
+      await setRequirementPins(conn(tx), p.id, p.source.resolved_requires.map((r) => ({ index: r.index, targetId: idOf.get(r.target)! })));
+    }
     for (const p of created) {
       const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
       await recordReferences(tx, p.type, artifact);

@@ -1,7 +1,7 @@
 /**
  * @module A requirement: "an artifact of this type and name, with a version in this semver
  * range" (`{"type": "images", "name": "cirros", "range": "^2.1"}`), optionally naming the node
- * it comes from. Every artifact may hold a list of them in its generic `requires` field.
+ * it comes from: the node it was first published on, by name or id. Every artifact may hold a list of them in its generic `requires` field.
  */
 import type { Range } from 'semver';
 import { BadRequest } from '../errors.js';
@@ -55,7 +55,7 @@ export function requirementKeyTest(requirement: Requirement): { test: (versionKe
   return { test: rangeKeyTest(range), floor: rangeKeyFloor(range) };
 }
 
-/** "images cirros ^2.1", as explanations name a requirement. */
-export function describeRequirement(r: Pick<Requirement, 'type' | 'name' | 'range'>): string {
-  return `${r.type} ${r.name} ${r.range}`;
+/** "images cirros ^2.1" ("... from global" with an origin), as explanations name a requirement. */
+export function describeRequirement(r: Pick<Requirement, 'type' | 'name' | 'range' | 'origin'>): string {
+  return `${r.type} ${r.name} ${r.range}${r.origin !== undefined ? ` from ${r.origin}` : ''}`;
 }

@@ -1,6 +1,6 @@
 /**
- * @module Queries of the dependencies feature: reference rows, requirers, and the candidate
- * versions the resolver chooses among (all of a closure's in one statement).
+ * @module Queries of the dependencies feature: reference rows, requirers, requirement pins, and
+ * the candidate versions the resolver chooses among (all of a closure's in one statement).
  */
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Requirement } from '../../dependencies/requirements.js';
@@ -102,6 +102,18 @@ export async function requirersOf(db: Conn, q: { typeName: string; name: string;
     .where(and(sql`${artifacts.requires} @> ${wanted}::jsonb`, visibleWhere(q.sight)));
 }
 
+/** Requirement index → the artifact that requirement is pinned to. */
+export type RequirementPins = ReadonlyMap<number, string>;
+
+/** Pins `artifactId`'s requirements (by index) to the artifacts given: what an imported copy was resolved to where it was made. */
+export async function setRequirementPins(db: Conn, artifactId: string, pins: ReadonlyArray<{ index: number; targetId: string }>): Promise<void> {
+  if (pins.length === 0) return;
+  await db
+    .update(artifacts)
+    .set({ requirementPins: Object.fromEntries(pins.map((p) => [String(p.index), p.targetId])) })
+    .where(eq(artifacts.id, artifactId));
+}
+
 /** One version the resolver may choose (or an artifact a link pins), with what it depends on. */
 export interface CandidateRow {
   id: string;
@@ -112,13 +124,16 @@ export interface CandidateRow {
   versionKey: string;
   status: string;
   requires: Requirement[];
+  /** Requirements pinned to one artifact (an imported copy's: artifacts.requirement_pins); null when none is. */
+  pins: RequirementPins | null;
   links: Array<{ field: string; key: string; link: string; target: string | null }>;
 }
 
 /**
  * How the candidates of one name travel: one text per name, a record per version, fields apart
  * (PostgreSQL writes JSON with control characters escaped, and the other fields are versions,
- * keys, uuids and project ids, which hold none).
+ * keys, uuids and project ids, which hold none). A version's requirement pins travel as their
+ * JSON object, empty where it has none (most).
  */
 const RECORD_TEXT = '\u001e';
 const FIELD_TEXT = '\u001f';
@@ -143,7 +158,7 @@ const FIELD = sql.raw(`E'\\x1f'`);
  */
 export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
   const visible = visibleWhere(q.sight) ?? sql`true`;
-  const ofName = sql`reach.kind = 'name' and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
+  const ofName = sql`reach.kind in ('name', 'origin') and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
   const statement = sql`
     with recursive reach(kind, type_name, name, id) as (
@@ -161,7 +176,8 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
           union all
           select ${artifacts.id}, ${artifacts.requires} from ${artifacts} where ${ofId}
         )
-        select 'name'::text, r ->> 'type', r ->> 'name', null::uuid
+        -- A name some requirement asks from a given origin is reached as such: its candidates' origins are then needed.
+        select case when r ? 'origin' then 'origin' else 'name' end, r ->> 'type', r ->> 'name', null::uuid
         from (select distinct requires from version) c cross join lateral jsonb_array_elements(c.requires) r
         union all
         select 'id'::text, null::text, null::text, ref.target_id from version join ${artifactReferences} ref on ref.from_id = version.id where ref.target_id is not null
@@ -170,14 +186,14 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
     select reach.kind, g.type_name, g.name, g.versions
     from reach
     cross join lateral (
-      with found(id, type_name, name, version, version_key, status, requires) as materialized (
-        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires} from ${artifacts} where ${ofName}
+      with found(id, type_name, name, version, version_key, status, requires, pins) as materialized (
+        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofName}
         union all
-        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires} from ${artifacts} where ${ofId}
+        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofId}
       )
       -- One group per reach row: a name's versions, or the one artifact an id reaches.
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(l.links::text, '')), ${RECORD} order by v.version_key desc, v.id) as versions
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(l.links::text, '')), ${RECORD} order by v.version_key desc, v.id) as versions
       from (
         select *, lag(requires) over (order by version_key desc, id) as previous from found
       ) v
@@ -189,7 +205,7 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
     ) g`;
   const result: unknown = await db.execute(statement);
   // postgres.js answers an array of rows, PGlite { rows }.
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: 'name' | 'id'; type_name: string; name: string; versions: string }>;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: CandidateGroup['kind']; type_name: string; name: string; versions: string }>;
   const parsed = new Map<string, Requirement[]>();
   const requirements = (text: string): Requirement[] => {
     let list = parsed.get(text);
@@ -222,14 +238,23 @@ export async function resolutionCandidates(db: Conn, q: CandidateSeed): Promise<
 
 /** What one reach of the candidate statement found. */
 export interface CandidateGroup {
-  /** name: the active versions of a name the requirements reach, as the caller sees them; id: the one artifact a link reaches, whatever its status. */
-  kind: 'name' | 'id';
+  /**
+   * name: the active versions of a name the requirements reach, as the caller sees them (origin:
+   * the same, for a name a requirement asks from a given origin); id: the one artifact a link
+   * reaches, whatever its status.
+   */
+  kind: 'name' | 'origin' | 'id';
   typeName: string;
   name: string;
   versions: CandidateVersions;
 }
 
 const NO_REQUIREMENTS: Requirement[] = [];
+
+/** The column's `{"0": "<id>"}` as pins. */
+function pinsFrom(stored: Record<string, string>): RequirementPins {
+  return new Map(Object.entries(stored).map(([index, target]) => [Number(index), target]));
+}
 const NO_LINKS: CandidateRow['links'] = [];
 
 /**
@@ -277,11 +302,14 @@ export class CandidateVersions implements Iterable<CandidateRow> {
     else status = this.field();
     if (text.charCodeAt(this.at) === FIELD_CODE) this.at += 1;
     else this.requires = this.requirementsOf(this.field());
+    let pins: RequirementPins | null = null;
+    if (text.charCodeAt(this.at) === FIELD_CODE) this.at += 1;
+    else pins = pinsFrom(JSON.parse(this.field()) as Record<string, string>);
     let end = text.indexOf(RECORD_TEXT, this.at);
     if (end < 0) end = text.length;
     const links = end === this.at ? NO_LINKS : (JSON.parse(text.slice(this.at, end)) as CandidateRow['links']);
     this.at = end + 1;
-    const row: CandidateRow = { id, typeName: this.typeName, name: this.name, version, versionKey, status, requires: this.requires, links };
+    const row: CandidateRow = { id, typeName: this.typeName, name: this.name, version, versionKey, status, requires: this.requires, pins, links };
     this.decoded.push(row);
     return row;
   }
