@@ -12,6 +12,7 @@ import { federationAdminRouter } from './api/federation/admin.js';
 import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { FEDERATION_STREAMED_PATHS, federationSubmissionsRouter } from './api/federation/submissions.js';
 import { federationPullRouter } from './api/federation/pull.js';
+import { pullThroughRouter } from './api/federation/pull-through.js';
 import { subscriptionsRouter } from './api/federation/subscriptions.js';
 import { artifactsRouter } from './api/glare/artifacts.js';
 import { blobsRouter } from './api/glare/blobs.js';
@@ -66,6 +67,7 @@ export function createApp(deps: Deps) {
   app.route('/', signaturesRouter(deps));
   // And /provenance.
   app.route('/', federationPullRouter(deps));
+  app.route('/', pullThroughRouter(deps));
   app.route('/', typeUpgradesRouter(deps));
   app.route('/', communityRouter(deps));
   // After the artifact routes, so /shares is never taken for a blob field.

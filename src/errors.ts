@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'quota_exceeded'
   | 'unavailable'
+  | 'bad_gateway'
   | 'insufficient_storage';
 
 export abstract class AppError extends Error {
@@ -51,6 +52,10 @@ export class QuotaExceeded extends AppError {
 }
 export class Unavailable extends AppError {
   readonly code = 'unavailable';
+}
+/** Another node this one relies on answered with something this node refuses (a tampered blob, a form it does not read). */
+export class BadGateway extends AppError {
+  readonly code = 'bad_gateway';
 }
 /** The node has no room left to store what the request sends (a blob store is full). */
 export class InsufficientStorage extends AppError {

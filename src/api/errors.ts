@@ -20,6 +20,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   quota_exceeded: 413,
   unavailable: 503,
+  bad_gateway: 502,
   insufficient_storage: 507,
 };
 
@@ -34,6 +35,7 @@ const TITLES: Partial<Record<number, string>> = {
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
   507: 'Insufficient Storage',
 };

@@ -51,7 +51,7 @@ export interface BlobTarget {
 }
 
 /** The blob field (and dict key) a target names; BadRequest when it is not a blob. */
-function blobSlot(type: ArtifactType, field: string, key: string | undefined): { def: FieldDef; key: string } {
+export function blobSlot(type: ArtifactType, field: string, key: string | undefined): { def: FieldDef; key: string } {
   const def = type.fields.get(field);
   if (!def || (def.kind !== 'blob' && def.kind !== 'blob_dict')) {
     throw new BadRequest(`type ${type.name} has no blob field "${field.slice(0, 60)}"`);

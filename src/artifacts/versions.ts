@@ -149,6 +149,23 @@ export function rangeKeyTest(range: Range): (key: string) => boolean {
   return (key) => sets.some((set) => within(key, set));
 }
 
+/**
+ * The lowest version key the range can admit, or null when nothing bounds it from below: every key
+ * below it fails `rangeKeyTest(range)`, so a newest-first scan of a name's versions stops there.
+ */
+export function rangeKeyFloor(range: Range): string | null {
+  let floor: string | null = null;
+  for (const set of rangeToKeySets(range)) {
+    let setFloor: string | null = null;
+    for (const c of set.comparisons) {
+      if ((c.op === '>' || c.op === '>=' || c.op === '=') && (setFloor === null || c.key > setFloor)) setFloor = c.key;
+    }
+    if (setFloor === null) return null; // this alternative is unbounded below
+    if (floor === null || setFloor < floor) floor = setFloor;
+  }
+  return floor;
+}
+
 function truncate(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

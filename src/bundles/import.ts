@@ -10,7 +10,10 @@
  * 3. Blob entries stream into the store through the upload path's hashing; a size or digest that
  *    differs from the manifest refuses the bundle.
  * 4. One transaction creates every new artifact and its blob rows, links rewritten to the new
- *    ids; if anything fails, the bytes this import stored are released again.
+ *    ids, and pins each requirement to the artifact it resolved to where the bundle was made
+ *    (`resolved_requires`): the copy keeps its dependencies, hence its manifest, signatures and
+ *    provenance, whatever other fitting versions this node holds. If anything fails, the bytes
+ *    this import stored are released again.
  *
  * Memory holds the manifest and one blob's stream buffers, whatever the bundle's size.
  */
@@ -29,6 +32,7 @@ import { GENERIC_FIELD_NAMES } from '../artifacts/generic-fields.js';
 import { validateValue } from '../artifacts/input.js';
 import { assertActivatable } from '../artifacts/lifecycle.js';
 import { PROJECT_ID } from '../artifacts/names.js';
+import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { hasAdminRights, requireAdmin, writingProject } from '../artifacts/policy.js';
 import { assertWithinQuota } from '../artifacts/quotas.js';
 import { uploadKey } from '../blobs/blob-store.js';
@@ -37,10 +41,11 @@ import type { NamedStore } from '../blobs/routing.js';
 import { findArtifact, insertArtifact, type ArtifactRecord } from '../db/queries/artifacts.js';
 import { insertExternalBlob, lockBytes } from '../db/queries/blobs.js';
 import { findArtifactIdByIdentity, insertStoredBlob } from '../db/queries/bundles.js';
+import { setRequirementPins } from '../db/queries/dependencies.js';
 import { AppError, BadRequest, Conflict, Unavailable } from '../errors.js';
 import { assertRequirementsResolve } from '../dependencies/closure.js';
 import { recordReferences } from '../dependencies/references.js';
-import type { Requirement } from '../dependencies/requirements.js';
+import { describeRequirement, requirementKeyTest, type Requirement } from '../dependencies/requirements.js';
 import { adoptKey } from '../signing/keys.js';
 import { attachSignature } from '../signing/signatures.js';
 import {
@@ -73,7 +78,16 @@ export interface ImportOptions {
    * (the manifest carries what the sending node said of each artifact: its provenance).
    */
   inCommit?: (tx: TxContext, imported: readonly ImportedArtifact[], manifest: BundleManifest) => Promise<void>;
+  /**
+   * Sees the bytes of a blob this import stores as they go to the store (a download served while
+   * the pull runs: federation/pull-through.ts). Asked when the blob's entry begins, with what the
+   * manifest declares of it; the function it returns gets each chunk before it is hashed. It must
+   * not throw, and the import does not wait for it.
+   */
+  tap?: BlobTap;
 }
+
+export type BlobTap = (blob: StoredManifestBlob, manifest: BundleManifest) => ((chunk: Buffer) => void) | undefined;
 
 export interface ImportedArtifact {
   /** The id the artifact had on the node that made the bundle. */
@@ -136,7 +150,7 @@ export async function importBundle(ctx: OpContext, opts: ImportOptions): Promise
   try {
     const manifest = await readManifest(entries);
     const plan = await planImport(ctx, manifest, (a) => (opts.keepOwner ? a.owner : importer), opts.landAs);
-    await receiveBlobs(ctx, plan, entries, stored, opts.signal);
+    await receiveBlobs(ctx, plan, entries, stored, opts.signal, (blob) => opts.tap?.(blob, manifest));
     await opts.bodyVerified;
     return await commit(ctx, manifest, plan, stored, opts.inCommit);
   } catch (err) {
@@ -370,6 +384,11 @@ async function planImport(ctx: OpContext, manifest: BundleManifest, ownerOf: (a:
     validateReferences(type, a, record, inBundle, where);
     for (const r of a.resolved_requires) {
       if (r.index >= record.requires.length || !inBundle.has(r.target)) throw new BadRequest(`${where}: a resolved requirement names no requirement of it, or an artifact the bundle does not hold`);
+      const requirement = record.requires[r.index]!;
+      const target = inBundle.get(r.target)!;
+      if (target.type !== requirement.type || target.name !== requirement.name || !requirementKeyTest(requirement).test(versionKey(parseVersion(target.version)))) {
+        throw new BadRequest(`${where}: its requirement ${describeRequirement(requirement)} is said to resolve to ${target.type} "${target.name.slice(0, 100)}" ${target.version.slice(0, 40)}, which does not satisfy it`);
+      }
     }
     const identity = `${type.name}\u0000${owner}\u0000${record.name}\u0000${record.version}`;
     if (identities.has(identity)) throw new BadRequest(`the manifest lists ${where} twice`);
@@ -429,7 +448,22 @@ function neededBlobs(ctx: OpContext, plan: readonly PlannedArtifact[]): Map<stri
   return needed;
 }
 
-async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], entries: AsyncIterator<Entry>, stored: Map<string, StoredCopy[]>, signal: AbortSignal): Promise<void> {
+/** An entry's bytes, each shown to `sink` on its way. */
+async function* tapped(entry: Entry, sink: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of entry as AsyncIterable<Buffer>) {
+    sink(chunk);
+    yield chunk;
+  }
+}
+
+async function receiveBlobs(
+  ctx: OpContext,
+  plan: readonly PlannedArtifact[],
+  entries: AsyncIterator<Entry>,
+  stored: Map<string, StoredCopy[]>,
+  signal: AbortSignal,
+  tap: (blob: StoredManifestBlob) => ((chunk: Buffer) => void) | undefined,
+): Promise<void> {
   const declared = new Map<string, StoredManifestBlob>();
   for (const p of plan) for (const b of p.blobs) if (!b.external) declared.set(b.sha256, b);
   const needed = neededBlobs(ctx, plan);
@@ -451,7 +485,9 @@ async function receiveBlobs(ctx: OpContext, plan: readonly PlannedArtifact[], en
     const [first, ...others] = [...target.stores.values()];
     const key = uploadKey(target.owner.type.name, target.owner.id, randomUUID());
     const expected = { md5Base64: Buffer.from(blob.md5, 'hex').toString('base64'), sha256Hex: blob.sha256 };
-    const copy = await writeHashed(first!.store, Readable.from(entry, { objectMode: false }), { key, signal, maxBytes: blob.size, expected, expectedSize: blob.size, contentType: blob.content_type ?? undefined });
+    const sink = tap(blob);
+    const bytes = Readable.from(sink ? tapped(entry, sink) : entry, { objectMode: false });
+    const copy = await writeHashed(first!.store, bytes, { key, signal, maxBytes: blob.size, expected, expectedSize: blob.size, contentType: blob.content_type ?? undefined });
     const copies = [{ store: first!, locator: copy.locator, sha256 }];
     stored.set(sha256, copies);
     if (copy.sha1 !== blob.sha1) throw new BadRequest(`blob ${sha256} does not match its manifest: sha1 is ${copy.sha1}, the manifest says ${blob.sha1}`);
@@ -518,8 +554,14 @@ async function commit(
       }
       emit(tx, { kind: 'artifact.created', id: artifact.id, ref: refFor(tx, artifact) });
     }
-    // Once every artifact is in, so each link's target is known: references as rows, and the
-    // rule activation applies, requirements that resolve here.
+    // Once every artifact is in, so each target is known: requirements pinned to what they
+    // resolved to where the bundle was made, references as rows, and the rule activation
+    // applies, requirements that resolve here (as pinned).
+    const idOf = new Map(plan.map((p) => [p.source.id, p.id]));
+    for (const p of created) {
+      if (p.record.status === 'drafted') continue; // its requirements may still change
+      await setRequirementPins(conn(tx), p.id, p.source.resolved_requires.map((r) => ({ index: r.index, targetId: idOf.get(r.target)! })));
+    }
     for (const p of created) {
       const artifact = (await findArtifact(conn(tx), { id: p.id, sight: { kind: 'all' } }))!;
       await recordReferences(tx, p.type, artifact);

@@ -1,12 +1,12 @@
 /**
  * @module A requirement: "an artifact of this type and name, with a version in this semver
  * range" (`{"type": "images", "name": "cirros", "range": "^2.1"}`), optionally naming the node
- * it comes from. Every artifact may hold a list of them in its generic `requires` field.
+ * it comes from: the node it was first published on, by name or id. Every artifact may hold a list of them in its generic `requires` field.
  */
 import type { Range } from 'semver';
 import { BadRequest } from '../errors.js';
 import { TYPE_NAME } from '../artifacts/names.js';
-import { parseRange, rangeKeyTest } from '../artifacts/versions.js';
+import { parseRange, rangeKeyFloor, rangeKeyTest } from '../artifacts/versions.js';
 
 export interface Requirement {
   type: string;
@@ -49,12 +49,13 @@ export function requirementRange(requirement: Requirement): Range {
   return parseRange(requirement.range);
 }
 
-/** The requirement's range as a test of version keys (artifacts/versions.ts rangeKeyTest). */
-export function requirementKeyTest(requirement: Requirement): (versionKey: string) => boolean {
-  return rangeKeyTest(parseRange(requirement.range));
+/** The requirement's range as a test of version keys, and the lowest key it admits (artifacts/versions.ts rangeKeyTest, rangeKeyFloor). */
+export function requirementKeyTest(requirement: Requirement): { test: (versionKey: string) => boolean; floor: string | null } {
+  const range = parseRange(requirement.range);
+  return { test: rangeKeyTest(range), floor: rangeKeyFloor(range) };
 }
 
-/** "images cirros ^2.1", as explanations name a requirement. */
-export function describeRequirement(r: Pick<Requirement, 'type' | 'name' | 'range'>): string {
-  return `${r.type} ${r.name} ${r.range}`;
+/** "images cirros ^2.1" ("... from global" with an origin), as explanations name a requirement. */
+export function describeRequirement(r: Pick<Requirement, 'type' | 'name' | 'range' | 'origin'>): string {
+  return `${r.type} ${r.name} ${r.range}${r.origin !== undefined ? ` from ${r.origin}` : ''}`;
 }

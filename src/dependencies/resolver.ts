@@ -3,18 +3,29 @@
  * requirements and links. At most one version per (type, name); every range satisfied; newest
  * versions preferred; only artifacts the actor may see; cycles resolved once.
  *
- * All candidates come from one query (resolutionCandidates: every version of every name the
+ * All candidates come from one query (resolutionCandidateGroups: every version of every name the
  * requirements can reach, and every artifact a link can reach), then a depth-first search with
- * backtracking picks versions breadth first, newest first. When no consistent set exists, the
+ * backtracking picks versions breadth first, newest first. A name's versions are decoded as the
+ * search reads them, newest first, and a scan for a version in a range stops below the range's
+ * lowest version, so the versions no search looks at cost nothing but their bytes. When no consistent set exists, the
  * first dead end met on the newest-first path is explained as a chain
  * ("A 1.2 requires B ^2; C 3.0 requires B ~1.4; no B satisfies both").
+ *
+ * A requirement pinned to one artifact (an imported copy's: artifacts.requirement_pins) takes
+ * exactly that artifact while it is a candidate: the copy resolves as it did where it was made. A
+ * pin whose target is gone, out of sight or inactive is ignored, and the range resolves as usual.
+ *
+ * A requirement naming an origin (a node's name or id) is satisfied only by versions first
+ * published on that node (Candidate.origin).
  */
 import type { Artifact } from '../artifacts/artifact.js';
 import { conn, type OpContext } from '../artifacts/context.js';
 import { sightOf } from '../artifacts/policy.js';
 import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { existingArtifactIds } from '../db/queries/artifacts.js';
-import { resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { resolutionCandidateGroups, resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { findNodeId } from '../db/queries/federation.js';
+import { firstPublishers } from '../db/queries/pulls.js';
 import { Conflict } from '../errors.js';
 import { heldLinks } from './links.js';
 import { describeRequirement, requirementKeyTest, type Requirement } from './requirements.js';
@@ -30,7 +41,15 @@ export interface SourceNode {
  * path of nodes from this one to the node that holds them, and their id there (their own `id`
  * is then made unique across sources). Local candidates of a local resolution have no source.
  */
-export type Candidate = CandidateRow & { source?: { path: SourceNode[]; id: string } };
+export type Candidate = CandidateRow & {
+  source?: { path: SourceNode[]; id: string };
+  /**
+   * The node it was first published on: this node for an artifact made here, the first hop of a
+   * copy's provenance otherwise. Known for every candidate of a tree resolution, and for those a
+   * requirement naming an origin may take in a local one.
+   */
+  origin?: SourceNode;
+};
 
 /** Where a resolution takes its candidates from, seeded by the names to choose among and the ids links pin. */
 export type CandidateSource = (seed: { names: Array<{ type: string; name: string }>; ids: string[] }) => Promise<Candidate[]>;
@@ -68,6 +87,8 @@ export interface ConflictStep {
   /** The artifact that asks, or null for the request itself; `node` names where it is (tree resolution). */
   by: { id: string; type_name: string; name: string; version: string; node?: string } | null;
   requires?: Requirement;
+  /** The version `requires` is pinned to: the one the artifact was imported with. */
+  pinned_to?: { id: string; type_name: string; name: string; version: string; node?: string };
   links_to?: { id: string; type_name: string; name: string; version: string; link: string; node?: string };
 }
 
@@ -91,9 +112,15 @@ export function localCandidates(ctx: OpContext): (seed: { names: Array<{ type: s
 /** Backtracking steps before the resolver gives up on a pathological graph. */
 const MAX_STEPS = 50_000;
 
+/** A requirement someone asks, with the one candidate it is pinned to, if any. */
+interface Ask {
+  requirement: Requirement;
+  pin: Candidate | undefined;
+}
+
 type Obligation =
   | { kind: 'pin'; id: string; depth: number; pickedBy: PickedBy }
-  | { kind: 'req'; requirement: Requirement; depth: number; by: Candidate | null };
+  | ({ kind: 'req'; depth: number; by: Candidate | null } & Ask);
 
 const keyOf = (type: string, name: string) => `${type}\u0000${name}`;
 
@@ -108,44 +135,98 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     names: seedRequirements.map((r) => ({ type: r.type, name: r.name })),
     ids: rootRow ? rootRow.links.flatMap((l) => (l.target ? [l.target] : [])) : [],
   };
-  const rows: Candidate[] = intent.candidates ? await intent.candidates(seed) : await resolutionCandidates(db, { ...seed, sight });
-
+  // The root as stored comes along with the candidates when it has requirements: for its pins.
+  if (rootRow && rootRow.requires.length > 0) seed.ids.push(rootRow.id);
+  // Every artifact a link may pin, by id; every name's active versions, newest first, by key.
   const byId = new Map<string, Candidate>();
-  for (const row of rows) byId.set(row.id, row);
-  if (rootRow) byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
-  const byKey = new Map<string, Candidate[]>();
-  for (const row of byId.values()) {
-    if (row.status !== 'active') continue;
-    const key = keyOf(row.typeName, row.name);
-    const list = byKey.get(key);
-    if (list) list.push(row);
-    else byKey.set(key, [row]);
+  const byKey = new Map<string, Iterable<Candidate>>();
+  const loose: Candidate[] = [];
+  /** Names some requirement asks from a given origin: their candidates' origins are read. */
+  const originKeys = new Set(seedRequirements.flatMap((r) => (r.origin === undefined ? [] : [keyOf(r.type, r.name)])));
+  if (intent.candidates) loose.push(...(await intent.candidates(seed)));
+  else {
+    for (const group of await resolutionCandidateGroups(db, { ...seed, sight })) {
+      const key = keyOf(group.typeName, group.name);
+      if (group.kind === 'id') loose.push(...group.versions);
+      else if (group.kind === 'name' || !byKey.has(key)) byKey.set(key, group.versions);
+      if (group.kind === 'origin') originKeys.add(key);
+    }
   }
-  // Newest first; among equal versions (two projects' twins, or copies on several nodes) the
-  // nearest source, then the id, so the order is stable. Local candidates mostly come in this
-  // order already, which the sort then only confirms.
+  for (const row of loose) byId.set(row.id, row);
+  if (rootRow) {
+    rootRow.pins = byId.get(rootRow.id)?.pins ?? null;
+    byId.set(rootRow.id, rootRow); // as the caller holds it, changes not yet stored included
+  }
+  // Candidates that came one by one (a tree's sources, or linked artifacts of a name no
+  // requirement reaches) make their names' lists. Newest first; among equal versions (two
+  // projects' twins, or copies on several nodes) the nearest source, then the id.
+  const lists = new Map<string, Candidate[]>();
+  for (const row of byId.values()) {
+    const key = keyOf(row.typeName, row.name);
+    if (row.status !== 'active' || byKey.has(key)) continue;
+    const list = lists.get(key);
+    if (list) list.push(row);
+    else lists.set(key, [row]);
+  }
   const hops = (row: Candidate) => row.source?.path.length ?? 0;
-  for (const list of byKey.values()) list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1)));
+  for (const [key, list] of lists) byKey.set(key, list.sort((a, b) => (a.versionKey < b.versionKey ? 1 : a.versionKey > b.versionKey ? -1 : hops(a) - hops(b) || (a.id < b.id ? -1 : 1))));
+  const versionsOf = (key: string): Iterable<Candidate> => byKey.get(key) ?? NONE;
+  if (originKeys.size > 0) await readOrigins(ctx, [...originKeys].flatMap((key) => [...versionsOf(key)]));
 
   // Ranges test version keys, each range parsed once: no candidate's version is parsed.
-  const ranges = new Map<string, (versionKey: string) => boolean>();
-  const satisfies = (row: Candidate, requirement: Requirement): boolean => {
-    let test = ranges.get(requirement.range);
-    if (!test) ranges.set(requirement.range, (test = requirementKeyTest(requirement)));
-    return test(row.versionKey);
+  const ranges = new Map<string, { test: (versionKey: string) => boolean; floor: string | null }>();
+  const rangeOf = (requirement: Requirement) => {
+    let range = ranges.get(requirement.range);
+    if (!range) ranges.set(requirement.range, (range = requirementKeyTest(requirement)));
+    return range;
   };
+  const satisfies = (row: Candidate, requirement: Requirement): boolean => rangeOf(requirement).test(row.versionKey) && (requirement.origin === undefined || publishedOn(row, requirement.origin));
+  /** Whether `row` answers the requirement: in its range and, when it is pinned, the pinned candidate. */
+  const answers = (row: Candidate, requirement: Requirement, pin: Candidate | undefined): boolean => satisfies(row, requirement) && (pin === undefined || pin.id === row.id);
+  const fits = (row: Candidate, ask: Ask): boolean => answers(row, ask.requirement, ask.pin);
+  /** Whether a version answers `requirement` (and `pin`) and every ask of `asks`: newest first, stopping below the requirement's lowest version. */
+  const anyFitting = (versions: Iterable<Candidate>, requirement: Requirement, pin: Candidate | undefined, asks: readonly Ask[]): boolean => {
+    const { floor } = rangeOf(requirement);
+    for (const row of versions) {
+      if (floor !== null && row.versionKey < floor) return false;
+      if (answers(row, requirement, pin) && asks.every((a) => fits(row, a))) return true;
+    }
+    return false;
+  };
+  /** The candidate requirement `index` of `row` is pinned to, while the pin holds: an active version of the name, in the range. */
+  const pinTargets = new Map<string, Candidate | undefined>();
+  const pinOf = (row: Candidate, index: number): Candidate | undefined => {
+    const id = row.pins?.get(index);
+    if (id === undefined) return undefined;
+    const known = `${row.id}\u0000${index}`;
+    if (pinTargets.has(known)) return pinTargets.get(known);
+    const requirement = row.requires[index]!;
+    const { floor } = rangeOf(requirement);
+    let target: Candidate | undefined;
+    for (const version of versionsOf(keyOf(requirement.type, requirement.name))) {
+      if (floor !== null && version.versionKey < floor) break;
+      if (version.id === id) {
+        if (satisfies(version, requirement)) target = version;
+        break;
+      }
+    }
+    pinTargets.set(known, target);
+    return target;
+  };
+  /** Why `row` does not answer `ask`. */
+  const unmet = (row: Candidate, ask: Ask): string => (satisfies(row, ask.requirement) ? `is not ${ask.pin!.version}, the version ${describeRequirement(ask.requirement)} is pinned to` : `does not satisfy ${ask.requirement.range}`);
 
   const strict = intent.mode === 'strict';
   const assigned = new Map<string, ResolvedNode>();
   const order: string[] = [];
-  const constraints = new Map<string, Array<{ requirement: Requirement; by: Candidate | null }>>();
+  const constraints = new Map<string, Array<Ask & { by: Candidate | null }>>();
   const obligations: Obligation[] = [];
   let firstConflict: { steps: ConflictStep[]; reason: string } | undefined;
   let steps = 0;
 
   const conflictAt = (key: string, extra: ConflictStep[], reason: string) => {
     if (firstConflict) return;
-    const asks = (constraints.get(key) ?? []).map((c) => ({ by: ref(c.by), requires: c.requirement }));
+    const asks = (constraints.get(key) ?? []).map((c) => ({ by: ref(c.by), requires: c.requirement, ...(c.pin ? { pinned_to: ref(c.pin)! } : {}) }));
     const pinned = assigned.get(key);
     const pinStep: ConflictStep[] = pinned && pinned.pickedBy.kind === 'link' ? [{ by: ref(pinned.pickedBy.by), links_to: { ...ref(pinned.row)!, link: pinned.pickedBy.link } }] : [];
     firstConflict = { steps: [...pinStep, ...asks, ...extra], reason };
@@ -153,7 +234,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
 
   const pushDependencies = (row: Candidate, depth: number) => {
     for (const l of row.links) if (l.target) obligations.push({ kind: 'pin', id: l.target, depth: depth + 1, pickedBy: { kind: 'link', by: row, field: l.field, key: l.key, link: l.link } });
-    for (const requirement of row.requires) obligations.push({ kind: 'req', requirement, depth: depth + 1, by: row });
+    for (let index = 0; index < row.requires.length; index++) obligations.push({ kind: 'req', requirement: row.requires[index]!, pin: row.pins === null ? undefined : pinOf(row, index), depth: depth + 1, by: row });
   };
   const assign = (key: string, node: ResolvedNode) => {
     assigned.set(key, node);
@@ -184,10 +265,10 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * left out would fail on their own requirements too, `key` is impossible whoever asks for it,
    * as long as the blamed keys keep their versions.
    */
-  const learn = (key: string, all: readonly Candidate[], asks: ReadonlyArray<{ requirement: Requirement }>, blame: Set<string>) => {
+  const learn = (key: string, all: Iterable<Candidate>, asks: readonly Ask[], blame: Set<string>) => {
     const because = new Set(blame);
     for (const row of all) {
-      if (asks.every((c) => satisfies(row, c.requirement))) continue;
+      if (asks.every((c) => fits(row, c))) continue;
       const blocked = forwardCheck(row);
       if (!blocked) return;
       for (const k of blocked) if (k !== key) because.add(k);
@@ -219,25 +300,25 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
    * what others ask) is skipped without descending; answers the keys to blame, or undefined.
    */
   const forwardCheck = (row: Candidate): string[] | undefined => {
-    for (const r of row.requires) {
+    for (let index = 0; index < row.requires.length; index++) {
+      const r = row.requires[index]!;
+      const pin = row.pins === null ? undefined : pinOf(row, index);
       const k = keyOf(r.type, r.name);
       const learnt = impossible(k);
       if (learnt) return learnt;
       const have = assigned.get(k);
-      const candidates = byKey.get(k) ?? [];
+      const candidates = versionsOf(k);
       if (have) {
-        if (satisfies(have.row, r)) continue;
-        // Another version of k would help only if one fits this range and what the others ask.
-        const asks = constraints.get(k) ?? [];
-        const other = candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)));
+        if (answers(have.row, r, pin)) continue;
+        // Another version of k would help only if one fits this range (or pin) and what the others ask.
+        const other = anyFitting(candidates, r, pin, constraints.get(k) ?? []);
         return [...(other ? [k] : requirersOf(k)), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
       }
-      if (candidates.length === 0) {
+      if (isEmpty(candidates)) {
         if (strict) return [];
         continue;
       }
-      const asks = constraints.get(k) ?? [];
-      if (!candidates.some((c) => satisfies(c, r) && asks.every((a) => satisfies(c, a.requirement)))) return requirersOf(k);
+      if (!anyFitting(candidates, r, pin, constraints.get(k) ?? [])) return requirersOf(k);
     }
     return undefined;
   };
@@ -264,9 +345,9 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         conflictAt(key, [linkStep], `${label(have.row)} and ${row.version} cannot both be taken: at most one version of ${row.typeName} ${row.name}`);
         return new Set([...linker, key, ...requirersOf(key)]);
       }
-      const unmet = (constraints.get(key) ?? []).find((c) => !satisfies(row, c.requirement));
-      if (unmet) {
-        conflictAt(key, [linkStep], `${label(row)} does not satisfy ${unmet.requirement.range}`);
+      const unanswered = (constraints.get(key) ?? []).find((c) => !fits(row, c));
+      if (unanswered) {
+        conflictAt(key, [linkStep], `${label(row)} ${unmet(row, unanswered)}`);
         return new Set([...linker, ...requirersOf(key)]);
       }
       const mark = assign(key, { row, depth: ob.depth, pickedBy: ob.pickedBy });
@@ -282,6 +363,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     }
 
     const { requirement } = ob;
+    const ask = { requirement, pin: ob.pin, by: ob.by };
     const key = keyOf(requirement.type, requirement.name);
     const learnt = impossible(key);
     if (learnt) {
@@ -290,26 +372,28 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     }
     const asks = constraints.get(key) ?? [];
     constraints.set(key, asks);
-    asks.push({ requirement, by: ob.by });
+    asks.push(ask);
     try {
       const have = assigned.get(key);
       if (have) {
-        if (satisfies(have.row, requirement)) return solve(i + 1);
-        const any = (byKey.get(key) ?? []).some((row) => asks.every((c) => satisfies(row, c.requirement)));
-        conflictAt(key, [], any ? `${label(have.row)}, taken already, does not satisfy ${requirement.range}` : noneSatisfies(requirement, asks.length, byKey.get(key) ?? []));
+        if (fits(have.row, ask)) return solve(i + 1);
+        const any = anyFitting(versionsOf(key), requirement, ob.pin, asks);
+        conflictAt(key, [], any ? `${label(have.row)}, taken already, ${unmet(have.row, ask)}` : noneSatisfies(requirement, asks.length, [...versionsOf(key)]));
         return new Set([...(any ? [key] : []), ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
       }
-      const all = byKey.get(key) ?? [];
-      if (all.length === 0) {
+      const all = versionsOf(key);
+      if (isEmpty(all)) {
         if (!strict) return solve(i + 1);
         conflictAt(key, [], `no ${requirement.type} ${requirement.name} is available to you`);
         return new Set(rowKey(ob.by));
       }
       // Newest first, testing the ranges lazily: the first fitting version usually holds.
       const blame = new Set<string>();
+      const { floor } = rangeOf(requirement);
       let fitting = 0;
       for (const row of all) {
-        if (!asks.every((c) => satisfies(row, c.requirement))) continue;
+        if (floor !== null && row.versionKey < floor) break; // and so is every older one
+        if (!asks.every((c) => fits(row, c))) continue;
         fitting++;
         const blocked = forwardCheck(row);
         if (blocked) {
@@ -324,7 +408,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
         for (const k of outcome) if (k !== key) blame.add(k);
       }
       if (fitting === 0) {
-        conflictAt(key, [], noneSatisfies(requirement, asks.length, all));
+        conflictAt(key, [], noneSatisfies(requirement, asks.length, [...all]));
         return new Set(requirersOf(key));
       }
       learn(key, all, asks, blame);
@@ -335,7 +419,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
     }
   };
 
-  for (const requirement of topRequirements) obligations.push({ kind: 'req', requirement, depth: 1, by: null });
+  for (const requirement of topRequirements) obligations.push({ kind: 'req', requirement, pin: undefined, depth: 1, by: null });
   if (rootRow) {
     const key = keyOf(rootRow.typeName, rootRow.name);
     assign(key, { row: rootRow, depth: 0, pickedBy: { kind: 'root' } });
@@ -377,6 +461,25 @@ async function describe(db: Parameters<typeof existingArtifactIds>[0], root: Can
   return { root, nodes: chosen.filter((n) => n.row.id !== root?.id), edges, unresolved };
 }
 
+const NONE: readonly Candidate[] = [];
+
+/** Whether `row` was first published on `node` (its name or id). */
+const publishedOn = (row: Candidate, node: string): boolean => row.origin !== undefined && (row.origin.name === node || row.origin.id === node);
+
+/** Sets where each of these candidates of this node was first published, unless known: one statement for all of them. */
+async function readOrigins(ctx: OpContext, rows: readonly Candidate[]): Promise<void> {
+  const local = rows.filter((row) => row.origin === undefined && (row.source?.path.length ?? 1) === 1);
+  if (local.length === 0) return;
+  const published = await firstPublishers(conn(ctx), local.map((row) => row.source?.id ?? row.id));
+  const here = { id: (await findNodeId(conn(ctx))) ?? '', name: ctx.catalog.config.node.name };
+  for (const row of local) row.origin = published.get(row.source?.id ?? row.id) ?? here;
+}
+
+function isEmpty(items: Iterable<unknown>): boolean {
+  for (const _ of items) return false;
+  return true;
+}
+
 /** The root as the resolver sees it: its requirements and links as the caller holds them. */
 function rowOf(ctx: OpContext, artifact: Artifact): Candidate {
   const type = ctx.catalog.types.has(artifact.typeName) ? ctx.catalog.types.get(artifact.typeName) : undefined;
@@ -388,13 +491,14 @@ function rowOf(ctx: OpContext, artifact: Artifact): Candidate {
     versionKey: versionKey(parseVersion(artifact.version)),
     status: artifact.status,
     requires: artifact.requires,
+    pins: null, // read with the candidates
     links: type ? heldLinks(type, artifact).map((l) => ({ field: l.field, key: l.key, link: l.link, target: l.target?.id ?? null })) : [],
   };
 }
 
 function noneSatisfies(requirement: Requirement, asks: number, available: readonly Candidate[]): string {
   const which = asks === 1 ? 'it' : asks === 2 ? 'both' : 'all of them';
-  const versions = available.map((r) => `${r.version}${fromNode(r.source?.path.at(-1)!.name)}`);
+  const versions = available.map((r) => `${r.version}${fromNode(r.source?.path.at(-1)!.name)}${requirement.origin !== undefined && r.origin ? ` (published on ${r.origin.name || r.origin.id})` : ''}`);
   const listed = versions.length === 0 ? '' : ` (available: ${versions.slice(0, 10).join(', ')}${versions.length > 10 ? ', ...' : ''})`;
   return `no ${requirement.type} ${requirement.name} satisfies ${which}${listed}`;
 }
@@ -412,7 +516,7 @@ function label(row: Pick<Candidate, 'typeName' | 'name' | 'version' | 'source'>)
 
 function stepText(step: ConflictStep): string {
   const who = step.by ? `${step.by.type_name} ${step.by.name} ${step.by.version}${fromNode(step.by.node)}` : 'the request';
-  if (step.requires) return `${who} requires ${describeRequirement(step.requires)}`;
+  if (step.requires) return `${who} requires ${describeRequirement(step.requires)}${step.pinned_to ? `, pinned to ${step.pinned_to.version}${fromNode(step.pinned_to.node)} (the version it was imported with)` : ''}`;
   if (step.links_to) return `${who} links to ${step.links_to.type_name} ${step.links_to.name} ${step.links_to.version}${fromNode(step.links_to.node)}`;
   return who;
 }

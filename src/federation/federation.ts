@@ -10,6 +10,7 @@ import { findPeerRelations, listPeers, type PeerRecord } from '../db/queries/fed
 import { CircuitBreakers } from './breaker.js';
 import { loadIdentity, type NodeIdentity } from './identity.js';
 import { createPeerClient, type PeerClient } from './peer-client.js';
+import type { TransferWatcher } from './pull.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /**
@@ -44,6 +45,8 @@ export interface Federation {
    * result instead of doing the work again (concurrent pulls of one artifact, one transfer).
    */
   once<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Who watches the blob bytes of each pull transfer running in this process (pull-through downloads), by transfer key (pull.ts copyClosure). */
+  transferWatchers: Map<string, Set<TransferWatcher>>;
   close(): void;
 }
 
@@ -113,6 +116,7 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
       inFlight.set(key, started);
       return started;
     },
+    transferWatchers: new Map(),
     close: () => {
       breakers.stopAll();
       opts.replay.close();

@@ -17,6 +17,9 @@
  * 4. inside the import's transaction, checks that each artifact's manifest here is the one its
  *    provenance binds, and records the origins. Anything refused leaves nothing behind.
  *
+ * A pull-through download (pull-through.ts) runs the same steps (copyClosure) within its request,
+ * sharing a transfer already running in the process, and watches the blob bytes as they arrive.
+ *
  * Transfers that fail for a reason that may pass (the upstream down, a cut connection, a worker
  * stopping) are retried by the queue with backoff; a refusal (permission, a blob or manifest that
  * does not verify) fails the pull at once.
@@ -24,10 +27,11 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { systemActor, type Actor } from '../artifacts/actor.js';
 import { conn, opContext, type Catalog, type TxContext } from '../artifacts/context.js';
-import { importBundle, type ImportedArtifact } from '../bundles/import.js';
+import { importBundle, type BlobTap, type ImportedArtifact } from '../bundles/import.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import { findPeer, listPeers } from '../db/queries/federation.js';
 import {
@@ -81,7 +85,7 @@ export const pullIdFor = (upstreamNodeId: string, ids: readonly string[]) =>
     .digest('hex')
     .slice(0, 40)}`;
 
-function assertMayPull(actor: Actor): string {
+export function assertMayPull(actor: Actor): string {
   switch (actor.kind) {
     case 'anonymous':
       throw new Unauthenticated('sign in to pull artifacts from an upstream');
@@ -95,7 +99,7 @@ function assertMayPull(actor: Actor): string {
 }
 
 /** The upstream to pull from: the one named, or the only one enrolled for pull. */
-async function pullingUpstream(deps: PullDeps, nodeId: string | undefined): Promise<PeerRecord> {
+export async function pullingUpstream(deps: PullDeps, nodeId: string | undefined): Promise<PeerRecord> {
   let upstream: PeerRecord | undefined;
   if (nodeId) {
     upstream = await findPeer(deps.db, 'upstream', nodeId);
@@ -226,16 +230,39 @@ class TransferMeter extends Transform {
   }
 }
 
-interface Progress {
+export interface Progress {
   /** Bytes of bundles finished before the current one. */
   doneBefore: number;
   totalKnown: number;
 }
 
-/** Copies one upstream artifact with its closure (or finds it cached already). */
-async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, upstreamId: string, progress: Progress, job: JobContext): Promise<{ rootId: string; artifacts: PulledArtifact[] }> {
+/** An upstream's description of a closure, every provenance chain checked. */
+export interface DescribedClosure {
+  root: string;
+  artifacts: readonly ServedArtifact[];
+  served: ReadonlyMap<string, ServedArtifact>;
+}
+
+/** What a closure became here. */
+export interface CopiedClosure {
+  rootId: string;
+  artifacts: PulledArtifact[];
+}
+
+/** Whoever runs a transfer: a pull job (which records progress on its pull row), or a pull-through download. */
+export interface TransferRun {
+  signal: AbortSignal;
+  log: Logger;
+  pull?: { id: string; progress: Progress };
+}
+
+/** Sees the bytes of the blobs a transfer stores, as they arrive (see ImportOptions.tap). */
+export type TransferWatcher = BlobTap;
+
+/** Asks the upstream to describe `upstreamId`'s closure and checks every provenance chain against the keys pinned for it. */
+export async function describeClosure(deps: PullDeps, upstream: PeerRecord, upstreamId: string, signal: AbortSignal): Promise<DescribedClosure> {
   const what = `the closure of artifact ${upstreamId}`;
-  const described = ServedClosure.safeParse(await askUpstream(deps, upstream, `${PULL_PEER_PREFIX}/${upstreamId}/closure`, `to describe ${what}`, job.signal));
+  const described = ServedClosure.safeParse(await askUpstream(deps, upstream, `${PULL_PEER_PREFIX}/${upstreamId}/closure`, `to describe ${what}`, signal));
   if (!described.success) throw new BadRequest(`upstream ${upstream.name} described ${what} in a form this node does not read: ${z.prettifyError(described.error).slice(0, 500)}`);
   const closure = described.data;
   if (closure.root !== upstreamId || !closure.artifacts.some((a) => a.id === upstreamId)) throw new BadRequest(`upstream ${upstream.name} described another artifact than ${upstreamId}`);
@@ -246,22 +273,61 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
     if (readHop(a.chain.at(-1)!).claims.artifact !== a.id) throw new BadRequest(`upstream ${upstream.name}'s hop for ${a.type} "${a.name}" ${a.version} names another artifact`);
     served.set(a.id, a);
   }
+  return { root: closure.root, artifacts: closure.artifacts, served };
+}
 
-  const cached = await findOriginsByUpstream(deps.db, upstream.nodeId, [...served.keys()]);
-  if (cached.length === served.size) {
-    const byUpstream = new Map(cached.map((o) => [o.upstreamArtifactId, o.artifactId]));
-    return {
-      rootId: byUpstream.get(upstreamId)!,
-      artifacts: closure.artifacts.map((a) => ({ upstream_id: a.id, id: byUpstream.get(a.id)!, type: a.type, name: a.name, version: a.version, owner: a.owner, created: false })),
-    };
+/** The closure as it is cached here, when every artifact of it is. */
+async function cachedClosure(deps: PullDeps, upstream: PeerRecord, described: DescribedClosure): Promise<CopiedClosure | undefined> {
+  const cached = await findOriginsByUpstream(deps.db, upstream.nodeId, [...described.served.keys()]);
+  if (cached.length !== described.served.size) return undefined;
+  const byUpstream = new Map(cached.map((o) => [o.upstreamArtifactId, o.artifactId]));
+  return {
+    rootId: byUpstream.get(described.root)!,
+    artifacts: described.artifacts.map((a) => ({ upstream_id: a.id, id: byUpstream.get(a.id)!, type: a.type, name: a.name, version: a.version, owner: a.owner, created: false })),
+  };
+}
+
+/**
+ * Copies one upstream artifact with its closure (or finds it cached already). Within a process
+ * one transfer per artifact runs at a time: a call while one runs shares it, whether a job or a
+ * pull-through download started it; `watcher` sees the blob bytes of the transfer it joins (of
+ * the blobs not yet begun). `described`, when the caller has it, spares asking the upstream again.
+ */
+export async function copyClosure(
+  deps: PullDeps,
+  upstream: PeerRecord,
+  upstreamId: string,
+  run: TransferRun,
+  opts: { described?: DescribedClosure; watcher?: TransferWatcher } = {},
+): Promise<CopiedClosure> {
+  const key = `pull-transfer:${upstream.nodeId}:${upstreamId}`;
+  const registry = deps.federation.transferWatchers;
+  const watchers = registry.get(key) ?? new Set<TransferWatcher>();
+  registry.set(key, watchers);
+  if (opts.watcher) watchers.add(opts.watcher);
+  try {
+    return await deps.federation.once(key, async () => {
+      try {
+        const described = opts.described ?? (await describeClosure(deps, upstream, upstreamId, run.signal));
+        return (await cachedClosure(deps, upstream, described)) ?? (await transferClosure(deps, upstream, described, run, watchers));
+      } finally {
+        if (registry.get(key) === watchers) registry.delete(key);
+      }
+    });
+  } finally {
+    if (opts.watcher) watchers.delete(opts.watcher);
   }
+}
 
+/** Streams the closure's bundle from the upstream into the import; the origins are recorded in its transaction. */
+async function transferClosure(deps: PullDeps, upstream: PeerRecord, described: DescribedClosure, run: TransferRun, watchers: ReadonlySet<TransferWatcher>): Promise<CopiedClosure> {
+  const what = `the closure of artifact ${described.root}`;
   const idle = new AbortController();
-  const signal = AbortSignal.any([job.signal, idle.signal]);
-  await countPullTransfer(deps.db, pull.id, deps.clock());
+  const signal = AbortSignal.any([run.signal, idle.signal]);
+  if (run.pull) await countPullTransfer(deps.db, run.pull.id, deps.clock());
   let res: Awaited<ReturnType<Federation['client']['stream']>>;
   try {
-    res = await deps.federation.client.stream({ nodeId: upstream.nodeId, url: upstream.url! }, { path: `${PULL_PEER_PREFIX}/${upstreamId}/bundle`, signal });
+    res = await deps.federation.client.stream({ nodeId: upstream.nodeId, url: upstream.url! }, { path: `${PULL_PEER_PREFIX}/${described.root}/bundle`, signal });
   } catch (err) {
     throw new Unavailable(`upstream ${upstream.name} did not send the bundle of ${what}: ${(err as Error).message}`);
   }
@@ -269,16 +335,18 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
     const answer = new Response(Readable.toWeb(res.body) as WebReadableStream<Uint8Array> as ReadableStream<Uint8Array>, { status: res.status, headers: { 'content-type': String(res.headers['content-type'] ?? '') } });
     throw await upstreamFailure(upstream, answer, `to send the bundle of ${what}`);
   }
+  const pull = run.pull;
   const declared = Number(res.headers['content-length']);
-  if (Number.isSafeInteger(declared) && declared > 0) progress.totalKnown += declared;
+  if (pull && Number.isSafeInteger(declared) && declared > 0) pull.progress.totalKnown += declared;
   const settings = deps.config.federation.pull;
   const meter = new TransferMeter({
     everyMs: settings.progress_every_ms,
     idleMs: settings.idle_timeout_ms,
     onIdle: () => idle.abort(new Error(`no byte of the bundle arrived for ${settings.idle_timeout_ms} ms`)),
     report: (bytes) => {
-      recordPullProgress(deps.db, pull.id, { bytesDone: progress.doneBefore + bytes, bytesTotal: progress.totalKnown || null, now: deps.clock() }).catch((err: unknown) =>
-        job.log.warn({ err }, 'pull progress not recorded'),
+      if (!pull) return;
+      recordPullProgress(deps.db, pull.id, { bytesDone: pull.progress.doneBefore + bytes, bytesTotal: pull.progress.totalKnown || null, now: deps.clock() }).catch((err: unknown) =>
+        run.log.warn({ err }, 'pull progress not recorded'),
       );
     },
   });
@@ -286,22 +354,31 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
   body.on('error', (err) => meter.destroy(err));
   body.pipe(meter);
 
-  const ctx = opContext({ ...deps, log: job.log }, systemActor(PULL_JOB, PULL_ACTOR_PROJECT));
+  const ctx = opContext({ ...deps, log: run.log }, systemActor(PULL_JOB, PULL_ACTOR_PROJECT));
   try {
     const imported = await importBundle(ctx, {
       body: meter,
       signal,
       keepOwner: true,
-      inCommit: (tx, artifacts) => recordOrigins(tx, { upstream, pull, served, artifacts }),
+      inCommit: (tx, artifacts) => recordOrigins(tx, { upstream, pullId: pull?.id ?? null, served: described.served, artifacts }),
+      tap: (blob, manifest) => {
+        const sinks = [...watchers].map((watch) => watch(blob, manifest)).filter((sink) => sink !== undefined);
+        return sinks.length === 0 ? undefined : (chunk) => sinks.forEach((sink) => sink(chunk));
+      },
     });
-    progress.doneBefore += meter.bytes;
+    if (pull) pull.progress.doneBefore += meter.bytes;
     return {
       rootId: imported.root.id,
       artifacts: imported.artifacts.map((i) => ({ upstream_id: i.sourceId, id: i.id, type: i.type, name: i.name, version: i.version, owner: i.owner, created: i.created })),
     };
   } catch (err) {
-    if (idle.signal.aborted && !job.signal.aborted) throw new Unavailable(`the transfer of ${what} from upstream ${upstream.name} stalled: ${(idle.signal.reason as Error).message}`);
-    if (!(err instanceof AppError) && !job.signal.aborted) throw new Unavailable(`the transfer of ${what} from upstream ${upstream.name} broke off: ${(err as Error).message}`);
+    if (run.signal.aborted) throw err;
+    // Another process copied the same closure meanwhile (a job and a pull-through racing): its
+    // copy stands, verified as this one would have been, and this import left nothing behind.
+    const cachedMeanwhile = await cachedClosure(deps, upstream, described);
+    if (cachedMeanwhile) return cachedMeanwhile;
+    if (idle.signal.aborted) throw new Unavailable(`the transfer of ${what} from upstream ${upstream.name} stalled: ${(idle.signal.reason as Error).message}`);
+    if (!(err instanceof AppError)) throw new Unavailable(`the transfer of ${what} from upstream ${upstream.name} broke off: ${(err as Error).message}`);
     throw err;
   } finally {
     body.destroy();
@@ -312,9 +389,9 @@ async function pullOne(deps: PullDeps, upstream: PeerRecord, pull: PullRecord, u
 /** Inside the import's transaction: every copy is what its provenance binds, and remembers where it came from. */
 async function recordOrigins(
   tx: TxContext,
-  input: { upstream: PeerRecord; pull: PullRecord; served: ReadonlyMap<string, ServedArtifact>; artifacts: readonly ImportedArtifact[] },
+  input: { upstream: PeerRecord; pullId: string | null; served: ReadonlyMap<string, ServedArtifact>; artifacts: readonly ImportedArtifact[] },
 ): Promise<void> {
-  const { upstream, pull, served, artifacts } = input;
+  const { upstream, pullId, served, artifacts } = input;
   if (artifacts.length !== served.size || artifacts.some((i) => !served.has(i.sourceId))) {
     throw new BadRequest(`the bundle upstream ${upstream.name} sent holds other artifacts than the closure it described`);
   }
@@ -332,7 +409,7 @@ async function recordOrigins(
       upstreamArtifactId: source.id,
       manifestSha256: sha256,
       chain: source.chain,
-      pullId: pull.id,
+      pullId,
       pulledAt: tx.now(),
     });
   }
@@ -350,8 +427,8 @@ export async function runPull(deps: PullDeps, pullId: string, job: JobContext): 
     const roots: string[] = [];
     const artifacts = new Map<string, PulledArtifact>();
     for (const id of pull.artifactIds) {
-      // Another pull in this process copying the same artifact (asked in another set) shares its transfer.
-      const one = await deps.federation.once(`pull-transfer:${upstream.nodeId}:${id}`, () => pullOne(deps, upstream, pull, id, progress, job));
+      // Another pull in this process copying the same artifact (asked in another set, or downloaded through) shares its transfer.
+      const one = await copyClosure(deps, upstream, id, { signal: job.signal, log: job.log, pull: { id: pull.id, progress } });
       roots.push(one.rootId);
       for (const a of one.artifacts) if (!artifacts.has(a.upstream_id) || a.created) artifacts.set(a.upstream_id, a);
     }

@@ -10,15 +10,17 @@
  * round; rounds end when every source has covered every name reached. A source that fails or
  * times out is reported (`partial`) and the resolution goes on with the rest.
  *
- * Each candidate keeps the path of nodes it came through and its id on the node holding it. The
- * same type, name and version held by several nodes is one candidate: the nearest copy (this
- * node's own first, then the upstream reached first), so what is held already is never fetched.
+ * Each candidate keeps the path of nodes it came through, its id on the node holding it, and the
+ * node it was first published on (its origin). The same type, name, version and origin held by
+ * several nodes is one candidate: the nearest copy (this node's own first, then the upstream
+ * reached first), so what is held already is never fetched.
  */
 import { z } from 'zod';
 import type { CandidateRow } from '../db/queries/dependencies.js';
 import type { Candidate, SourceNode } from '../dependencies/resolver.js';
 import { parseRequirement, type Requirement } from '../dependencies/requirements.js';
 import { parseVersion, versionKey } from '../artifacts/versions.js';
+import { firstPublishers } from '../db/queries/pulls.js';
 import { BadRequest } from '../errors.js';
 import { callUpstream, NodeRef, relayedSources, SourceStatus } from './fan-out.js';
 import type { FederationDeps } from './federation.js';
@@ -54,6 +56,8 @@ const WireCandidate = z.object({
   requires: z.array(z.unknown()),
   links: z.array(z.object({ field: z.string(), key: z.string(), link: z.string(), target: z.string().nullable() })),
   path: z.array(NodeRef).min(1),
+  /** The node it was first published on (absent from nodes that predate it). */
+  origin: NodeRef.optional(),
 });
 type WireCandidate = z.infer<typeof WireCandidate>;
 
@@ -184,6 +188,11 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
     if (performance.now() >= deadline) break;
   }
 
+  // Where this node's own candidates were first published: requirements naming an origin here or downstream need it.
+  const locals = found.filter((c) => c.source!.path.length === 1);
+  const published = await firstPublishers(fd.db, locals.map((c) => c.id));
+  for (const c of locals) c.origin = published.get(c.id) ?? self;
+
   const statuses = [...sources.values()].sort((a, b) => a.path.length - b.path.length || a.path.map((p) => p.name).join('/').localeCompare(b.path.map((p) => p.name).join('/')));
   return { candidates: nearestCopies(found), sources: statuses, partial: statuses.some((s) => s.status !== 'ok') };
 }
@@ -191,7 +200,7 @@ export async function gatherTreeCandidates(fd: FederationDeps, input: TreeCandid
 const elapsedSince = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
 
 /**
- * One candidate per type, name and version across nodes: the copies of the node nearest to this
+ * One candidate per type, name, version and origin across nodes: the copies of the node nearest to this
  * one (this node's own, then fewer hops, then the upstream that answered first). Twins on one
  * node (two owners' equal versions) all stay.
  */
@@ -201,7 +210,8 @@ function nearestCopies(found: readonly Candidate[]): Candidate[] {
   const holder = new Map<string, string>();
   const kept: Candidate[] = [];
   for (const { c } of ordered) {
-    const key = `${c.typeName}\u0000${c.name}\u0000${c.version}`;
+    // Copies of one version published on different nodes are different artifacts.
+    const key = `${c.typeName}\u0000${c.name}\u0000${c.version}\u0000${c.origin?.id ?? ''}`;
     const node = c.source?.path.at(-1)?.id ?? '';
     const first = holder.get(key);
     if (first === undefined) holder.set(key, node);
@@ -259,8 +269,10 @@ function fromWire(self: SourceNode, w: WireCandidate, seen: WireSeen): Candidate
       versionKey: key,
       status: w.status,
       requires,
+      pins: null,
       links: w.links.map((l) => ({ ...l, target: l.target === null ? null : local(l.target) })),
       source: { path, id: w.id },
+      ...(w.origin ? { origin: w.origin } : {}),
     },
   ];
 }
@@ -282,6 +294,7 @@ export function candidatesToWire(gathered: TreeCandidates): CandidatesAnswer {
         requires: c.requires,
         links: c.links.map((l) => ({ ...l, target: remote && l.target?.startsWith(prefix) ? l.target.slice(prefix.length) : l.target })),
         path: source.path,
+        ...(c.origin ? { origin: c.origin } : {}),
       };
     }),
     sources: gathered.sources,

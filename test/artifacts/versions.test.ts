@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { parseRange, parseVersion, rangeKeyTest, toStoredVersion, versionKey } from '../../src/artifacts/versions.js';
+import { parseRange, parseVersion, rangeKeyFloor, rangeKeyTest, toStoredVersion, versionKey } from '../../src/artifacts/versions.js';
 import { BadRequest } from '../../src/errors.js';
 
 const byteCompare = (a: string, b: string) => (Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -88,7 +88,20 @@ describe('ranges', () => {
       const parsed = parseRange(text);
       const test = rangeKeyTest(parsed);
       for (const v of versions) expect(test(versionKey(parseVersion(v))), `${v} in ${text}`).toBe(parsed.test(v));
+      // The floor the resolver stops its newest-first scans at: no admitted version lies below it.
+      const floor = rangeKeyFloor(parsed);
+      for (const v of versions) if (parsed.test(v) && floor !== null) expect(versionKey(parseVersion(v)) >= floor, `${v} in ${text} is above the floor`).toBe(true);
     }
+  });
+
+  it('gives the lowest key a range admits, or none when nothing bounds it below', () => {
+    const floorOf = (range: string) => rangeKeyFloor(parseRange(range));
+    expect(floorOf('^11')).toBe(versionKey(parseVersion('11.0.0')));
+    expect(floorOf('>=2.0.0 <11')).toBe(versionKey(parseVersion('2.0.0')));
+    expect(floorOf('^3 || ^1.2')).toBe(versionKey(parseVersion('1.2.0')));
+    expect(floorOf('<3')).toBeNull();
+    expect(floorOf('^3 || <1')).toBeNull();
+    expect(floorOf('*')).toBeNull();
   });
 
   it('reads ">2.1" as node-semver does (>=2.2.0), unlike the gt:2.1 filter', () => {

@@ -4,83 +4,18 @@
  * trickle the bundle. A lie is refused with nothing left behind; a failure is retried with backoff;
  * a worker stopped mid-pull hands the job back and a new worker finishes it, the copy whole.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactOrigins, artifacts } from '../../src/db/schema/index.js';
 import type { BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import type { Body } from '../support/json.js';
-import { storedLocators } from '../types/uploads.js';
-import { askPull, download, KITS, publishKit, sha256, waitForJob } from './pull-support.js';
+import { askPull, download, KITS, marked, proxyTo, publishKit, rowsOf, sha256, waitForJob, type LyingProxy } from './pull-support.js';
 import { enrol, serveNode, type ServedNode } from './tree.js';
-
-type Mode = 'honest' | 'tamper-blob' | 'forge-digest' | 'fail-once' | 'trickle';
-
-/** An HTTP proxy in front of `target` whose answers to pulls can be made to lie, fail or crawl. */
-async function proxyTo(target: string) {
-  const state = { mode: 'honest' as Mode };
-  const hopHeaders = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
-  const forwardable = (h: IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).filter(([k, v]) => !hopHeaders.has(k) && typeof v === 'string')) as Record<string, string>;
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const path = req.url ?? '/';
-      if (state.mode === 'fail-once' && path.endsWith('/bundle')) {
-        state.mode = 'honest';
-        res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
-        return;
-      }
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const answer = await fetch(new URL(path, target), { method: req.method, headers: forwardable(req.headers), body: chunks.length > 0 ? Buffer.concat(chunks) : null, redirect: 'manual' });
-      const headers = Object.fromEntries([...answer.headers].filter(([k]) => !hopHeaders.has(k)));
-      let body = Buffer.from(await answer.arrayBuffer());
-      if (state.mode === 'tamper-blob' && path.endsWith('/bundle')) {
-        const at = body.indexOf('GOOD-BYTES');
-        if (at >= 0) body.write('EVIL-BYTES', at);
-      }
-      if (state.mode === 'forge-digest' && path.endsWith('/closure')) {
-        const closure = JSON.parse(body.toString()) as Body;
-        for (const a of closure.artifacts) a.manifest_sha256 = 'f'.repeat(64);
-        body = Buffer.from(JSON.stringify(closure));
-      }
-      res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
-      if (state.mode === 'trickle' && path.endsWith('/bundle')) {
-        for (let i = 0; i < body.length && !res.destroyed; i += 64 * 1024) {
-          res.write(body.subarray(i, i + 64 * 1024));
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        res.end();
-        return;
-      }
-      res.end(body);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    state,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 let upstream: ServedNode;
 let child: ServedNode;
-let proxy: Awaited<ReturnType<typeof proxyTo>>;
+let proxy: LyingProxy;
 let worker: BullmqWorker | undefined;
 /** Refused once (tampered on the way), pulled again later. */
 let tamperedKit: Body;
-const marked = (size: number) => Buffer.concat([Buffer.from('GOOD-BYTES'), randomBytes(size)]);
-
-async function rowsOf(n: ServedNode) {
-  const [a] = await n.node.deps.db.select({ n: count() }).from(artifacts);
-  const [o] = await n.node.deps.db.select({ n: count() }).from(artifactOrigins);
-  return { artifacts: a!.n, origins: o!.n, stored: (await storedLocators(n.node)).length };
-}
 
 beforeAll(async () => {
   [upstream, child] = await Promise.all([serveNode('upstream', 'global', KITS), serveNode('child', 'vendor', { ...KITS, federation: { pull: { progress_every_ms: 20 } } })]);

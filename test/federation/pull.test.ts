@@ -12,6 +12,7 @@ import { artifactOrigins } from '../../src/db/schema/index.js';
 import type { BullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import { developerKey, register, signAndAttach, type DeveloperKeyPair } from '../signing/support.js';
 import type { Body } from '../support/json.js';
+import { openBundle } from '../bundles/tar.js';
 import { upload } from '../types/uploads.js';
 import { askPull, download, job, KITS, link, publishKit, pulled, sha256, waitForJob } from './pull-support.js';
 import { enrol, serveNode, type ServedNode } from './tree.js';
@@ -166,6 +167,58 @@ describe('POST /federation/v1/pull', () => {
     expect(jobs[0]!.id).not.toBe(jobs[1]!.id);
     expect(localIds(jobs[1]!).get(String(a.id))).toBe(jobs[0]!.result.roots[0]);
     expect(global.requests.filter((r) => r === `GET /federation/v1/artifacts/${a.id}/bundle`)).toHaveLength(1);
+  });
+
+  it('keeps the requirement resolution of the upstream when this node holds another fitting version, and passes it on', async () => {
+    const dev = global.node.as({ project: 'acme-dev' });
+    const sign = async (id: string) => {
+      const res = await signAndAttach(global.node, dev, 'kits', id, key);
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    await publishKit(global, dev, { name: 'pin-lib', version: '2.3.0' }, {}, sign);
+    const pinApp = await publishKit(global, dev, { name: 'pin-app', version: '1.0.0', requires: [{ type: 'kits', name: 'pin-lib', range: '^2' }] }, {}, sign);
+    const own = await publishKit(vendor, vendor.node.as({ project: 'vendor-own' }), { name: 'pin-lib', version: '2.5.0' });
+    await publishKit(leaf, leaf.node.as({ project: 'leaf-own' }), { name: 'pin-lib', version: '2.6.0' });
+
+    const finished = await pulled(vendor, { upstream: global.id, id: pinApp.id });
+    expect(finished.result.artifacts.map((a: Body) => [a.name, a.version])).toEqual([
+      ['pin-lib', '2.3.0'],
+      ['pin-app', '1.0.0'],
+    ]);
+    const copy = finished.result.roots[0];
+    const copiedLib = localIds(finished).get(finished.result.artifacts[0].upstream_id)!;
+    expect(copiedLib).not.toBe(own.id);
+    const p = JSON.parse((await download(vendor, `/artifacts/kits/${copy}/provenance`)).toString());
+    expect(p).toMatchObject({ cached: true, verified: true });
+    expect(JSON.parse((await download(vendor, `/artifacts/kits/${copy}/verify`)).toString())).toMatchObject({ verified: true });
+    const graph = JSON.parse((await download(vendor, `/artifacts/kits/${copy}/dependencies`)).toString());
+    expect(graph.nodes.map((n: Body) => [n.id, n.version])).toEqual([[copiedLib, '2.3.0']]);
+
+    // Exported again, the copy ships the version it was resolved to; the leaf's copy (beside its own 2.6) verifies too.
+    const bundle = await openBundle(await download(vendor, `/artifacts/kits/${copy}/export`));
+    expect(bundle.manifest.artifacts.map((a: Body) => [a.name, a.version])).toEqual([
+      ['pin-lib', '2.3.0'],
+      ['pin-app', '1.0.0'],
+    ]);
+    expect(bundle.manifest.artifacts[1].resolved_requires).toEqual([{ index: 0, target: copiedLib }]);
+    const onLeaf = await pulled(leaf, { id: copy });
+    expect(onLeaf.result.artifacts.map((a: Body) => [a.name, a.version])).toEqual([
+      ['pin-lib', '2.3.0'],
+      ['pin-app', '1.0.0'],
+    ]);
+    const leafProvenance = JSON.parse((await download(leaf, `/artifacts/kits/${onLeaf.result.roots[0]}/provenance`)).toString());
+    expect(leafProvenance).toMatchObject({ cached: true, verified: true });
+  });
+
+  it('counts a copy of a copy as published on the node its provenance starts at, not the one it was pulled from', async () => {
+    // The leaf's lib 2.1.0 came from the vendor, which had it from global.
+    const resolveFrom = (origin: string) => leaf.node.request('POST', '/resolve', { as: leaf.node.admin, json: { requires: [{ type: 'kits', name: 'lib', range: '^2', origin }] } });
+    const fromGlobal = await resolveFrom('global');
+    expect(fromGlobal.status, await fromGlobal.clone().text()).toBe(200);
+    expect((await fromGlobal.json()).artifacts.map((a: Body) => `${a.name}@${a.version}`)).toEqual(['lib@2.1.0', 'core@1.0.0']);
+    const fromVendor = await resolveFrom('vendor');
+    expect(fromVendor.status).toBe(409);
+    expect((await fromVendor.json()).explanation).toMatch(/requires kits lib \^2 from vendor; no kits lib satisfies it \(available: 2\.1\.0 \(published on global\)\)/);
   });
 
   it('is refused without the pull permission, by this node and by the upstream', async () => {

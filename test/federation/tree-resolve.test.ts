@@ -105,6 +105,29 @@ describe('POST /resolve?scope=tree', () => {
     expect(body.partial).toBe(false);
   });
 
+  it('takes, for a requirement naming an origin, only versions first published on that node, named by name or id', async () => {
+    // base: 1.0.0 and 2.0.0 published on global, 1.0.0 on the vendor, 1.5.0 on the leaf.
+    const from = (origin: string, range = '*', scope = 'tree') => resolve(leaf, [{ ...req('base', range), origin }], scope);
+    expect(chosen((await from('vendor')).body)).toEqual({ base: '1.0.0@vendor' });
+    expect(chosen((await from(global.id)).body)).toEqual({ base: '2.0.0@global' });
+    // Global's 1.0.0 is not the vendor's, though the vendor's copy of that version is nearer.
+    const older = await from('global', '<2');
+    expect(older.status, JSON.stringify(older.body)).toBe(200);
+    expect(chosen(older.body)).toEqual({ base: '1.0.0@global' });
+    expect(chosen((await from('leaf')).body)).toEqual({ base: '1.5.0@leaf' });
+    const nowhere = await from('elsewhere');
+    expect(nowhere.status).toBe(409);
+    expect(nowhere.body.explanation).toMatch(/the request requires images base \* from elsewhere; no images base satisfies it \(available: 2\.0\.0 from global \(published on global\), .*1\.0\.0 from vendor \(published on vendor\)/);
+    // This node's catalog alone: only what was published here.
+    expect(chosen((await from('leaf', '*', 'local')).body)).toEqual({ base: '1.5.0@here' });
+    expect(chosen((await from(leaf.id, '*', 'local')).body)).toEqual({ base: '1.5.0@here' });
+    expect((await from('vendor', '*', 'local')).status).toBe(409);
+    // Asked by an artifact, not by the request: the same.
+    await publish(leaf, 'own-base-user', '1.0.0', [{ ...req('base', '*'), origin: 'leaf' }]);
+    expect(chosen((await resolve(leaf, [req('own-base-user', '*')], 'local')).body)).toEqual({ 'own-base-user': '1.0.0@here', base: '1.5.0@here' });
+    expect(chosen((await resolve(leaf, [req('own-base-user', '*')])).body)).toEqual({ 'own-base-user': '1.0.0@leaf', base: '1.5.0@leaf' });
+  });
+
   it('refuses a bad scope', async () => {
     const { status } = await resolve(leaf, [req('app', '*')], 'galaxy');
     expect(status).toBe(400);
@@ -125,8 +148,10 @@ describe('POST /federation/v1/candidates', () => {
     expect(res.status).toBe(200);
     const body: Body = await res.json();
     const seen = body.candidates.map((c: Body) => `${c.name} ${c.version}@${names(c.path)}`).sort();
-    // base 1.0.0 is on both: vendor's copy (nearer) is the one answered.
-    expect(seen).toEqual(['app 2.0.0@vendor', 'app 3.0.0@vendor>global', 'base 1.0.0@vendor', 'base 2.0.0@vendor>global']);
+    // base 1.0.0 was published on both: two artifacts, each answered with its origin.
+    expect(seen).toEqual(['app 2.0.0@vendor', 'app 3.0.0@vendor>global', 'base 1.0.0@vendor', 'base 1.0.0@vendor>global', 'base 2.0.0@vendor>global']);
+    const origins = body.candidates.filter((c: Body) => c.name === 'base').map((c: Body) => `${c.version}@${c.origin.name}`);
+    expect(origins.sort()).toEqual(['1.0.0@global', '1.0.0@vendor', '2.0.0@global']);
   });
 });
 
@@ -151,6 +176,15 @@ describe('POST /resolve?scope=tree&pull=true', () => {
     // Held here now: the nearest copies, so the same resolution takes them from this node.
     const again = await resolve(leaf, [req('tool', '*')]);
     expect(chosen(again.body)).toEqual({ tool: '1.0.0@leaf', lib: '1.0.0@leaf' });
+  });
+
+  it('counts a pulled copy as published where its provenance starts, locally and across the tree', async () => {
+    const local = (origin: string) => resolve(leaf, [{ ...req('lib', '^1'), origin }], 'local');
+    expect(chosen((await local('vendor')).body)).toEqual({ lib: '1.0.0@here' });
+    expect(chosen((await local(vendor.id)).body)).toEqual({ lib: '1.0.0@here' });
+    expect((await local('leaf')).status).toBe(409);
+    const tree = await resolve(leaf, [{ ...req('lib', '^1'), origin: 'vendor' }]);
+    expect(chosen(tree.body)).toEqual({ lib: '1.0.0@leaf' });
   });
 
   it('names what was chosen further up than a direct upstream, and does not pull it', async () => {

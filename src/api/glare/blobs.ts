@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type ExternalLocation } from '../../artifacts/blobs.js';
+import type { BlobInfo } from '../../artifacts/artifact.js';
+import { findBlobForDownload, removeBlob, setExternalBlob, uploadBlob, type BlobTarget, type ExternalLocation } from '../../artifacts/blobs.js';
 import { ALL_TYPES, FIELD_NAME } from '../../artifacts/names.js';
 import type { ByteRange } from '../../blobs/blob-store.js';
 import { isNewDownload } from '../../community/downloads.js';
@@ -137,6 +138,78 @@ function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
+/** What a download of a stored blob says of it, whoever serves it: digests, ETag, type, length, and a download (never inline) for active content. */
+export function blobHeaders(b: Pick<BlobInfo, 'field' | 'key' | 'md5' | 'sha1' | 'contentType'> & { size: number; sha256: string }, range?: ByteRange): Record<string, string> {
+  const contentType = b.contentType ?? 'application/octet-stream';
+  return {
+    ETag: `"${b.sha256}"`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'private, no-cache',
+    ...(range ? {} : blobDigests(b)),
+    ...(ACTIVE_CONTENT.test(contentType) ? { 'Content-Disposition': `attachment; filename="${(b.key || b.field).replace(/[^\w.-]/g, '_')}"` } : {}),
+    'Content-Type': contentType,
+    'Content-Length': String(range ? range.end - range.start + 1 : b.size),
+    ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${b.size}` } : {}),
+  };
+}
+
+/** The blob's checksums as Glare sends them: Content-MD5 as 32 hex digits, which python-glareclient compares with its own hexdigest(). */
+function blobDigests(b: Pick<BlobInfo, 'md5' | 'sha1' | 'sha256'>): Record<string, string> {
+  const digests: Record<string, string> = {};
+  if (b.md5) digests['Content-MD5'] = b.md5;
+  if (b.sha1) digests['X-Openstack-Glare-Content-SHA1'] = b.sha1;
+  if (b.sha256) digests['X-Openstack-Glare-Content-SHA256'] = b.sha256;
+  return digests;
+}
+
+/** The socket's own response, when the app is served by @hono/node-server (not under app.request()). */
+export const outgoingOf = (c: Context<AppEnv>) => (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+
+/** GET (or HEAD) of a blob the caller may download: the bytes, a range of them, or a redirect. */
+export async function downloadBlob(deps: Deps, c: Context<AppEnv>, target: BlobTarget): Promise<Response> {
+  const source = await findBlobForDownload(opContextOf(deps, c), target);
+  // Counted when the answer hands over the blob from its start (community/downloads.ts).
+  const counted = () => {
+    if (c.req.method === 'GET') deps.downloads.count(target.id);
+  };
+  if (source.kind === 'external') {
+    counted();
+    return c.body(null, 301, { ...blobDigests(source.blob), Location: source.blob.url });
+  }
+  const b = source.blob;
+
+  const etag = `"${b.sha256}"`;
+  if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' });
+  if (source.store.redirectDownloads && source.store.store.directUrl) {
+    const url = await source.store.store.directUrl(b.locator, deps.config.blobs.direct_url_ttl_seconds);
+    counted();
+    return c.body(null, 302, { Location: url.href, 'Cache-Control': 'no-store' });
+  }
+  const range = parseRange(c.req.header('range'), b.size);
+  if (range === 'unsatisfiable') return c.body(null, 416, { 'Content-Range': `bytes */${b.size}` });
+  const headers = blobHeaders(b, range);
+  const status = range ? 206 : 200;
+  if (isNewDownload(range?.start)) counted();
+  if (c.req.method === 'HEAD' || b.size === 0) return c.body(null, status, headers);
+  const store = source.store.store;
+  const outgoing = outgoingOf(c);
+  if (outgoing) {
+    // On a real socket, write the bytes straight into the response: going through a web
+    // ReadableStream costs several times the throughput on large blobs.
+    const send = store.openSender
+      ? await store.openSender(b.locator, { range })
+      : await store.read(b.locator, { range, signal: c.req.raw.signal }).then((stream) => (out: ServerResponse) => pipeline(stream, out));
+    outgoing.writeHead(status, { ...headers, ...API_SECURITY_HEADERS, 'X-Request-Id': c.var.requestId });
+    send(outgoing).catch((err: unknown) => {
+      outgoing.destroy();
+      c.var.log.warn({ err, locator: b.locator }, 'blob download ended early');
+    });
+    return RESPONSE_ALREADY_SENT;
+  }
+  const stream = await store.read(b.locator, { range, signal: c.req.raw.signal });
+  return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
+}
+
 export function blobsRouter(deps: Deps) {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: onInvalidInput });
   const limitBytes = deps.config.server.json_body_limit_kib * 1024;
@@ -175,65 +248,6 @@ export function blobsRouter(deps: Deps) {
     return c.json(renderArtifact(deps.types.forArtifact(artifact), artifact), 200);
   }
 
-  async function download(c: Context<AppEnv>, p: BlobParams) {
-    const source = await findBlobForDownload(opContextOf(deps, c), target(p));
-    // Counted when the answer hands over the blob from its start (community/downloads.ts).
-    const counted = () => {
-      if (c.req.method === 'GET') deps.downloads.count(p.id);
-    };
-    const digests: Record<string, string> = {};
-    const { md5, sha1, sha256 } = source.blob;
-    // Glare's form, 32 hex digits, which python-glareclient compares with its own hexdigest().
-    if (md5) digests['Content-MD5'] = md5;
-    if (sha1) digests['X-Openstack-Glare-Content-SHA1'] = sha1;
-    if (sha256) digests['X-Openstack-Glare-Content-SHA256'] = sha256;
-    if (source.kind === 'external') {
-      counted();
-      return c.body(null, 301, { ...digests, Location: source.blob.url });
-    }
-    const b = source.blob;
-
-    const etag = `"${b.sha256}"`;
-    const common = { ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
-    if (etagMatches(c.req.header('if-none-match'), etag)) return c.body(null, 304, common);
-    if (source.store.redirectDownloads && source.store.store.directUrl) {
-      const url = await source.store.store.directUrl(b.locator, deps.config.blobs.direct_url_ttl_seconds);
-      counted();
-      return c.body(null, 302, { Location: url.href, 'Cache-Control': 'no-store' });
-    }
-    const range = parseRange(c.req.header('range'), b.size);
-    if (range === 'unsatisfiable') return c.body(null, 416, { 'Content-Range': `bytes */${b.size}` });
-    const contentType = b.contentType ?? 'application/octet-stream';
-    const headers: Record<string, string> = {
-      ...common,
-      ...(range ? {} : digests),
-      ...(ACTIVE_CONTENT.test(contentType) ? { 'Content-Disposition': `attachment; filename="${(b.key || b.field).replace(/[^\w.-]/g, '_')}"` } : {}),
-      'Content-Type': contentType,
-      'Content-Length': String(range ? range.end - range.start + 1 : b.size),
-      ...(range ? { 'Content-Range': `bytes ${range.start}-${range.end}/${b.size}` } : {}),
-    };
-    const status = range ? 206 : 200;
-    if (isNewDownload(range?.start)) counted();
-    if (c.req.method === 'HEAD' || b.size === 0) return c.body(null, status, headers);
-    const store = source.store.store;
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing) {
-      // On a real socket, write the bytes straight into the response: going through a web
-      // ReadableStream costs several times the throughput on large blobs.
-      const send = store.openSender
-        ? await store.openSender(b.locator, { range })
-        : await store.read(b.locator, { range, signal: c.req.raw.signal }).then((stream) => (out: ServerResponse) => pipeline(stream, out));
-      outgoing.writeHead(status, { ...headers, ...API_SECURITY_HEADERS, 'X-Request-Id': c.var.requestId });
-      send(outgoing).catch((err: unknown) => {
-        outgoing.destroy();
-        c.var.log.warn({ err, locator: b.locator }, 'blob download ended early');
-      });
-      return RESPONSE_ALREADY_SENT;
-    }
-    const stream = await store.read(b.locator, { range, signal: c.req.raw.signal });
-    return new Response(Readable.toWeb(stream) as ReadableStream, { status, headers });
-  }
-
   async function remove(c: Context<AppEnv>, p: BlobParams) {
     await removeBlob(opContextOf(deps, c), target(p));
     return c.body(null, 204);
@@ -242,7 +256,7 @@ export function blobsRouter(deps: Deps) {
   for (const withKey of [false, true]) {
     const r = routes(withKey);
     router.openapi(r.upload, (c) => upload(c, c.req.valid('param')));
-    router.openapi(r.download, (c) => download(c, c.req.valid('param')));
+    router.openapi(r.download, (c) => downloadBlob(deps, c, target(c.req.valid('param'))));
     router.openapi(r.remove, (c) => remove(c, c.req.valid('param')));
   }
   return router;

@@ -99,7 +99,7 @@ const Scope = z.object({
 });
 const conflictResponse = {
   409: {
-    description: 'No consistent set exists: `conflict` explains it as a chain of steps ({by, requires} or {by, links_to}) ending with {reason}',
+    description: 'No consistent set exists: `conflict` explains it as a chain of steps ({by, requires}, with pinned_to when the requirement of an imported copy is pinned to the version it was imported with, or {by, links_to}) ending with {reason}',
     content: { 'application/json': { schema: z.looseObject({ conflict: z.array(z.record(z.string(), z.unknown())), explanation: z.string() }) } },
   },
 };

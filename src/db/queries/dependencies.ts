@@ -1,6 +1,6 @@
 /**
- * @module Queries of the dependencies feature: reference rows, requirers, and the candidate
- * versions the resolver chooses among (all of a closure's in one statement).
+ * @module Queries of the dependencies feature: reference rows, requirers, requirement pins, and
+ * the candidate versions the resolver chooses among (all of a closure's in one statement).
  */
 import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Requirement } from '../../dependencies/requirements.js';
@@ -102,6 +102,18 @@ export async function requirersOf(db: Conn, q: { typeName: string; name: string;
     .where(and(sql`${artifacts.requires} @> ${wanted}::jsonb`, visibleWhere(q.sight)));
 }
 
+/** Requirement index → the artifact that requirement is pinned to. */
+export type RequirementPins = ReadonlyMap<number, string>;
+
+/** Pins `artifactId`'s requirements (by index) to the artifacts given: what an imported copy was resolved to where it was made. */
+export async function setRequirementPins(db: Conn, artifactId: string, pins: ReadonlyArray<{ index: number; targetId: string }>): Promise<void> {
+  if (pins.length === 0) return;
+  await db
+    .update(artifacts)
+    .set({ requirementPins: Object.fromEntries(pins.map((p) => [String(p.index), p.targetId])) })
+    .where(eq(artifacts.id, artifactId));
+}
+
 /** One version the resolver may choose (or an artifact a link pins), with what it depends on. */
 export interface CandidateRow {
   id: string;
@@ -112,16 +124,21 @@ export interface CandidateRow {
   versionKey: string;
   status: string;
   requires: Requirement[];
+  /** Requirements pinned to one artifact (an imported copy's: artifacts.requirement_pins); null when none is. */
+  pins: RequirementPins | null;
   links: Array<{ field: string; key: string; link: string; target: string | null }>;
 }
 
 /**
  * How the candidates of one name travel: one text per name, a record per version, fields apart
  * (PostgreSQL writes JSON with control characters escaped, and the other fields are versions,
- * keys, uuids and project ids, which hold none).
+ * keys, uuids and project ids, which hold none). A version's requirement pins travel as their
+ * JSON object, empty where it has none (most).
  */
 const RECORD_TEXT = '\u001e';
 const FIELD_TEXT = '\u001f';
+const FIELD_CODE = 0x1f;
+const ACTIVE_FIELD = `active${FIELD_TEXT}`;
 const RECORD = sql.raw(`E'\\x1e'`);
 const FIELD = sql.raw(`E'\\x1f'`);
 
@@ -139,9 +156,9 @@ const FIELD = sql.raw(`E'\\x1f'`);
  * version's), where 50,000 rows of nine columns were decoded, and their lists converted to
  * text, one by one.
  */
-export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{ type: string; name: string }>; ids: readonly string[]; sight: Sight }): Promise<CandidateRow[]> {
+export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
   const visible = visibleWhere(q.sight) ?? sql`true`;
-  const ofName = sql`reach.kind = 'name' and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
+  const ofName = sql`reach.kind in ('name', 'origin') and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
   const statement = sql`
     with recursive reach(kind, type_name, name, id) as (
@@ -159,23 +176,24 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
           union all
           select ${artifacts.id}, ${artifacts.requires} from ${artifacts} where ${ofId}
         )
-        select 'name'::text, r ->> 'type', r ->> 'name', null::uuid
+        -- A name some requirement asks from a given origin is reached as such: its candidates' origins are then needed.
+        select case when r ? 'origin' then 'origin' else 'name' end, r ->> 'type', r ->> 'name', null::uuid
         from (select distinct requires from version) c cross join lateral jsonb_array_elements(c.requires) r
         union all
         select 'id'::text, null::text, null::text, ref.target_id from version join ${artifactReferences} ref on ref.from_id = version.id where ref.target_id is not null
       ) d(kind, type_name, name, id)
     )
-    select g.type_name, g.name, g.versions
+    select reach.kind, g.type_name, g.name, g.versions
     from reach
     cross join lateral (
-      with found(id, type_name, name, version, version_key, status, requires) as materialized (
-        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires} from ${artifacts} where ${ofName}
+      with found(id, type_name, name, version, version_key, status, requires, pins) as materialized (
+        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofName}
         union all
-        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires} from ${artifacts} where ${ofId}
+        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofId}
       )
       -- One group per reach row: a name's versions, or the one artifact an id reaches.
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(l.links::text, '')), ${RECORD}) as versions
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(l.links::text, '')), ${RECORD} order by v.version_key desc, v.id) as versions
       from (
         select *, lag(requires) over (order by version_key desc, id) as previous from found
       ) v
@@ -187,52 +205,29 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
     ) g`;
   const result: unknown = await db.execute(statement);
   // postgres.js answers an array of rows, PGlite { rows }.
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ type_name: string; name: string; versions: string }>;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: CandidateGroup['kind']; type_name: string; name: string; versions: string }>;
   const parsed = new Map<string, Requirement[]>();
   const requirements = (text: string): Requirement[] => {
     let list = parsed.get(text);
     if (list === undefined) parsed.set(text, (list = JSON.parse(text) as Requirement[]));
     return list;
   };
-  // A version reached twice (by its name and by a link) is one candidate.
+  return rows.map((r) => ({ kind: r.kind, typeName: r.type_name, name: r.name, versions: new CandidateVersions(r.versions, r.type_name, r.name, requirements) }));
+}
+
+/** The names to choose versions of, the ids links pin, and whose sight the candidates are seen with. */
+export interface CandidateSeed {
+  names: ReadonlyArray<{ type: string; name: string }>;
+  ids: readonly string[];
+  sight: Sight;
+}
+
+/** Every candidate of resolutionCandidateGroups once, decoded: a version reached by its name and by a link is one candidate. */
+export async function resolutionCandidates(db: Conn, q: CandidateSeed): Promise<CandidateRow[]> {
   const seen = new Set<string>();
   const candidates: CandidateRow[] = [];
-  const NO_LINKS: CandidateRow['links'] = [];
-  for (const r of rows) {
-    // Scanned in place rather than split: a name's 100 versions would otherwise make 100 arrays
-    // and 700 strings, and the garbage collector was a third of a resolve's CPU.
-    const text = r.versions;
-    const group: CandidateRow[] = [];
-    const requiresTexts: string[] = [];
-    let at = 0;
-    const field = () => {
-      const end = text.indexOf(FIELD_TEXT, at);
-      const value = text.slice(at, end);
-      at = end + 1;
-      return value;
-    };
-    while (at < text.length) {
-      const id = field();
-      const version = field();
-      const versionKey = field();
-      const status = text.startsWith(`active${FIELD_TEXT}`, at) ? ((at += 7), 'active') : field();
-      const requiresText = text.charCodeAt(at) === 0x1f ? ((at += 1), '') : field();
-      let end = text.indexOf(RECORD_TEXT, at);
-      if (end < 0) end = text.length;
-      const links = end === at ? NO_LINKS : (JSON.parse(text.slice(at, end)) as CandidateRow['links']);
-      at = end + 1;
-      group.push({ id, typeName: r.type_name, name: r.name, version, versionKey, status, requires: NO_REQUIREMENTS, links });
-      requiresTexts.push(requiresText);
-    }
-    // An empty requirement list means "as the version before" in the window's order (newest first,
-    // then id); should the records have come in another order, that order is restored first.
-    const order = group.map((_, i) => i);
-    if (group.some((row, i) => i > 0 && !newerFirst(group[i - 1]!, row))) order.sort((a, b) => (newerFirst(group[a]!, group[b]!) ? -1 : 1));
-    let requires = NO_REQUIREMENTS;
-    for (const i of order) {
-      const row = group[i]!;
-      if (requiresTexts[i]) requires = requirements(requiresTexts[i]);
-      row.requires = requires;
+  for (const group of await resolutionCandidateGroups(db, q)) {
+    for (const row of group.versions) {
       if (seen.has(row.id)) continue;
       seen.add(row.id);
       candidates.push(row);
@@ -241,7 +236,81 @@ export async function resolutionCandidates(db: Conn, q: { names: ReadonlyArray<{
   return candidates;
 }
 
+/** What one reach of the candidate statement found. */
+export interface CandidateGroup {
+  /**
+   * name: the active versions of a name the requirements reach, as the caller sees them (origin:
+   * the same, for a name a requirement asks from a given origin); id: the one artifact a link
+   * reaches, whatever its status.
+   */
+  kind: 'name' | 'origin' | 'id';
+  typeName: string;
+  name: string;
+  versions: CandidateVersions;
+}
+
 const NO_REQUIREMENTS: Requirement[] = [];
 
-/** The window's order: the newer version first, equal versions by id (uuid order is the hex text's). */
-const newerFirst = (a: CandidateRow, b: CandidateRow) => a.versionKey > b.versionKey || (a.versionKey === b.versionKey && a.id < b.id);
+/** The column's `{"0": "<id>"}` as pins. */
+function pinsFrom(stored: Record<string, string>): RequirementPins {
+  return new Map(Object.entries(stored).map(([index, target]) => [Number(index), target]));
+}
+const NO_LINKS: CandidateRow['links'] = [];
+
+/**
+ * A name's versions, newest first (then by id), each record decoded the first time it is read:
+ * a resolution mostly looks at a name's newest few versions, and decoding all 100 versions of 500
+ * names (and collecting the garbage after them) was most of a resolve's CPU. Scanned in place
+ * rather than split, so reading a record costs its own fields only.
+ */
+export class CandidateVersions implements Iterable<CandidateRow> {
+  private readonly decoded: CandidateRow[] = [];
+  private at = 0;
+  /** The list in force: a record carries its requirements only where they differ from the newer version's. */
+  private requires: Requirement[] = NO_REQUIREMENTS;
+
+  constructor(
+    private readonly text: string,
+    private readonly typeName: string,
+    private readonly name: string,
+    private readonly requirementsOf: (text: string) => Requirement[],
+  ) {}
+
+  *[Symbol.iterator](): Iterator<CandidateRow> {
+    for (let i = 0; ; i++) {
+      const row = i < this.decoded.length ? this.decoded[i] : this.decodeNext();
+      if (row === undefined) return;
+      yield row;
+    }
+  }
+
+  private field(): string {
+    const end = this.text.indexOf(FIELD_TEXT, this.at);
+    const value = this.text.slice(this.at, end);
+    this.at = end + 1;
+    return value;
+  }
+
+  private decodeNext(): CandidateRow | undefined {
+    const text = this.text;
+    if (this.at >= text.length) return undefined;
+    const id = this.field();
+    const version = this.field();
+    const versionKey = this.field();
+    let status = 'active';
+    if (text.startsWith(ACTIVE_FIELD, this.at)) this.at += ACTIVE_FIELD.length;
+    else status = this.field();
+    if (text.charCodeAt(this.at) === FIELD_CODE) this.at += 1;
+    else this.requires = this.requirementsOf(this.field());
+    let pins: RequirementPins | null = null;
+    if (text.charCodeAt(this.at) === FIELD_CODE) this.at += 1;
+    else pins = pinsFrom(JSON.parse(this.field()) as Record<string, string>);
+    let end = text.indexOf(RECORD_TEXT, this.at);
+    if (end < 0) end = text.length;
+    const links = end === this.at ? NO_LINKS : (JSON.parse(text.slice(this.at, end)) as CandidateRow['links']);
+    this.at = end + 1;
+    const row: CandidateRow = { id, typeName: this.typeName, name: this.name, version, versionKey, status, requires: this.requires, pins, links };
+    this.decoded.push(row);
+    return row;
+  }
+}

@@ -60,6 +60,12 @@ export async function ensureNodeId(tx: Tx, candidate: string): Promise<string> {
   return row!.nodeId;
 }
 
+/** This node's id, once a node has one (its first start made it). */
+export async function findNodeId(db: Conn): Promise<string | null> {
+  const [row] = await db.select({ nodeId: nodeIdentity.nodeId }).from(nodeIdentity);
+  return row?.nodeId ?? null;
+}
+
 export async function listNodeKeys(db: Conn): Promise<StoredNodeKey[]> {
   return db.select().from(nodeKeys).orderBy(desc(nodeKeys.createdAt), desc(nodeKeys.kid));
 }

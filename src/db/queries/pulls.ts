@@ -55,6 +55,34 @@ export async function findOriginsByUpstream(db: Conn, upstreamNodeId: string, up
     .where(and(eq(artifactOrigins.upstreamNodeId, upstreamNodeId), inArray(artifactOrigins.upstreamArtifactId, [...upstreamArtifactIds])));
 }
 
+/**
+ * The node each of these artifacts was first published on, for those that are copies (pulled,
+ * mirrored or submitted): the node and name the first hop of its provenance chain names (the
+ * chain was verified when the copy was made), or the node it came from when it carries no chain.
+ * Artifacts made here are not in the map. One statement, whatever the number of ids.
+ */
+export async function firstPublishers(db: Conn, ids: readonly string[]): Promise<Map<string, { id: string; name: string }>> {
+  if (ids.length === 0) return new Map();
+  // A hop is a compact JWS: its claims are the base64url JSON between the two dots.
+  const rows = await db
+    .select({
+      artifactId: artifactOrigins.artifactId,
+      node: sql<string>`coalesce(hop.claims ->> 'node', ${artifactOrigins.upstreamNodeId})`,
+      name: sql<string>`coalesce(hop.claims ->> 'name', '')`,
+    })
+    .from(artifactOrigins)
+    .leftJoin(
+      sql`lateral (
+        select convert_from(decode(translate(part, '-_', '+/') || repeat('=', (4 - length(part) % 4) % 4), 'base64'), 'UTF8')::jsonb as claims
+        from (select split_part(${artifactOrigins.chain} ->> 0, '.', 2) as part) p
+        where part <> ''
+      ) hop`,
+      sql`true`,
+    )
+    .where(inArray(artifactOrigins.artifactId, [...new Set(ids)]));
+  return new Map(rows.map((r) => [r.artifactId, { id: r.node, name: r.name }]));
+}
+
 /** Records where a cached copy came from; a copy recorded already keeps its first record. */
 export async function insertOrigin(db: Conn, origin: OriginRecord): Promise<void> {
   await db.insert(artifactOrigins).values(origin).onConflictDoNothing();

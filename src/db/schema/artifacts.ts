@@ -26,6 +26,13 @@ export const artifacts = pgTable(
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     /** What the artifact requires (dependencies/requirements.ts), a JSON list. */
     requires: jsonb('requires').$type<Requirement[]>().notNull().default([]),
+    /**
+     * An imported copy keeps the resolution it was made with: requirement index → the artifact it
+     * resolved to where the bundle was made (`{"0": "<id>"}`), taken while that artifact is here,
+     * active and visible. Null for most artifacts. A column, not a table: the resolver's candidate
+     * statement reads it with each version, where a join per candidate cost it measurably.
+     */
+    requirementPins: jsonb('requirement_pins').$type<Record<string, string>>(),
     owner: text('owner').notNull(),
     visibility: text('visibility', { enum: VISIBILITIES }).notNull().default('private'),
     status: text('status', { enum: STATUSES }).notNull().default('drafted'),
