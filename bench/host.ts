@@ -1,5 +1,6 @@
 /** CPU accounting for the machine the benchmark shares with everything else. */
 import { readFileSync } from 'node:fs';
+import { processTree } from '../test/support/node-process.js';
 
 /** Linux /proc/stat jiffies (undefined elsewhere). */
 export function readHostCpu(): { idle: number; total: number } | undefined {
@@ -58,4 +59,21 @@ export async function waitForQuietHost(timeoutMs: number, log: (line: string) =>
     if (busy === undefined || busy < QUIET_BUSY_PERCENT) return;
   }
   log(`  (the host stayed busy, ${Math.round(busy ?? 0)}% CPU, for ${timeoutMs / 1000} s: measuring anyway)`);
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) of a process and all its descendants, in microseconds, from /proc. */
+export function treeCpuMicros(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
 }

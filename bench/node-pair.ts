@@ -20,9 +20,9 @@ export interface RunningNode {
   child: ChildProcess;
 }
 
-async function startNode(work: string, name: string, dbUrl: string, opts: { auth: string; typesDir: string }): Promise<RunningNode> {
+async function startNode(work: string, name: string, dbUrl: string, opts: { auth: string; typesDir: string; nodeArgs?: readonly string[] }): Promise<RunningNode> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve('bin/catalog-node.js'), 'serve'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), resolve('bin/catalog-node.js'), 'serve'], {
     env: {
       ...process.env,
       DATABASE_URL: dbUrl,
@@ -41,7 +41,7 @@ async function startNode(work: string, name: string, dbUrl: string, opts: { auth
 
 /** Runs `run` with two nodes named `names`; `keep` keeps the work directory (not the databases). */
 export async function withNodePair<T>(
-  opts: { label: string; names: readonly [string, string]; auth: string; typesDir: string; keep?: boolean },
+  opts: { label: string; names: readonly [string, string]; auth: string; typesDir: string; keep?: boolean; nodeArgs?: readonly string[] },
   run: (pair: { work: string; nodes: readonly [RunningNode, RunningNode] }) => Promise<T>,
 ): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), `bench-${opts.label}-`));

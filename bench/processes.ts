@@ -4,36 +4,18 @@
  *
  *   npx tsx bench/processes.ts [--size 1000000] [--processes 2] [--duration 10] [--reuse] [--keep]
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { processTree, startNodeProcess } from '../test/support/node-process.js';
+import { startNodeProcess } from '../test/support/node-process.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { benchDatabaseName, DEFAULT_ADMIN_URL, dropDatabase } from './databases.js';
-import { waitForQuietHost } from './host.js';
+import { treeCpuMicros, waitForQuietHost } from './host.js';
 import { captureWorkloadRuns, describeMeasurement, measureNode, type Measurement } from './measure.js';
 import type { NodeProcess } from './node-process.js';
 import { TARGETS } from './report.js';
 import { prepareDatabase } from './run.js';
 import { fixed, markdownTable, thousands } from './table.js';
 import { WORKLOADS } from './workloads.js';
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU time (user + system) of a process and all its descendants, in microseconds, from /proc. */
-function treeCpuMicros(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
-}
 
 /** A real `catalog-node serve` with `processes` HTTP processes (the reliability tests' launcher). */
 async function startServe(databaseUrl: string, processes: number, poolSize: number): Promise<NodeProcess> {

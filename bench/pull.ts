@@ -1,7 +1,7 @@
 /**
  * Pull throughput benchmark (not a test): prints a markdown table.
  *
- *   npx tsx bench/pull.ts [--size-mib 256] [--rounds 3]      # --size-mib 1024 for 1 GiB
+ *   npx tsx bench/pull.ts [--size-mib 256] [--rounds 3] [--cpu-prof-dir DIR]      # --size-mib 1024 for 1 GiB
  *
  * Starts two real nodes (`catalog-node serve`, each its own PostgreSQL database and filesystem
  * blob store, jobs run in-process) on loopback; the child enrols with the upstream for pull. On the
@@ -15,7 +15,9 @@
  * The pull also writes the bytes, so a reference row times curl writing the download to a file on
  * the same disk; and, since a pull is a bundle import fed by the upstream, another times POST
  * /import on the child of the same closure's bundle (exported to a file beforehand, into a new
- * project each round): the same verification and storage, without the network hop.
+ * project each round): the same verification and storage, without the network hop. The fair
+ * baseline is downloadKept with all three digests. Each row also gives the CPU-seconds per GiB of
+ * each node's process tree and of this process; `--cpu-prof-dir` profiles both nodes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +30,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { curl, makeFile, median, mib } from './blobs.js';
 import { runIfEntryPoint } from './cli.js';
+import { treeCpuMicros } from './host.js';
 import { withNodePair, type RunningNode } from './node-pair.js';
 
 const TYPES_DIR = resolve('test/bundles/fixtures/types');
@@ -99,21 +102,29 @@ export function curlImport(url: string, file: string, project: string): number {
   return Number(out.stdout.trim());
 }
 
+/**
+ * A pull, timed from its request to the end the node records for it (finished_at, the same clock):
+ * the bench asks for the job's state every 250 ms, since asking every few milliseconds through a
+ * transfer of seconds costs both processes CPU the pull competes for on a small machine.
+ */
 async function pullOnce(child: CallableNode, upstreamId: string, artifactId: string): Promise<{ seconds: number; rootId: string }> {
-  const t0 = performance.now();
+  const requested = Date.now();
   const job = await child.call('POST', '/federation/v1/pull', { upstream: upstreamId, id: artifactId });
   for (;;) {
     const state = await child.call('GET', `/federation/v1/jobs/${String(job.id)}`);
-    if (state.status === 'succeeded') return { seconds: (performance.now() - t0) / 1000, rootId: (state.result as { roots: string[] }).roots[0]! };
+    if (state.status === 'succeeded') return { seconds: (Date.parse(String(state.finished_at)) - requested) / 1000, rootId: (state.result as { roots: string[] }).roots[0]! };
     if (state.status === 'failed') throw new Error(`pull failed: ${String(state.error)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 async function main() {
   const sizeMiB = arg('size-mib', 256);
   const rounds = arg('rounds', 3);
-  await withNodePair({ label: 'pull', names: ['upstream', 'child'], auth: 'anonymous,trusted-headers', typesDir: TYPES_DIR }, async ({ work, nodes }) => {
+  const profiles = process.argv.indexOf('--cpu-prof-dir');
+  // Each node process (and its md5 worker) writes a .cpuprofile there when it exits.
+  const nodeArgs = profiles > 0 ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.argv[profiles + 1]!)}`] : [];
+  await withNodePair({ label: 'pull', names: ['upstream', 'child'], auth: 'anonymous,trusted-headers', typesDir: TYPES_DIR, nodeArgs }, async ({ work, nodes }) => {
     const [upstream, child] = nodes.map(callable) as [CallableNode, CallableNode];
 
     process.stdout.write(`seeding one public artifact holding ${sizeMiB} MiB ...\n`);
@@ -127,50 +138,60 @@ async function main() {
     const upstreamId = String(peer.node_id);
 
     const blobUrl = `${upstream.base}/artifacts/kits/${String(kit.id)}/payload`;
-    const downloads: number[] = [];
-    const downloadsToFile: number[] = [];
-    const keptSha256: number[] = [];
-    const keptAllDigests: number[] = [];
-    const pulls: number[] = [];
-    const imports: number[] = [];
     const bundle = join(work, 'bundle.tar');
     curlToFile(`${upstream.base}/artifacts/kits/${String(kit.id)}/export`, bundle);
     const loads: string[] = [];
     const out = join(work, 'download.bin');
+    const rows = new Map<string, Array<{ seconds: number; upstream: number; child: number; bench: number }>>();
+    /** Times `run` (seconds it reports) and the CPU each process used meanwhile (curl's own is not counted). */
+    const measured = async (row: string, run: () => number | Promise<number>) => {
+      const cpu0 = { upstream: treeCpuMicros(upstream.pid), child: treeCpuMicros(child.pid), bench: process.cpuUsage() };
+      const seconds = await run();
+      const bench = process.cpuUsage(cpu0.bench);
+      const sample = { seconds, upstream: treeCpuMicros(upstream.pid) - cpu0.upstream, child: treeCpuMicros(child.pid) - cpu0.child, bench: bench.user + bench.system };
+      rows.set(row, [...(rows.get(row) ?? []), sample]);
+    };
     // Warm-up: one of each, not counted (page cache, JIT, connection pools).
     curl([blobUrl]);
     await child.call('DELETE', `/artifacts/kits/${(await pullOnce(child, upstreamId, String(kit.id))).rootId}`);
     for (let i = 0; i < rounds; i++) {
       loads.push(loadavg()[0]!.toFixed(1));
-      downloads.push(curl([blobUrl]).seconds);
-      downloadsToFile.push(curlToFile(blobUrl, out));
+      await measured('devnull', () => curl([blobUrl]).seconds);
+      await measured('toFile', () => curlToFile(blobUrl, out));
       rmSync(out, { force: true });
-      keptSha256.push(await downloadKept(blobUrl, out, ['sha256']));
+      await measured('keptSha256', () => downloadKept(blobUrl, out, ['sha256']));
       rmSync(out, { force: true });
-      keptAllDigests.push(await downloadKept(blobUrl, out, ['md5', 'sha1', 'sha256']));
+      await measured('keptAll', () => downloadKept(blobUrl, out, ['md5', 'sha1', 'sha256']));
       rmSync(out, { force: true });
-      const pulled = await pullOnce(child, upstreamId, String(kit.id));
-      pulls.push(pulled.seconds);
-      await child.call('DELETE', `/artifacts/kits/${pulled.rootId}`);
-      imports.push(curlImport(`${child.base}/import`, bundle, `import-${i}`));
+      let rootId = '';
+      await measured('pull', async () => {
+        const pulled = await pullOnce(child, upstreamId, String(kit.id));
+        rootId = pulled.rootId;
+        return pulled.seconds;
+      });
+      await child.call('DELETE', `/artifacts/kits/${rootId}`);
+      await measured('import', () => curlImport(`${child.base}/import`, bundle, `import-${i}`));
     }
     const bytes = sizeMiB * MiB;
-    const pullRate = bytes / median(pulls);
-    const downloadRate = bytes / median(downloads);
-    const toFileRate = bytes / median(downloadsToFile);
-    const importRate = bytes / median(imports);
-    const keptRate = bytes / median(keptSha256);
-    const keptAllRate = bytes / median(keptAllDigests);
+    const gib = bytes / 1024 ** 3;
+    const rate = (row: string) => bytes / median(rows.get(row)!.map((r) => r.seconds));
+    const cpu = (row: string, of: 'upstream' | 'child' | 'bench') => (median(rows.get(row)!.map((r) => r[of])) / 1e6 / gib).toFixed(2);
+    const pullRate = rate('pull');
     const verdict = (ratio: number) => `≥ 0.80 ${ratio >= 0.8 ? 'PASS' : 'FAIL'}`;
-    process.stdout.write(`\n| measure (${sizeMiB} MiB blob, median of ${rounds}) | MiB/s | pull ÷ this | target |\n|---|---:|---:|---|\n`);
-    process.stdout.write(`| pull through one hop (verified, stored, recorded) | ${mib(pullRate)} | | |\n`);
-    process.stdout.write(`| local download kept as a pull keeps it: to a file, md5+sha1+sha256 as bytes arrive, fsynced (same per-byte work) | ${mib(keptAllRate)} | ${(pullRate / keptAllRate).toFixed(2)} | ${verdict(pullRate / keptAllRate)} |\n`);
-    process.stdout.write(`| local download kept verified: to a file, sha256 as bytes arrive, fsynced | ${mib(keptRate)} | ${(pullRate / keptRate).toFixed(2)} | ${verdict(pullRate / keptRate)} |\n`);
-    process.stdout.write(`| local download from the upstream, curl → /dev/null | ${mib(downloadRate)} | ${(pullRate / downloadRate).toFixed(2)} | (unfair: no write, no digest) |\n`);
-    process.stdout.write(`| local download from the upstream, curl → file | ${mib(toFileRate)} | ${(pullRate / toFileRate).toFixed(2)} | |\n`);
-    process.stdout.write(`| POST /import of the same closure's bundle on the child (no hop) | ${mib(importRate)} | ${(pullRate / importRate).toFixed(2)} | |\n`);
+    const line = (row: string, label: string, target: string, benchCpu = true) => {
+      const ratio = row === 'pull' ? '' : (pullRate / rate(row)).toFixed(2);
+      process.stdout.write(`| ${label} | ${mib(rate(row))} | ${ratio} | ${target} | ${cpu(row, 'upstream')} | ${cpu(row, 'child')} | ${benchCpu ? cpu(row, 'bench') : 'curl'} |\n`);
+    };
+    process.stdout.write(`\n| measure (${sizeMiB} MiB blob, median of ${rounds}) | MiB/s | pull ÷ this | target | CPU s/GiB upstream | child | bench |\n|---|---:|---:|---|---:|---:|---:|\n`);
+    line('pull', 'pull through one hop (verified, stored, recorded)', '');
+    line('keptAll', 'local download kept as a pull keeps it: to a file, md5+sha1+sha256 as bytes arrive, fsynced (same per-byte work)', verdict(pullRate / rate('keptAll')));
+    line('keptSha256', 'local download kept verified: to a file, sha256 as bytes arrive, fsynced', verdict(pullRate / rate('keptSha256')));
+    line('devnull', 'local download from the upstream, curl → /dev/null', '(unfair: no write, no digest)', false);
+    line('toFile', 'local download from the upstream, curl → file', '', false);
+    line('import', "POST /import of the same closure's bundle on the child (no hop)", '', false);
+    const times = (row: string) => rows.get(row)!.map((r) => r.seconds.toFixed(2)).join(', ');
     process.stdout.write(
-      `\n(load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; pulls ${pulls.map((s) => s.toFixed(2)).join(', ')} s; downloads ${downloads.map((s) => s.toFixed(2)).join(', ')} s; to file ${downloadsToFile.map((s) => s.toFixed(2)).join(', ')} s; kept sha256 ${keptSha256.map((s) => s.toFixed(2)).join(', ')} s; kept 3 digests ${keptAllDigests.map((s) => s.toFixed(2)).join(', ')} s; imports ${imports.map((s) => s.toFixed(2)).join(', ')} s)\n`,
+      `\n(load average at each round ${loads.join(', ')}; end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores; pulls ${times('pull')} s; downloads ${times('devnull')} s; to file ${times('toFile')} s; kept sha256 ${times('keptSha256')} s; kept 3 digests ${times('keptAll')} s; imports ${times('import')} s)\n`,
     );
   });
 }
