@@ -63,6 +63,11 @@ describe('resolutionCandidates decoding', () => {
     expect(() => [...group!.versions]).toThrow(SyntaxError);
   });
 
+  it('refuses to read past records that break the newest-first order', async () => {
+    const [group] = await resolutionCandidateGroups(answering([{ kind: 'name', type_name: 'images', name: 'a', versions: [newestFirst[1], newestFirst[0]].join(R) }]), q);
+    expect(() => [...group!.versions]).toThrow('the candidates of images a came out of order (1.1.0 before 2.0.0)');
+  });
+
   it('keeps one candidate for a version reached by its name and by a link, and a status other than active', async () => {
     const byLink = [ID(1), '1.0.0', 'A1A0A0~', 'deactivated', JSON.stringify(req('c', '*')), '', ''].join(F);
     const rows = await resolutionCandidates(

@@ -191,16 +191,20 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
         union all
         select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofId}
       )
-      -- One group per reach row: a name's versions, or the one artifact an id reaches.
+      -- One group per reach row: a name's versions, or the one artifact an id reaches. The records
+      -- come newest first: aggregated as the sorted subquery hands them on (its order is the
+      -- window's, so it costs no second sort; an ORDER BY inside string_agg sorted again).
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(l.links::text, '')), ${RECORD} order by v.version_key desc, v.id) as versions
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(v.links::text, '')), ${RECORD}) as versions
       from (
-        select *, lag(requires) over (order by version_key desc, id) as previous from found
+        select found.*, l.links, lag(found.requires) over (order by found.version_key desc, found.id) as previous
+        from found
+        left join (
+          select ref.from_id, json_agg(json_build_object('field', ref.field, 'key', ref.key, 'link', ref.link, 'target', ref.target_id)) as links
+          from ${artifactReferences} ref where ref.from_id in (select id from found) group by ref.from_id
+        ) l on l.from_id = found.id
+        order by found.version_key desc, found.id
       ) v
-      left join (
-        select ref.from_id, json_agg(json_build_object('field', ref.field, 'key', ref.key, 'link', ref.link, 'target', ref.target_id)) as links
-        from ${artifactReferences} ref where ref.from_id in (select id from found) group by ref.from_id
-      ) l on l.from_id = v.id
       having count(*) > 0
     ) g`;
   const result: unknown = await db.execute(statement);
@@ -310,6 +314,11 @@ export class CandidateVersions implements Iterable<CandidateRow> {
     const links = end === this.at ? NO_LINKS : (JSON.parse(text.slice(this.at, end)) as CandidateRow['links']);
     this.at = end + 1;
     const row: CandidateRow = { id, typeName: this.typeName, name: this.name, version, versionKey, status, requires: this.requires, pins, links };
+    // The requirement lists and every newest-first scan rely on the order: never read past a break in it.
+    const newer = this.decoded.at(-1);
+    if (newer && !(newer.versionKey > versionKey || (newer.versionKey === versionKey && newer.id < id))) {
+      throw new Error(`the candidates of ${this.typeName} ${this.name} came out of order (${newer.version} before ${version})`);
+    }
     this.decoded.push(row);
     return row;
   }
