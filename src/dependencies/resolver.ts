@@ -23,7 +23,7 @@ import { conn, type OpContext } from '../artifacts/context.js';
 import { sightOf } from '../artifacts/policy.js';
 import { parseVersion, versionKey } from '../artifacts/versions.js';
 import { existingArtifactIds } from '../db/queries/artifacts.js';
-import { resolutionCandidateGroups, resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
+import { MoreCandidates, resolutionCandidateGroups, resolutionCandidates, type CandidateRow } from '../db/queries/dependencies.js';
 import { findNodeId } from '../db/queries/federation.js';
 import { firstPublishers } from '../db/queries/pulls.js';
 import { Conflict } from '../errors.js';
@@ -124,7 +124,25 @@ type Obligation =
 
 const keyOf = (type: string, name: string) => `${type}\u0000${name}`;
 
+/**
+ * How many versions of each name (the newest) the first candidate statement reads: a search
+ * mostly takes one of a name's newest versions. One that needs older ones (a range far down, a
+ * conflict explained) makes the resolution start again over every version.
+ */
+const NEWEST_CANDIDATES = 10;
+
 export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent): Promise<Resolution> {
+  if (intent.candidates) return resolveAmong(ctx, intent, undefined);
+  try {
+    return await resolveAmong(ctx, intent, NEWEST_CANDIDATES);
+  } catch (err) {
+    if (!(err instanceof MoreCandidates)) throw err;
+    return resolveAmong(ctx, intent, undefined);
+  }
+}
+
+/** One resolution over the local candidates read with `newest` (or the intent's source). */
+async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: number | undefined): Promise<Resolution> {
   const db = conn(ctx);
   const sight = sightOf(ctx.actor);
   const maxDepth = intent.maxDepth ?? Number.POSITIVE_INFINITY;
@@ -145,7 +163,7 @@ export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent)
   const originKeys = new Set(seedRequirements.flatMap((r) => (r.origin === undefined ? [] : [keyOf(r.type, r.name)])));
   if (intent.candidates) loose.push(...(await intent.candidates(seed)));
   else {
-    for (const group of await resolutionCandidateGroups(db, { ...seed, sight })) {
+    for (const group of await resolutionCandidateGroups(db, { ...seed, sight, ...(newest !== undefined ? { newest } : {}) })) {
       const key = keyOf(group.typeName, group.name);
       if (group.kind === 'id') loose.push(...group.versions);
       else if (group.kind === 'name' || !byKey.has(key)) byKey.set(key, group.versions);

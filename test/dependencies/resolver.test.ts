@@ -53,6 +53,19 @@ describe('the requires field', () => {
 });
 
 describe('GET /artifacts/{type}/{id}/resolve', () => {
+  // The first candidate statement reads each name's newest 10 versions (resolver.ts NEWEST_CANDIDATES).
+  it('finds a version older than a name\'s newest ten, and lists every version when none fits', async () => {
+    for (let minor = 0; minor < 15; minor++) await make('deep-lib', `1.${minor}.0`);
+    const old = await drafted('deep-old', '1.0', [req('deep-lib', '<1.3')]);
+    const found = await resolve(old.id);
+    expect(found.status).toBe(200);
+    expect(picked(found.body)).toEqual(['deep-lib@1.2.0']);
+    const none = await drafted('deep-none', '1.0', [req('deep-lib', '^0.1')]);
+    const conflict = await resolve(none.id);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.explanation ?? JSON.stringify(conflict.body)).toContain('1.14.0, 1.13.0');
+  });
+
   it('resolves a diamond to one version of the shared dependency, the newest that satisfies both', async () => {
     for (const v of ['1.0.0', '1.5.0', '1.9.0', '2.0.0']) await make('d-base', v);
     await make('d-left', '1.0', [req('d-base', '^1.2')]);

@@ -157,6 +157,7 @@ const FIELD = sql.raw(`E'\\x1f'`);
  * text, one by one.
  */
 export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
+  const newest = q.newest ?? ALL_VERSIONS;
   const visible = visibleWhere(q.sight) ?? sql`true`;
   const ofName = sql`reach.kind in ('name', 'origin') and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
@@ -183,40 +184,44 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
         select 'id'::text, null::text, null::text, ref.target_id from version join ${artifactReferences} ref on ref.from_id = version.id where ref.target_id is not null
       ) d(kind, type_name, name, id)
     )
-    select reach.kind, g.type_name, g.name, g.versions
+    select reach.kind, g.type_name, g.name, g.versions, g.more
     from reach
     cross join lateral (
       with found(id, type_name, name, version, version_key, status, requires, pins) as materialized (
-        select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofName}
+        (select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofName}
+         order by ${artifacts.versionKey} desc, ${artifacts.id} limit ${newest + 1}::int)
         union all
         select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofId}
       )
       -- One group per reach row: a name's versions, or the one artifact an id reaches. The records
       -- come newest first: aggregated as the sorted subquery hands them on (its order is the
       -- window's, so it costs no second sort; an ORDER BY inside string_agg sorted again).
+      -- One more than asked for is read, to say whether there are more.
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(v.links::text, '')), ${RECORD}) as versions
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(v.links::text, '')), ${RECORD}) filter (where v.n <= ${newest}::int) as versions,
+        count(*) > ${newest}::int as more
       from (
-        select found.*, l.links, lag(found.requires) over (order by found.version_key desc, found.id) as previous
+        select found.*, l.links, lag(found.requires) over w as previous, row_number() over w as n
         from found
         left join (
           select ref.from_id, json_agg(json_build_object('field', ref.field, 'key', ref.key, 'link', ref.link, 'target', ref.target_id)) as links
           from ${artifactReferences} ref where ref.from_id in (select id from found) group by ref.from_id
         ) l on l.from_id = found.id
+        window w as (order by found.version_key desc, found.id)
         order by found.version_key desc, found.id
       ) v
       having count(*) > 0
     ) g`;
   const result: unknown = await db.execute(statement);
   // postgres.js answers an array of rows, PGlite { rows }.
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: CandidateGroup['kind']; type_name: string; name: string; versions: string }>;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ kind: CandidateGroup['kind']; type_name: string; name: string; versions: string; more: boolean }>;
   const parsed = new Map<string, Requirement[]>();
   const requirements = (text: string): Requirement[] => {
     let list = parsed.get(text);
     if (list === undefined) parsed.set(text, (list = JSON.parse(text) as Requirement[]));
     return list;
   };
-  return rows.map((r) => ({ kind: r.kind, typeName: r.type_name, name: r.name, versions: new CandidateVersions(r.versions, r.type_name, r.name, requirements) }));
+  return rows.map((r) => ({ kind: r.kind, typeName: r.type_name, name: r.name, versions: new CandidateVersions(r.versions, r.type_name, r.name, requirements, r.more) }));
 }
 
 /** The names to choose versions of, the ids links pin, and whose sight the candidates are seen with. */
@@ -224,7 +229,22 @@ export interface CandidateSeed {
   names: ReadonlyArray<{ type: string; name: string }>;
   ids: readonly string[];
   sight: Sight;
+  /**
+   * Read only this many versions of each name, the newest: a group holding more says so, and
+   * reading past what came throws MoreCandidates. Unset: every version.
+   */
+  newest?: number;
 }
+
+/** Thrown by a name's versions read past the newest ones the statement was asked for. */
+export class MoreCandidates extends Error {
+  constructor(what: string) {
+    super(`only the newest versions of ${what} were read`);
+  }
+}
+
+/** "No cap": an int the statement's limit (one more) still fits. */
+const ALL_VERSIONS = 2_147_483_646;
 
 /** Every candidate of resolutionCandidateGroups once, decoded: a version reached by its name and by a link is one candidate. */
 export async function resolutionCandidates(db: Conn, q: CandidateSeed): Promise<CandidateRow[]> {
@@ -278,12 +298,17 @@ export class CandidateVersions implements Iterable<CandidateRow> {
     private readonly typeName: string,
     private readonly name: string,
     private readonly requirementsOf: (text: string) => Requirement[],
+    /** More versions exist than the text holds (the statement was asked for the newest only). */
+    private readonly more = false,
   ) {}
 
   *[Symbol.iterator](): Iterator<CandidateRow> {
     for (let i = 0; ; i++) {
       const row = i < this.decoded.length ? this.decoded[i] : this.decodeNext();
-      if (row === undefined) return;
+      if (row === undefined) {
+        if (this.more) throw new MoreCandidates(`${this.typeName} ${this.name}`);
+        return;
+      }
       yield row;
     }
   }
