@@ -1,0 +1,97 @@
+/**
+ * Federated search through hops with every node its own process, as in a real tree: the demo tree
+ * of deploy/tree (global ← vendor ← enterprise, each `catalog-node serve` with one process plus its
+ * `worker`, its own PostgreSQL database and Redis prefix, on loopback ports), searched from each
+ * level in turn. bench/federation.ts runs every node in one process, where the upstream's search
+ * cannot overlap the asking node's own (they share one event loop); here it runs on the other
+ * core, as it would on another machine, so "added per hop" is the protocol and the wait for the
+ * slower side.
+ *
+ *   npx tsx bench/federation-processes.ts [--duration 30] [--warmup 3] [--base-port 9651]
+ *
+ * The same queries on every level, interleaved request by request, one at a time, signed in as a
+ * member of a project (a JWT of the tree's demo issuer). Needs PostgreSQL and Redis as the tests do.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startLocalTree, tokenFor, type Level } from '../deploy/tree/tree.js';
+import { parsePositive, runIfEntryPoint } from './cli.js';
+import { DEFAULT_ADMIN_URL } from './databases.js';
+import { percentiles } from './load.js';
+import { fixed, markdownTable } from './table.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '30' },
+      warmup: { type: 'string', default: '3' },
+      'base-port': { type: 'string', default: '9651' },
+    },
+  });
+  const durationMs = parsePositive('duration', values.duration!) * 1000;
+  const warmupMs = parsePositive('warmup', values.warmup!) * 1000;
+  const tree = await startLocalTree({
+    databaseUrl: process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_URL,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    basePort: parsePositive('base-port', values['base-port']!, { integer: true }),
+    tag: `bench${process.pid}`,
+    say: (line) => console.log(line),
+  });
+  try {
+    const token = await tokenFor(tree.issuer, { user: 'bench', project: 'bench' });
+    const names = [...new Set(tree.setup.found.map((f) => f.name))];
+    const queries = ['type=images', ...names.map((n) => `type=images&name=${encodeURIComponent(n)}`)];
+    const scenarios: Array<{ label: string; level: Level; path: (q: string) => string }> = [
+      { label: 'list on one node (GET /artifacts/images on global)', level: 'global', path: (q) => `/artifacts/images?${q.replace(/^type=images&?/, '')}` },
+      { label: 'search, one node (global)', level: 'global', path: (q) => `/federation/v1/search?${q}` },
+      { label: 'search, one hop (vendor → global)', level: 'vendor', path: (q) => `/federation/v1/search?${q}` },
+      { label: 'search, two hops (enterprise → vendor → global)', level: 'enterprise', path: (q) => `/federation/v1/search?${q}` },
+    ];
+    const samples = scenarios.map(() => [] as number[]);
+    console.log(`load average before measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores; ${queries.length} queries`);
+    const t0 = performance.now();
+    let round = 0;
+    while (performance.now() - t0 < warmupMs + durationMs) {
+      const q = queries[round++ % queries.length]!;
+      const measured = performance.now() - t0 >= warmupMs;
+      for (const [i, s] of scenarios.entries()) {
+        const started = performance.now();
+        const res = await fetch(new URL(s.path(q), tree.urls[s.level]), { headers: { authorization: `Bearer ${token}` } });
+        const body = (await res.json()) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
+        const took = performance.now() - started;
+        if (!res.ok) throw new Error(`${s.label}: ${res.status} ${JSON.stringify(body)}`);
+        const failed = body.sources?.find((src) => src.status !== 'ok');
+        if (failed) throw new Error(`${s.label}: source ${failed.path.map((p) => p.name).join('>')} is ${failed.status}`);
+        if (measured) samples[i]!.push(took);
+      }
+    }
+    const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)) }));
+    const ms = (n: number) => fixed(n, 2);
+    console.log();
+    console.log(
+      markdownTable(
+        ['scenario', 'requests', 'p50 ms', 'p90 ms', 'p99 ms'],
+        rows.map((r) => [r.label, String(r.latency.count), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99)]),
+        ['left', 'right', 'right', 'right', 'right'],
+      ),
+    );
+    const [, one, hop1, hop2] = rows as [unknown, (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
+    const verdict = (added: number) => (added <= 2 ? 'yes' : 'no');
+    console.log();
+    console.log(
+      markdownTable(
+        ['target', 'measured', 'target value', 'met'],
+        [
+          ['added p50 per hop (one hop − one node)', ms(hop1.latency.p50 - one.latency.p50), '≤ 2.00', verdict(hop1.latency.p50 - one.latency.p50)],
+          ['added p50 per hop (two hops − one hop)', ms(hop2.latency.p50 - hop1.latency.p50), '≤ 2.00', verdict(hop2.latency.p50 - hop1.latency.p50)],
+        ],
+        ['left', 'right', 'right', 'left'],
+      ),
+    );
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  } finally {
+    await tree.stop();
+  }
+}
+
+runIfEntryPoint(import.meta.url, main);
