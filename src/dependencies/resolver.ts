@@ -202,13 +202,17 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
   /** Whether `row` answers the requirement: in its range and, when it is pinned, the pinned candidate. */
   const answers = (row: Candidate, requirement: Requirement, pin: Candidate | undefined): boolean => satisfies(row, requirement) && (pin === undefined || pin.id === row.id);
   const fits = (row: Candidate, ask: Ask): boolean => answers(row, ask.requirement, ask.pin);
-  /** Whether a version answers `requirement` (and `pin`) and every ask of `asks`: newest first, stopping below the requirement's lowest version. */
-  const anyFitting = (versions: Iterable<Candidate>, requirement: Requirement, pin: Candidate | undefined, asks: readonly Ask[]): boolean => {
+  /** `requirement`'s name's versions, newest first, down to the lowest its range admits (the older ones cannot satisfy it). */
+  function* withinFloor(requirement: Requirement): Generator<Candidate> {
     const { floor } = rangeOf(requirement);
-    for (const row of versions) {
-      if (floor !== null && row.versionKey < floor) return false;
-      if (answers(row, requirement, pin) && asks.every((a) => fits(row, a))) return true;
+    for (const row of versionsOf(keyOf(requirement.type, requirement.name))) {
+      if (floor !== null && row.versionKey < floor) return;
+      yield row;
     }
+  }
+  /** Whether a version answers `requirement` (and `pin`) and every ask of `asks`. */
+  const anyFitting = (requirement: Requirement, pin: Candidate | undefined, asks: readonly Ask[]): boolean => {
+    for (const row of withinFloor(requirement)) if (answers(row, requirement, pin) && asks.every((a) => fits(row, a))) return true;
     return false;
   };
   /** The candidate requirement `index` of `row` is pinned to, while the pin holds: an active version of the name, in the range. */
@@ -219,10 +223,8 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
     const known = `${row.id}\u0000${index}`;
     if (pinTargets.has(known)) return pinTargets.get(known);
     const requirement = row.requires[index]!;
-    const { floor } = rangeOf(requirement);
     let target: Candidate | undefined;
-    for (const version of versionsOf(keyOf(requirement.type, requirement.name))) {
-      if (floor !== null && version.versionKey < floor) break;
+    for (const version of withinFloor(requirement)) {
       if (version.id === id) {
         if (satisfies(version, requirement)) target = version;
         break;
@@ -252,7 +254,7 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
 
   const pushDependencies = (row: Candidate, depth: number) => {
     for (const l of row.links) if (l.target) obligations.push({ kind: 'pin', id: l.target, depth: depth + 1, pickedBy: { kind: 'link', by: row, field: l.field, key: l.key, link: l.link } });
-    for (let index = 0; index < row.requires.length; index++) obligations.push({ kind: 'req', requirement: row.requires[index]!, pin: row.pins === null ? undefined : pinOf(row, index), depth: depth + 1, by: row });
+    for (let index = 0; index < row.requires.length; index++) obligations.push({ kind: 'req', requirement: row.requires[index]!, pin: pinOf(row, index), depth: depth + 1, by: row });
   };
   const assign = (key: string, node: ResolvedNode) => {
     assigned.set(key, node);
@@ -320,7 +322,7 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
   const forwardCheck = (row: Candidate): string[] | undefined => {
     for (let index = 0; index < row.requires.length; index++) {
       const r = row.requires[index]!;
-      const pin = row.pins === null ? undefined : pinOf(row, index);
+      const pin = pinOf(row, index);
       const k = keyOf(r.type, r.name);
       const learnt = impossible(k);
       if (learnt) return learnt;
@@ -329,14 +331,14 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
       if (have) {
         if (answers(have.row, r, pin)) continue;
         // Another version of k would help only if one fits this range (or pin) and what the others ask.
-        const other = anyFitting(candidates, r, pin, constraints.get(k) ?? []);
+        const other = anyFitting(r, pin, constraints.get(k) ?? []);
         return [...(other ? [k] : requirersOf(k)), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])];
       }
       if (isEmpty(candidates)) {
         if (strict) return [];
         continue;
       }
-      if (!anyFitting(candidates, r, pin, constraints.get(k) ?? [])) return requirersOf(k);
+      if (!anyFitting(r, pin, constraints.get(k) ?? [])) return requirersOf(k);
     }
     return undefined;
   };
@@ -395,7 +397,7 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
       const have = assigned.get(key);
       if (have) {
         if (fits(have.row, ask)) return solve(i + 1);
-        const any = anyFitting(versionsOf(key), requirement, ob.pin, asks);
+        const any = anyFitting(requirement, ob.pin, asks);
         conflictAt(key, [], any ? `${label(have.row)}, taken already, ${unmet(have.row, ask)}` : noneSatisfies(requirement, asks.length, [...versionsOf(key)]));
         return new Set([...(any ? [key] : []), ...requirersOf(key), ...(have.pickedBy.kind === 'link' ? linkerOf(have.pickedBy) : [])]);
       }
@@ -407,10 +409,8 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
       }
       // Newest first, testing the ranges lazily: the first fitting version usually holds.
       const blame = new Set<string>();
-      const { floor } = rangeOf(requirement);
       let fitting = 0;
-      for (const row of all) {
-        if (floor !== null && row.versionKey < floor) break; // and so is every older one
+      for (const row of withinFloor(requirement)) {
         if (!asks.every((c) => fits(row, c))) continue;
         fitting++;
         const blocked = forwardCheck(row);
