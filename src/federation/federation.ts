@@ -4,13 +4,13 @@
  * peer client. Built once in deps.ts.
  */
 import type { Logger } from 'pino';
+import type { BlobTap } from '../bundles/import.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../db/client.js';
 import { findPeerRelations, listPeers, type PeerRecord } from '../db/queries/federation.js';
 import { CircuitBreakers } from './breaker.js';
 import { loadIdentity, type NodeIdentity } from './identity.js';
 import { createPeerClient, type PeerClient } from './peer-client.js';
-import type { TransferWatcher } from './pull.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /**
@@ -46,7 +46,7 @@ export interface Federation {
    */
   once<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** Who watches the blob bytes of each pull transfer running in this process (pull-through downloads), by transfer key (pull.ts copyClosure). */
-  transferWatchers: Map<string, Set<TransferWatcher>>;
+  transferWatchers: Map<string, Set<BlobTap>>;
   close(): void;
 }
 

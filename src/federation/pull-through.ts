@@ -22,11 +22,12 @@ import type { Writable } from 'node:stream';
 import type { Actor } from '../artifacts/actor.js';
 import type { ArtifactType } from '../artifacts/artifact-type.js';
 import { blobSlot } from '../artifacts/blobs.js';
+import type { BlobTap } from '../bundles/import.js';
 import type { StoredManifestBlob } from '../bundles/manifest.js';
 import { findArtifact } from '../db/queries/artifacts.js';
 import { findOriginsByUpstream } from '../db/queries/pulls.js';
 import { BadGateway, BadRequest, NotFound } from '../errors.js';
-import { assertMayPull, copyClosure, describeClosure, pullingUpstream, type PullDeps, type TransferWatcher } from './pull.js';
+import { assertMayPull, copyClosure, describeClosure, pullingUpstream, type PullDeps } from './pull.js';
 
 export interface PullThroughTarget {
   /** The upstream's node id. */
@@ -120,7 +121,7 @@ export async function pullThrough(deps: PullDeps, actor: Actor, target: PullThro
     const slot = slotOf(type, target);
 
     let feed: { blob: DeclaredBlob; bytes: LiveFeed } | undefined;
-    const watcher: TransferWatcher = (blob, manifest) => {
+    const watcher: BlobTap = (blob, manifest) => {
       const entry = manifest.artifacts.find((a) => a.id === target.id);
       const wanted = entry?.blobs.find((b) => b.field === slot.field && b.key === slot.key);
       if (feed || !live || !entry || !servedToAll(entry) || wanted?.external !== false || wanted.sha256 !== blob.sha256 || blob.size === 0) return undefined;

@@ -256,9 +256,6 @@ export interface TransferRun {
   pull?: { id: string; progress: Progress };
 }
 
-/** Sees the bytes of the blobs a transfer stores, as they arrive (see ImportOptions.tap). */
-export type TransferWatcher = BlobTap;
-
 /** Asks the upstream to describe `upstreamId`'s closure and checks every provenance chain against the keys pinned for it. */
 export async function describeClosure(deps: PullDeps, upstream: PeerRecord, upstreamId: string, signal: AbortSignal): Promise<DescribedClosure> {
   const what = `the closure of artifact ${upstreamId}`;
@@ -298,11 +295,11 @@ export async function copyClosure(
   upstream: PeerRecord,
   upstreamId: string,
   run: TransferRun,
-  opts: { described?: DescribedClosure; watcher?: TransferWatcher } = {},
+  opts: { described?: DescribedClosure; watcher?: BlobTap } = {},
 ): Promise<CopiedClosure> {
   const key = `pull-transfer:${upstream.nodeId}:${upstreamId}`;
   const registry = deps.federation.transferWatchers;
-  const watchers = registry.get(key) ?? new Set<TransferWatcher>();
+  const watchers = registry.get(key) ?? new Set<BlobTap>();
   registry.set(key, watchers);
   if (opts.watcher) watchers.add(opts.watcher);
   try {
@@ -320,7 +317,7 @@ export async function copyClosure(
 }
 
 /** Streams the closure's bundle from the upstream into the import; the origins are recorded in its transaction. */
-async function transferClosure(deps: PullDeps, upstream: PeerRecord, described: DescribedClosure, run: TransferRun, watchers: ReadonlySet<TransferWatcher>): Promise<CopiedClosure> {
+async function transferClosure(deps: PullDeps, upstream: PeerRecord, described: DescribedClosure, run: TransferRun, watchers: ReadonlySet<BlobTap>): Promise<CopiedClosure> {
   const what = `the closure of artifact ${described.root}`;
   const idle = new AbortController();
   const signal = AbortSignal.any([run.signal, idle.signal]);
