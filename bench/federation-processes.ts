@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { startLocalTree, tokenFor, type Level } from '../deploy/tree/tree.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { DEFAULT_ADMIN_URL } from './databases.js';
-import { percentiles } from './load.js';
+import { interleavedRounds, percentiles } from './load.js';
 import { fixed, markdownTable } from './table.js';
 
 async function main(): Promise<void> {
@@ -49,11 +49,7 @@ async function main(): Promise<void> {
     ];
     const samples = scenarios.map(() => [] as number[]);
     console.log(`load average before measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores; ${queries.length} queries`);
-    const t0 = performance.now();
-    let round = 0;
-    while (performance.now() - t0 < warmupMs + durationMs) {
-      const q = queries[round++ % queries.length]!;
-      const measured = performance.now() - t0 >= warmupMs;
+    await interleavedRounds(queries, { warmupMs, durationMs }, async (q, measured) => {
       for (const [i, s] of scenarios.entries()) {
         const started = performance.now();
         const res = await fetch(new URL(s.path(q), tree.urls[s.level]), { headers: { authorization: `Bearer ${token}` } });
@@ -64,7 +60,7 @@ async function main(): Promise<void> {
         if (failed) throw new Error(`${s.label}: source ${failed.path.map((p) => p.name).join('>')} is ${failed.status}`);
         if (measured) samples[i]!.push(took);
       }
-    }
+    });
     const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)) }));
     const ms = (n: number) => fixed(n, 2);
     console.log();

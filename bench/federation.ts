@@ -26,7 +26,7 @@ import { buildDeps, closeDeps, type Deps } from '../src/deps.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { databaseUrl, DEFAULT_ADMIN_URL, dropDatabase, recreateDatabase } from './databases.js';
-import { percentiles, type Percentiles } from './load.js';
+import { interleavedRounds, percentiles, type Percentiles } from './load.js';
 import { fixed, markdownTable } from './table.js';
 
 const ADMIN = { 'X-User-Id': 'root', 'X-Project-Id': 'admin', 'X-Roles': 'admin' };
@@ -207,11 +207,7 @@ async function main(): Promise<void> {
     // CPU this process (all the nodes and the client) spends per request: unlike wall time, it
     // hardly moves with the machine's load.
     const cpu = scenarios.map(() => [] as number[]);
-    const t0 = performance.now();
-    let round = 0;
-    while (performance.now() - t0 < warmupMs + durationMs) {
-      const q = queries[round++ % queries.length]!;
-      const measured = performance.now() - t0 >= warmupMs;
+    await interleavedRounds(queries, { warmupMs, durationMs }, async (q, measured) => {
       for (const [i, s] of scenarios.entries()) {
         if (i === 4) await setDead('suspend');
         const cpuBefore = process.cpuUsage();
@@ -225,7 +221,7 @@ async function main(): Promise<void> {
           cpu[i]!.push((used.user + used.system) / 1000);
         }
       }
-    }
+    });
     const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)), cpu: percentiles(Float64Array.from(cpu[i]!)) }));
     const [one, hop1, hop2, base, deadClosed, deadOpen] = rows.slice(1) as Row[] as [Row, Row, Row, Row, Row, Row];
 

@@ -117,3 +117,15 @@ export function percentiles(samples: Float64Array): Percentiles {
   for (const v of sorted) sum += v;
   return { count: n, p50: rank(0.5), p90: rank(0.9), p99: rank(0.99), max: n === 0 ? Number.NaN : sorted[n - 1]!, mean: n === 0 ? Number.NaN : sum / n };
 }
+
+/**
+ * Runs `round(query, measured)` over `queries` in turn, round after round, for `warmupMs` and then
+ * `durationMs` (`measured` is false during the warm-up). A round takes every scenario one request
+ * at a time, so a machine whose load changes over time weighs on every scenario alike.
+ */
+export async function interleavedRounds(queries: readonly string[], opts: { warmupMs: number; durationMs: number }, round: (query: string, measured: boolean) => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  for (let i = 0; performance.now() - t0 < opts.warmupMs + opts.durationMs; i++) {
+    await round(queries[i % queries.length]!, performance.now() - t0 >= opts.warmupMs);
+  }
+}
