@@ -127,12 +127,15 @@ const keyOf = (type: string, name: string) => `${type}\u0000${name}`;
 /**
  * How many versions of each name (the newest) the first candidate statement reads: a search
  * mostly takes one of a name's newest versions. One that needs older ones (a range far down, a
- * conflict explained) makes the resolution start again over every version.
+ * conflict explained) makes the resolution start again over every version. The names asked from
+ * an origin come whole (every version's origin is read): the statement knows those a candidate
+ * asks so, and a request or root asking one reads every version from the start.
  */
 const NEWEST_CANDIDATES = 10;
 
 export async function resolveDependencies(ctx: OpContext, intent: ResolveIntent): Promise<Resolution> {
-  if (intent.candidates) return resolveAmong(ctx, intent, undefined);
+  const asksAnOrigin = [...(intent.requirements ?? []), ...(intent.root?.requires ?? [])].some((r) => r.origin !== undefined);
+  if (intent.candidates || asksAnOrigin) return resolveAmong(ctx, intent, undefined);
   try {
     return await resolveAmong(ctx, intent, NEWEST_CANDIDATES);
   } catch (err) {
@@ -166,7 +169,8 @@ async function resolveAmong(ctx: OpContext, intent: ResolveIntent, newest: numbe
     for (const group of await resolutionCandidateGroups(db, { ...seed, sight, ...(newest !== undefined ? { newest } : {}) })) {
       const key = keyOf(group.typeName, group.name);
       if (group.kind === 'id') loose.push(...group.versions);
-      else if (group.kind === 'name' || !byKey.has(key)) byKey.set(key, group.versions);
+      // A name reached both ways: the origin group holds every version (see NEWEST_CANDIDATES).
+      else if (group.kind === 'origin' || !byKey.has(key)) byKey.set(key, group.versions);
       if (group.kind === 'origin') originKeys.add(key);
     }
   }

@@ -157,7 +157,8 @@ const FIELD = sql.raw(`E'\\x1f'`);
  * text, one by one.
  */
 export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Promise<CandidateGroup[]> {
-  const newest = q.newest ?? ALL_VERSIONS;
+  // Names asked from an origin come whole: the resolver reads every version's origin.
+  const cap = sql`(case when reach.kind = 'origin' then ${ALL_VERSIONS}::int else ${q.newest ?? ALL_VERSIONS}::int end)`;
   const visible = visibleWhere(q.sight) ?? sql`true`;
   const ofName = sql`reach.kind in ('name', 'origin') and ${artifacts.typeName} = reach.type_name and ${artifacts.name} = reach.name and ${artifacts.status} = 'active' and ${visible}`;
   const ofId = sql`reach.kind = 'id' and ${artifacts.id} = reach.id and ${visible}`;
@@ -189,7 +190,7 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
     cross join lateral (
       with found(id, type_name, name, version, version_key, status, requires, pins) as materialized (
         (select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofName}
-         order by ${artifacts.versionKey} desc, ${artifacts.id} limit ${newest + 1}::int)
+         order by ${artifacts.versionKey} desc, ${artifacts.id} limit ${cap} + 1)
         union all
         select ${artifacts.id}, ${artifacts.typeName}, ${artifacts.name}, ${artifacts.version}, ${artifacts.versionKey}, ${artifacts.status}, ${artifacts.requires}, ${artifacts.requirementPins} from ${artifacts} where ${ofId}
       )
@@ -198,8 +199,8 @@ export async function resolutionCandidateGroups(db: Conn, q: CandidateSeed): Pro
       -- window's, so it costs no second sort; an ORDER BY inside string_agg sorted again).
       -- One more than asked for is read, to say whether there are more.
       select min(v.type_name) as type_name, min(v.name) as name,
-        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(v.links::text, '')), ${RECORD}) filter (where v.n <= ${newest}::int) as versions,
-        count(*) > ${newest}::int as more
+        string_agg(concat_ws(${FIELD}, v.id, v.version, v.version_key, v.status, case when v.requires is distinct from v.previous then v.requires::text else '' end, coalesce(v.pins::text, ''), coalesce(v.links::text, '')), ${RECORD}) filter (where v.n <= ${cap}) as versions,
+        count(*) > ${cap} as more
       from (
         select found.*, l.links, lag(found.requires) over w as previous, row_number() over w as n
         from found
@@ -230,8 +231,9 @@ export interface CandidateSeed {
   ids: readonly string[];
   sight: Sight;
   /**
-   * Read only this many versions of each name, the newest: a group holding more says so, and
-   * reading past what came throws MoreCandidates. Unset: every version.
+   * Read only this many versions of each name, the newest (but every version of a name a
+   * requirement asks from an origin): a group holding more says so, and reading past what came
+   * throws MoreCandidates. Unset: every version.
    */
   newest?: number;
 }
