@@ -49,7 +49,13 @@ export async function startAppCatalogImport(ctx: OpContext, queue: Pick<JobQueue
   const requestedBy = ctx.actor.kind === 'user' ? ctx.actor.userId : ctx.actor.kind;
   const row = await insertImportRun(conn(ctx), { kind: APP_CATALOG_JOB, project: input.project ?? DEFAULT_IMPORT_PROJECT, requestedBy, source: input.source, now: ctx.now() });
   await updateImportRun(conn(ctx), row.id, { total });
-  await queue.enqueue(APP_CATALOG_JOB, { runId: row.id }, { key: `import_${row.id}` });
+  try {
+    await queue.enqueue(APP_CATALOG_JOB, { runId: row.id }, { key: `import_${row.id}` });
+  } catch (err) {
+    // No job will ever take this run: it ends now rather than showing queued for ever.
+    await updateImportRun(conn(ctx), row.id, { status: 'failed', error: (err as Error).message, updatedAt: ctx.now(), finishedAt: ctx.now() });
+    throw err;
+  }
   return { ...toRun(row), total };
 }
 

@@ -5,9 +5,31 @@
 import { Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Unavailable } from '../errors.js';
 import { PermanentJobError, type JobHandler, type JobQueue } from './queue.js';
 
 const QUEUE_NAME = 'catalog-jobs';
+const PRODUCER_COMMAND_TIMEOUT_MS = 5_000;
+
+/**
+ * Whatever Redis or the connection to it throws is "the queue cannot take work now": 503, retried by
+ * the caller. Bounded in time too: BullMQ waits for its connection to be ready before any command,
+ * and a connection that never was (Redis down since this process started) would hold the request
+ * for ever. Work that times out may still reach Redis later, as with any timeout.
+ */
+async function queueAnswer<T>(doing: string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${PRODUCER_COMMAND_TIMEOUT_MS} ms`)), PRODUCER_COMMAND_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (err) {
+    throw new Unavailable(`the job queue (Redis) does not answer, so this node cannot ${doing} now; retry shortly (${(err as Error).message})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface BullmqOptions {
   redisUrl: string;
@@ -16,8 +38,9 @@ export interface BullmqOptions {
 }
 
 export function createBullmqQueue(opts: BullmqOptions): JobQueue {
-  // A producer must fail fast when Redis is away, not hold requests in an offline queue.
-  const connection = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  // A producer must fail fast when Redis is away, not hold requests in an offline queue, nor wait
+  // for ever on a Redis that accepts connections and never answers.
+  const connection = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS });
   connection.on('error', (err) => opts.log.warn({ err }, 'redis (queue producer) error'));
   const queue = new Queue(QUEUE_NAME, {
     connection,
@@ -47,21 +70,24 @@ export function createBullmqQueue(opts: BullmqOptions): JobQueue {
   return {
     kind: 'bullmq',
     async enqueue(kind, payload, enqueueOpts = {}) {
-      const job = await queue.add(kind, payload, {
-        ...(enqueueOpts.key ? { jobId: enqueueOpts.key } : {}),
-        ...(enqueueOpts.forget ? { removeOnComplete: true, removeOnFail: true } : {}),
-      });
+      const job = await queueAnswer(`queue a ${kind} job`, () =>
+        queue.add(kind, payload, {
+          ...(enqueueOpts.key ? { jobId: enqueueOpts.key } : {}),
+          ...(enqueueOpts.forget ? { removeOnComplete: true, removeOnFail: true } : {}),
+        }),
+      );
       return { jobId: job.id ?? enqueueOpts.key ?? 'unknown' };
     },
     async schedule(kind, payload, everyMs, scheduleOpts = {}) {
       const key = scheduleOpts.key ?? kind;
       const s = { kind, everyMs, payload };
+      // Kept even when Redis is away now: the schedule is asserted again on reconnect.
       schedules.set(key, s);
-      await assertSchedule(key, s);
+      await queueAnswer(`schedule ${kind} jobs`, () => assertSchedule(key, s));
     },
     async unschedule(key) {
       schedules.delete(key);
-      await queue.removeJobScheduler(`every_${key}`);
+      await queueAnswer('remove a job schedule', () => queue.removeJobScheduler(`every_${key}`));
     },
     async close() {
       await queue.close();

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Body } from '../support/json.js';
+import { importRuns } from '../../src/db/schema/index.js';
 import { createTestNode, type TestNode } from '../support/node.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const SAMPLE = readFileSync(new URL('../fixtures/app-catalog/sample-assets.yaml', import.meta.url), 'utf8');
 let node: TestNode;
@@ -62,5 +64,27 @@ describe('POST /import/app-catalog', () => {
     const doc = await (await node.request('GET', '/openapi.json')).json();
     expect(doc.paths['/import/app-catalog']).toBeDefined();
     expect(doc.paths['/import/app-catalog/{run_id}']).toBeDefined();
+  });
+});
+
+describe('POST /import/app-catalog while the job queue (Redis) is away', () => {
+  it('answers 503 with Retry-After and ends the run it recorded as failed, not queued for ever', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    const cutOff = await createTestNode({ queue: { redis_url: proxy.rewrite(redisUrl), prefix: `test_import_outage_${process.pid}` } });
+    try {
+      proxy.cut('reset');
+      const res = await cutOff.request('POST', '/import/app-catalog', { as: cutOff.admin, body: SAMPLE, headers: { 'content-type': 'application/yaml' } });
+      expect(res.status, await res.clone().text()).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      const runs = await cutOff.deps.db.select().from(importRuns);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/job queue \(Redis\)/), finishedAt: expect.any(Date) });
+    } finally {
+      proxy.restore();
+      await cutOff.close();
+      await proxy.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createBullmqQueue, startBullmqWorker } from '../../src/jobs/bullmq-runner.js';
 import type { JobHandler } from '../../src/jobs/queue.js';
+import { Unavailable } from '../../src/errors.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const log = pino({ level: 'silent' });
@@ -72,6 +73,35 @@ describe('BullMQ through restarts', () => {
     proxy.restore();
 
     await until('the schedule to be asserted again', async () => Boolean(await direct.getJobScheduler('every_scrub-blobs')));
+  });
+
+  it('while Redis is away, enqueueing fails within a bounded time as Unavailable (503), and works again once it is back', async () => {
+    const { proxy, producer, direct } = await producerThroughProxy();
+    await producer.enqueue('probe', { n: 0 }, { key: 'before' });
+
+    for (const mode of ['reset', 'swallow'] as const) {
+      proxy.cut(mode);
+      const t0 = performance.now();
+      const failure = await producer.enqueue('probe', { n: 1 }, { key: `during-${mode}` }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure, `a ${mode} outage`).toBeInstanceOf(Unavailable);
+      expect((failure as Error).message).toMatch(/job queue \(Redis\)/);
+      // The command timeout (5 s) and room for a loaded machine: never a request left hanging.
+      expect(performance.now() - t0).toBeLessThan(8_000);
+      proxy.restore();
+      await until('the producer to enqueue again', async () =>
+        producer.enqueue('probe', { n: 2 }, { key: `after-${mode}` }).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }
+    const queued = (await direct.getJobs(['waiting'])).map((j) => j.id).sort();
+    // A reset connection sent nothing; a command that timed out may have reached Redis after all
+    // (as with any timeout: callers retry, and job ids keyed by what they do make that harmless).
+    expect(queued.filter((id) => id !== 'during-swallow')).toEqual(['after-reset', 'after-swallow', 'before']);
   });
 
   it('asserts keyed schedules (one per subscription) again too, and forgets an unscheduled one', async () => {
