@@ -40,6 +40,8 @@ export interface Measurement {
   benchCpu: number;
   /** Busy share of all the machine's cores during the run. */
   hostCpu?: number;
+  /** CPU the local PostgreSQL used during the run, in % of one core. */
+  postgresCpu?: number;
 }
 
 export interface MeasureSettings {
@@ -103,7 +105,7 @@ export async function measureNode(node: NodeProcess, run: WorkloadRun, s: Measur
       maxRequests: s.maxRequests,
     });
     const nodeCpu1 = await node.cpuMicros();
-    const { wallMicros, benchCpu, hostCpu } = usage.stop();
+    const { wallMicros, benchCpu, hostCpu, postgresCpu } = usage.stop();
     return {
       workload: run.workload,
       path,
@@ -112,6 +114,7 @@ export async function measureNode(node: NodeProcess, run: WorkloadRun, s: Measur
       nodeCpu: ((nodeCpu1 - nodeCpu0) / wallMicros) * 100,
       benchCpu,
       ...(hostCpu !== undefined ? { hostCpu } : {}),
+      ...(postgresCpu !== undefined ? { postgresCpu } : {}),
     };
   } finally {
     client.close();
@@ -143,8 +146,8 @@ export async function measureSql(
       durationMs: s.durationMs,
       maxRequests: s.maxRequests,
     });
-    const { benchCpu, hostCpu } = usage.stop();
-    return { workload: run.workload, path, concurrency: s.concurrency, result, benchCpu, ...(hostCpu !== undefined ? { hostCpu } : {}) };
+    const { benchCpu, hostCpu, postgresCpu } = usage.stop();
+    return { workload: run.workload, path, concurrency: s.concurrency, result, benchCpu, ...(hostCpu !== undefined ? { hostCpu } : {}), ...(postgresCpu !== undefined ? { postgresCpu } : {}) };
   } finally {
     await replayer.close();
   }

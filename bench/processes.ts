@@ -12,7 +12,7 @@ import { benchDatabaseName, DEFAULT_ADMIN_URL, dropDatabase } from './databases.
 import { treeCpuMicros, waitForQuietHost } from './host.js';
 import { captureWorkloadRuns, describeMeasurement, measureNode, type Measurement } from './measure.js';
 import type { NodeProcess } from './node-process.js';
-import { TARGETS } from './report.js';
+import { cpuPerRequestTable, TARGETS } from './report.js';
 import { prepareDatabase } from './run.js';
 import { fixed, markdownTable, thousands } from './table.js';
 import { WORKLOADS } from './workloads.js';
@@ -24,6 +24,21 @@ async function startServe(databaseUrl: string, processes: number, poolSize: numb
   // Every worker of a cluster must be up before measuring, not only the first to answer.
   await new Promise((r) => setTimeout(r, 2000));
   return { port: node.port, pid: node.pid, cpuMicros: async () => treeCpuMicros(node.pid), stop: () => node.stop(45_000) };
+}
+
+/**
+ * The most `processes` node processes can give over one, on `cores` cores, at the CPU per request
+ * one process was measured with: one process serves at most 1 ÷ node µs (one thread), and any
+ * number at most cores ÷ (node + everything else) µs, everything else being PostgreSQL, the load
+ * generator and the kernel (the host's busy time per request). Undefined without the figures.
+ */
+function processesCeiling(one: Measurement, processes: number, cores: number): { nodeUs: number; restUs: number; times: number } | undefined {
+  if (one.nodeCpu === undefined || one.hostCpu === undefined || one.result.rps <= 0) return undefined;
+  const nodeUs = (one.nodeCpu / 100 / one.result.rps) * 1e6;
+  const hostUs = ((one.hostCpu / 100) * cores / one.result.rps) * 1e6;
+  const restUs = Math.max(0, hostUs - nodeUs);
+  const rate = (n: number) => Math.min(n / nodeUs, cores / (nodeUs + restUs));
+  return { nodeUs, restUs, times: rate(processes) / rate(1) };
 }
 
 async function main(): Promise<void> {
@@ -90,6 +105,14 @@ async function main(): Promise<void> {
         ['right', 'right', 'right', 'right', 'right', 'right', 'right'],
       )}`,
     );
+    console.log(`\nCPU per request (µs; when the host is full, req/s = cores ÷ host µs):\n\n${cpuPerRequestTable(measured.map(({ m }) => m), cpus().length)}`);
+    const ceiling = processesCeiling(measured[0]!.m, processes, cpus().length);
+    if (ceiling) {
+      console.log(
+        `\nAt one process's CPU per request (node ${fixed(ceiling.nodeUs, 0)} µs, everything else ${fixed(ceiling.restUs, 0)} µs), ${processes} processes on ${cpus().length} cores reach at most ` +
+          `${fixed(ceiling.times, 2)} × one process: one process is held to one core (1 ÷ node µs), and every process together to the cores (cores ÷ host µs).`,
+      );
+    }
     const many = measured.at(-1)!.m;
     const note = size >= TARGETS.latestAtSize ? '' : ` (target set for ${thousands(TARGETS.latestAtSize)})`;
     console.log(

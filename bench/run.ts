@@ -17,7 +17,7 @@ import { formatSeconds, generateBenchDatabase } from './generate.js';
 import { waitForQuietHost } from './host.js';
 import { captureWorkloadRuns, describeMeasurement, issuesSql, measureNode, measureSql, PATHS, type Measurement, type MeasureSettings, type WorkloadRun } from './measure.js';
 import { startNodeProcess } from './node-process.js';
-import { callerTable, printCapturedSql, printExplains, ratioTable, resultsTable, targetsTable } from './report.js';
+import { callerTable, cpuPerRequestTable, printCapturedSql, printExplains, ratioTable, resultsTable, targetsTable } from './report.js';
 import { thousands } from './table.js';
 import { CALLER_MIX, WORKLOADS, type Workload } from './workloads.js';
 
@@ -249,6 +249,10 @@ async function benchmarkSize(opts: RunOptions, size: number, url: string, explai
     `### ${thousands(size)} artifacts: ${opts.durationMs / 1000} s per run, concurrency ${opts.concurrency}, pool ${opts.poolSize}`,
     '',
     resultsTable(measurements),
+    '',
+    'CPU per request (µs; when the host is full, req/s = cores ÷ host µs):',
+    '',
+    cpuPerRequestTable(measurements, cpus().length),
     '',
     `Latency (ms) by caller, c=${opts.concurrency}:`,
     '',
