@@ -13,7 +13,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
-import { MIGRATIONS_FOLDER, type DatabaseHandle } from '../src/db/client.js';
+import { MIGRATIONS_FOLDER, setGenericTwin, type DatabaseHandle } from '../src/db/client.js';
 import * as schema from '../src/db/schema/index.js';
 import { buildDeps, closeDeps } from '../src/deps.js';
 import { benchNodeConfig } from './node-config.js';
@@ -21,6 +21,8 @@ import { benchNodeConfig } from './node-config.js';
 export interface Statement {
   text: string;
   params: unknown[];
+  /** Sent on the node's generically planning twin pool (db/client.ts `genericallyPlanned`). */
+  generic?: true;
 }
 
 /** Statements of a phase run concurrently; phases run one after the other. */
@@ -37,6 +39,13 @@ class PhaseRecorder implements Logger {
   private open: Statement[] | null = null;
 
   logQuery(query: string, params: unknown[]): void {
+    this.record({ text: query, params: [...params] });
+  }
+
+  /** The logger of the generically planning twin: its statements are marked so. */
+  readonly generic: Logger = { logQuery: (query, params) => this.record({ text: query, params: [...params], generic: true }) };
+
+  private record(statement: Statement): void {
     if (!this.open) {
       const phase: Statement[] = [];
       this.open = phase;
@@ -47,7 +56,7 @@ class PhaseRecorder implements Logger {
         if (this.open === phase) this.open = null;
       });
     }
-    this.open.push({ text: query, params: [...params] });
+    this.open.push(statement);
   }
 
   take(): Phases {
@@ -61,6 +70,8 @@ class PhaseRecorder implements Logger {
 function openRecordingDatabase(url: string, poolSize: number, recorder: PhaseRecorder): DatabaseHandle {
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
   const db = drizzle(client, { schema, logger: recorder });
+  // The same connections (a capture only records): which pool the node would use is what counts.
+  setGenericTwin(db, drizzle(client, { schema, logger: recorder.generic }));
   return {
     db,
     driver: 'postgres',

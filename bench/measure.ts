@@ -16,7 +16,7 @@ export const PATHS = {
   unprepared: 'raw SQL, unnamed statements',
 } as const;
 
-/** How the node sends its hot reads (src/db/client.ts): named, and planned for their parameters. */
+/** How the node sends its hot reads (src/db/client.ts): named, and planned for their parameters (but those of its generically planning twin, `Statement.generic`). */
 const NODE_STATEMENTS = { prepare: true, settings: { plan_cache_mode: 'force_custom_plan' } } as const;
 export type PathKey = keyof typeof PATHS;
 
@@ -132,7 +132,14 @@ export async function measureSql(
   s: MeasureSettings & { verify?: number; settings?: Record<string, string> },
 ): Promise<Measurement> {
   const statements = path === 'sql' ? NODE_STATEMENTS : { prepare: false, settings: {} };
-  const replayer = createSqlReplayer(url, { poolSize: s.poolSize, prepare: statements.prepare, timeoutMs: s.timeoutMs, settings: { ...statements.settings, ...s.settings } });
+  const replayer = createSqlReplayer(url, {
+    poolSize: s.poolSize,
+    prepare: statements.prepare,
+    timeoutMs: s.timeoutMs,
+    settings: { ...statements.settings, ...s.settings },
+    // Named statements the node plans once (its twin pool) are replayed planned once too.
+    ...(statements.prepare ? { genericSettings: { ...statements.settings, plan_cache_mode: 'force_generic_plan', ...s.settings } } : {}),
+  });
   const items = run.phases.map((phases, i) => ({ phases, caller: run.variants[i]!.caller }));
   try {
     if (s.verify) await verifyReplay(replayer, run, s.verify);

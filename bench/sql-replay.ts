@@ -30,10 +30,18 @@ export function openDriverClient(url: string, opts: { max: number; timeoutMs?: n
   return client;
 }
 
-/** `settings`: session settings for the what-ifs (e.g. { jit: 'off' }); none for the baseline proper. */
-export function createSqlReplayer(url: string, opts: { poolSize: number; prepare: boolean; timeoutMs: number; settings?: Record<string, string> }): SqlReplayer {
+/**
+ * `settings`: session settings for the what-ifs (e.g. { jit: 'off' }); none for the baseline proper.
+ * `genericSettings`: the session settings of a second pool for the statements the node sends on
+ * its generically planning twin (`Statement.generic`); without them every statement shares one.
+ */
+export function createSqlReplayer(
+  url: string,
+  opts: { poolSize: number; prepare: boolean; timeoutMs: number; settings?: Record<string, string>; genericSettings?: Record<string, string> },
+): SqlReplayer {
   const sql = openDriverClient(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs, ...(opts.settings ? { settings: opts.settings } : {}) });
-  const send = (s: Phases[number][number]) => sql.unsafe(s.text, s.params as never[], { prepare: opts.prepare }).values();
+  const genericSql = opts.genericSettings ? openDriverClient(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs, settings: opts.genericSettings }) : sql;
+  const send = (s: Phases[number][number]) => (s.generic ? genericSql : sql).unsafe(s.text, s.params as never[], { prepare: opts.prepare }).values();
   return {
     async run(phases) {
       for (const phase of phases) await Promise.all(phase.map(send));
@@ -45,6 +53,8 @@ export function createSqlReplayer(url: string, opts: { poolSize: number; prepare
       const got = rows.map((r) => String(r[0]));
       return got.join(',') === expectedIds.join(',') ? undefined : `the node answered ${expectedIds.length} artifacts, the replay ${got.length} rows`;
     },
-    close: () => sql.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([sql.end({ timeout: 5 }), genericSql === sql ? undefined : genericSql.end({ timeout: 5 })]);
+    },
   };
 }

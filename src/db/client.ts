@@ -59,37 +59,68 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseH
   const prepare = opts.preparedStatements ?? true;
   const maxLifetimeSeconds = 15 * 60;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
-  const budget = new PreparedStatementBudget({ capacity: opts.preparedStatementLimit ?? 100, windowMs: maxLifetimeSeconds * 1000 });
-  const client = boundPreparedStatements(
-    postgres(url, {
-      max: opts.poolSize ?? 10,
-      onnotice: () => {},
-      prepare,
-      max_lifetime: maxLifetimeSeconds,
-      connect_timeout: opts.connectTimeoutSeconds ?? 5,
-      connection: {
-        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-        ...(prepare ? { plan_cache_mode: 'force_custom_plan' } : {}),
-        // The node's statements are short; JIT compiling one costs seconds where running it costs
-        // milliseconds (the resolver's recursive query, estimated large, paid 4.6 s for a 1 ms run).
-        jit: 'off',
-        // Nor in parallel: starting workers costs more than a page read saves, and on a busy host
-        // far more (a 1,280-row bitmap scan of a search took 31 ms with two workers, 1.6 ms without).
-        max_parallel_workers_per_gather: '0',
-      },
-    }),
-    budget,
-  );
+  const pool = (planCacheMode: 'force_custom_plan' | 'force_generic_plan') =>
+    boundPreparedStatements(
+      postgres(url, {
+        max: opts.poolSize ?? 10,
+        onnotice: () => {},
+        prepare,
+        max_lifetime: maxLifetimeSeconds,
+        connect_timeout: opts.connectTimeoutSeconds ?? 5,
+        connection: {
+          ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+          ...(prepare ? { plan_cache_mode: planCacheMode } : {}),
+          // The node's statements are short; JIT compiling one costs seconds where running it costs
+          // milliseconds (the resolver's recursive query, estimated large, paid 4.6 s for a 1 ms run).
+          jit: 'off',
+          // Nor in parallel: starting workers costs more than a page read saves, and on a busy host
+          // far more (a 1,280-row bitmap scan of a search took 31 ms with two workers, 1.6 ms without).
+          max_parallel_workers_per_gather: '0',
+        },
+      }),
+      new PreparedStatementBudget({ capacity: opts.preparedStatementLimit ?? 100, windowMs: maxLifetimeSeconds * 1000 }),
+    );
+  const client = pool('force_custom_plan');
   const shown = new URL(url);
   shown.password = '';
   const db = drizzlePostgres(client, { schema });
+  // Its connections open only when a statement first needs one, as the main pool's do.
+  const genericClient = prepare ? pool('force_generic_plan') : undefined;
+  if (genericClient) genericTwins.set(db, drizzlePostgres(genericClient, { schema }));
   return {
     db,
     driver: 'postgres',
     migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
     describe: `postgres ${shown.host}${shown.pathname}`,
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), genericClient?.end({ timeout: 5 })]);
+    },
   };
+}
+
+/**
+ * Each pool's twin whose connections plan every named statement once (`force_generic_plan`).
+ * Planning a statement afresh at each execution is what keeps one skewed filter value from
+ * locking in a plan that is bad for another (a tag list's generic plan read every matching row:
+ * 80 ms where its planned-per-value page took 1.5); but for a statement whose plan cannot depend
+ * on its values, planning is all that costs: the newest version of one name, read down its
+ * index, ran 4.3 × as fast generically planned (pgbench, bench/README.md). Kept beside the handle
+ * rather than in it, so queries reach it from the `Db` they are given without new plumbing.
+ */
+const genericTwins = new WeakMap<Db | Tx, Db>();
+
+/**
+ * The connection to run a statement on whose best plan is the same for every value (a lookup by
+ * primary key, the top of one name's versions): the pool's generically planning twin, or `db`
+ * itself when it has none (a transaction, PGlite, statements left unnamed).
+ */
+export function genericallyPlanned(db: Db | Tx): Db | Tx {
+  return genericTwins.get(db) ?? db;
+}
+
+/** For a handle opened elsewhere (the benchmark's recording one): its generically planning twin. */
+export function setGenericTwin(db: Db, twin: Db): void {
+  genericTwins.set(db, twin);
 }
 
 export async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres } from '../../src/db/client.js';
+import { genericallyPlanned, openPostgres } from '../../src/db/client.js';
 import { PreparedStatementBudget } from '../../src/db/prepared-statements.js';
 import { createTestDatabase } from '../support/database.js';
 import { createTestNode, type TestNode } from '../support/node.js';
@@ -53,6 +53,59 @@ describe('prepared statements', () => {
       expect(await list(`version=${encodeURIComponent(range)}&${excluded}`)).toHaveLength(2);
     }
     expect(await preparedOnServer()).toBeLessThanOrEqual(2 * LIMIT);
+  });
+});
+
+describe('plans', () => {
+  /** How often PostgreSQL planned each named statement of a pool's one connection, and how. */
+  async function plans(db: typeof node.deps.db): Promise<Array<{ statement: string; generic_plans: number; custom_plans: number }>> {
+    return (await db.execute(sql`select statement, generic_plans::int, custom_plans::int from pg_prepared_statements`)) as unknown as Array<{
+      statement: string;
+      generic_plans: number;
+      custom_plans: number;
+    }>;
+  }
+  const byId = /where \("artifacts"\."id" = \$1/;
+  const newestOfOneName = /order by "artifacts"\."version_key" desc, "artifacts"\."id" desc limit \$\d+$/;
+
+  it('a show by id and the newest version of one name are planned once; a list by tag at every execution', async () => {
+    const shown = (await list('name=a1'))[0] as { id: string };
+    for (let i = 0; i < 4; i++) {
+      const show = await node.request('GET', `/artifacts/images/${shown.id}`, { as: p1 });
+      expect(show.status).toBe(200);
+      expect(((await show.json()) as { name: string }).name).toBe('a1');
+      expect(((await list('name=a2&version=gte:1.0.0&version=latest')) as Array<{ version: string }>).map((a) => a.version)).toEqual(['1.2.0']);
+      expect(await list('tags=t0')).toHaveLength(1);
+    }
+
+    const twin = genericallyPlanned(node.deps.db);
+    expect(twin).not.toBe(node.deps.db);
+    const generic = await plans(twin as typeof node.deps.db);
+    for (const shape of [byId, newestOfOneName]) {
+      const planned = generic.filter((p) => shape.test(p.statement));
+      expect(planned.length, String(shape)).toBeGreaterThan(0);
+      expect(planned.reduce((n, p) => n + p.generic_plans, 0)).toBeGreaterThanOrEqual(4);
+      expect(planned.every((p) => p.custom_plans === 0)).toBe(true);
+    }
+    const custom = (await plans(node.deps.db)).filter((p) => p.statement.includes('"filter_terms" @>') && !byId.test(p.statement));
+    expect(custom.length).toBeGreaterThan(0);
+    expect(custom.every((p) => p.generic_plans === 0)).toBe(true);
+  });
+
+  it('inside a transaction, a show runs on the transaction (it sees its own uncommitted change)', async () => {
+    const shown = (await list('name=a0'))[0] as { id: string };
+    await node.deps.db
+      .transaction(async (tx) => {
+        expect(genericallyPlanned(tx)).toBe(tx);
+        await tx.execute(sql`update artifacts set description = 'in the transaction' where id = ${shown.id}`);
+        const { findArtifact } = await import('../../src/db/queries/artifacts.js');
+        const seen = await findArtifact(tx, { id: shown.id, sight: { kind: 'all' } });
+        expect(seen?.description).toBe('in the transaction');
+        tx.rollback();
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof Error) || !/rollback/i.test(err.message)) throw err;
+      });
   });
 });
 

@@ -10,7 +10,7 @@ import type { Sight } from '../../artifacts/policy.js';
 import { parseVersion, toStoredVersion } from '../../artifacts/versions.js';
 import { ARTIFACT_ID } from '../../artifacts/names.js';
 import { BadRequest } from '../../errors.js';
-import type { Db, Tx } from '../client.js';
+import { genericallyPlanned, type Db, type Tx } from '../client.js';
 import { artifactBlobs, artifactColumns, artifactShares, artifacts, PUBLIC_TWIN_INDEX, type ArtifactRow, type BlobRow, type NewArtifactRow } from '../schema/index.js';
 import { conflictOnDuplicate } from './errors.js';
 import { Bindings, listShape, markerShape, ShapeCache } from './list-statements.js';
@@ -152,7 +152,8 @@ export async function findArtifact(
     // A second statement, so its snapshot is taken once the lock is held: a statement that
     // waited for the lock would still read the blob rows as they were before it waited.
   }
-  const [row] = await showStatement(db, q.typeName !== undefined, q.sight.kind).execute({
+  // By primary key: one plan fits every id.
+  const [row] = await showStatement(genericallyPlanned(db), q.typeName !== undefined, q.sight.kind).execute({
     id: q.id,
     typeName: q.typeName,
     projectId: q.sight.kind === 'project' ? q.sight.projectId : '',
@@ -298,8 +299,10 @@ export async function listArtifacts(
   const bounded = boundedByName(query);
 
   const shape = listShape({ typed, sight: sight.kind, query, markerValues });
-  const statements = listStatements.get(db, shape, () =>
-    compileList(db, { latest: query.latest, newestOfOneName, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
+  // The top of one name's versions is read down the same index whatever the values.
+  const runOn = newestOfOneName ? genericallyPlanned(db) : db;
+  const statements = listStatements.get(runOn, shape, () =>
+    compileList(runOn, { latest: query.latest, newestOfOneName, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
   );
   // A shape whose text depended on a value the shape leaves out would bind a different number.
   if (statements.placeholders !== b.size) throw new Error(`list shape "${shape}" bound ${b.size} values for ${statements.placeholders} placeholders`);
