@@ -7,6 +7,7 @@
  */
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { splitPool } from '../src/db/client.js';
 import { statementLabel, type Phases } from './capture.js';
 
 export interface SqlReplayer {
@@ -39,8 +40,10 @@ export function createSqlReplayer(
   url: string,
   opts: { poolSize: number; prepare: boolean; timeoutMs: number; settings?: Record<string, string>; genericSettings?: Record<string, string> },
 ): SqlReplayer {
-  const sql = openDriverClient(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs, ...(opts.settings ? { settings: opts.settings } : {}) });
-  const genericSql = opts.genericSettings ? openDriverClient(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs, settings: opts.genericSettings }) : sql;
+  // The node's split of its connections between the two pools (src/db/client.ts).
+  const sizes = opts.genericSettings ? splitPool(opts.poolSize) : { main: opts.poolSize, generic: 0 };
+  const sql = openDriverClient(url, { max: sizes.main, timeoutMs: opts.timeoutMs, ...(opts.settings ? { settings: opts.settings } : {}) });
+  const genericSql = opts.genericSettings && sizes.generic > 0 ? openDriverClient(url, { max: sizes.generic, timeoutMs: opts.timeoutMs, settings: opts.genericSettings }) : sql;
   const send = (s: Phases[number][number]) => (s.generic ? genericSql : sql).unsafe(s.text, s.params as never[], { prepare: opts.prepare }).values();
   return {
     async run(phases) {

@@ -59,10 +59,11 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseH
   const prepare = opts.preparedStatements ?? true;
   const maxLifetimeSeconds = 15 * 60;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
-  const pool = (planCacheMode: 'force_custom_plan' | 'force_generic_plan') =>
+  const sizes = splitPool(opts.poolSize ?? 10, prepare);
+  const pool = (planCacheMode: 'force_custom_plan' | 'force_generic_plan', max: number) =>
     boundPreparedStatements(
       postgres(url, {
-        max: opts.poolSize ?? 10,
+        max,
         onnotice: () => {},
         prepare,
         max_lifetime: maxLifetimeSeconds,
@@ -80,12 +81,12 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseH
       }),
       new PreparedStatementBudget({ capacity: opts.preparedStatementLimit ?? 100, windowMs: maxLifetimeSeconds * 1000 }),
     );
-  const client = pool('force_custom_plan');
+  const client = pool('force_custom_plan', sizes.main);
   const shown = new URL(url);
   shown.password = '';
   const db = drizzlePostgres(client, { schema });
   // Its connections open only when a statement first needs one, as the main pool's do.
-  const genericClient = prepare ? pool('force_generic_plan') : undefined;
+  const genericClient = sizes.generic > 0 ? pool('force_generic_plan', sizes.generic) : undefined;
   if (genericClient) genericTwins.set(db, drizzlePostgres(genericClient, { schema }));
   return {
     db,
@@ -96,6 +97,17 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): DatabaseH
       await Promise.all([client.end({ timeout: 5 }), genericClient?.end({ timeout: 5 })]);
     },
   };
+}
+
+/**
+ * How `database.pool_size` connections are shared between the main pool and its generically
+ * planning twin: a quarter (rounded up) to the twin, so the node never holds more connections than
+ * configured; none below two connections, or when statements go unnamed (nothing to plan once).
+ * When every connection of a pool is busy, postgres.js pipelines further statements onto them.
+ */
+export function splitPool(poolSize: number, prepared = true): { main: number; generic: number } {
+  const generic = prepared && poolSize >= 2 ? Math.ceil(poolSize / 4) : 0;
+  return { main: poolSize - generic, generic };
 }
 
 /**

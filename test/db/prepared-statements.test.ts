@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericallyPlanned, openPostgres } from '../../src/db/client.js';
+import { genericallyPlanned, openPostgres, splitPool } from '../../src/db/client.js';
 import { PreparedStatementBudget } from '../../src/db/prepared-statements.js';
 import { createTestDatabase } from '../support/database.js';
 import { createTestNode, type TestNode } from '../support/node.js';
@@ -23,8 +23,9 @@ async function list(query: string): Promise<unknown[]> {
 
 beforeAll(async () => {
   const created = await createTestDatabase();
-  // One connection, so that pg_prepared_statements (per session) sees every statement the node names.
-  const single = openPostgres(created.url, { poolSize: 1, preparedStatementLimit: LIMIT });
+  // One connection per pool (the main one and its generically planning twin), so that
+  // pg_prepared_statements (per session) sees every statement the node names on each.
+  const single = openPostgres(created.url, { poolSize: 2, preparedStatementLimit: LIMIT });
   node = await createTestNode({}, { ...single, drop: async () => { await single.close(); await created.drop(); } });
   p1 = node.as({ project: 'p1' });
   for (const [i, name] of ['a0', 'a1', 'a2'].entries()) {
@@ -90,6 +91,14 @@ describe('plans', () => {
     const custom = (await plans(node.deps.db)).filter((p) => p.statement.includes('"filter_terms" @>') && !byId.test(p.statement));
     expect(custom.length).toBeGreaterThan(0);
     expect(custom.every((p) => p.generic_plans === 0)).toBe(true);
+  });
+
+  it('the twin takes a quarter of database.pool_size (rounded up), never more connections than configured', () => {
+    expect(splitPool(10)).toEqual({ main: 7, generic: 3 });
+    expect(splitPool(4)).toEqual({ main: 3, generic: 1 });
+    expect(splitPool(2)).toEqual({ main: 1, generic: 1 });
+    expect(splitPool(1)).toEqual({ main: 1, generic: 0 });
+    expect(splitPool(10, false)).toEqual({ main: 10, generic: 0 });
   });
 
   it('inside a transaction, a show runs on the transaction (it sees its own uncommitted change)', async () => {
