@@ -229,7 +229,7 @@ export async function callUpstream<T>(
   const failed = (status: 'timeout' | 'error', message: string): UpstreamOutcomeOf<T> => ({ ok: false, source: { path, status, ms: elapsed(t0), count: 0, message } });
   let value: T;
   try {
-    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { ...request(leg, base), timeoutMs });
+    const res = await client.exchange({ nodeId: upstream.nodeId, url: base }, { ...request(leg, base), timeoutMs });
     if (!res.ok) {
       const message = await peerErrorMessage(res);
       if (res.status >= 500) breaker.failed(message);
