@@ -125,6 +125,16 @@ export async function federatedSearch(fd: FederationDeps, input: SearchInput): P
   const sources: SourceStatus[] = [];
   const found: Array<{ result: SearchResult; order: number }> = [];
 
+  const upstreams = (await searchableUpstreams(fd)).filter((u) => asks(u.nodeId));
+  // The upstreams' requests leave before this node's own page is read: an upstream's answer (its
+  // whole search, and its upstreams') is the longest wait, so it must not queue behind local work.
+  const remote = upstreams.map((upstream, index) =>
+    askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' }).then((outcome) => {
+      sources.push(...outcome.sources);
+      if (outcome.continuation !== undefined) next[upstream.nodeId] = outcome.continuation;
+      for (const result of outcome.results) found.push({ result, order: index + 1 });
+    }),
+  );
   const local = asks(LOCAL)
     ? (async () => {
         const t0 = performance.now();
@@ -143,14 +153,6 @@ export async function federatedSearch(fd: FederationDeps, input: SearchInput): P
       })()
     : Promise.resolve();
 
-  const upstreams = (await searchableUpstreams(fd)).filter((u) => asks(u.nodeId));
-  const remote = upstreams.map((upstream, index) =>
-    askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' }).then((outcome) => {
-      sources.push(...outcome.sources);
-      if (outcome.continuation !== undefined) next[upstream.nodeId] = outcome.continuation;
-      for (const result of outcome.results) found.push({ result, order: index + 1 });
-    }),
-  );
   await Promise.all([local, ...remote]);
 
   const { results, conflicts } = merge(found);
