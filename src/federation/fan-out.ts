@@ -76,6 +76,11 @@ export interface SearchInput {
   local(marker: string | undefined): Promise<{ hits: LocalHit[]; nextMarker?: string }>;
   /** Nodes already asked on the way here (empty when a user asked this node). */
   via: readonly string[];
+  /**
+   * Fulfils once the caller may be answered (a peer's node token is recorded as used once):
+   * upstreams are asked only then, so a replayed token never makes this node call onward.
+   */
+  callerCleared?: Promise<void>;
   /** Levels of upstreams this node may still ask (undefined: the node's maximum). */
   hops?: number;
   cursor?: string;
@@ -128,8 +133,9 @@ export async function federatedSearch(fd: FederationDeps, input: SearchInput): P
   const upstreams = (await searchableUpstreams(fd)).filter((u) => asks(u.nodeId));
   // The upstreams' requests leave before this node's own page is read: an upstream's answer (its
   // whole search, and its upstreams') is the longest wait, so it must not queue behind local work.
+  const cleared = input.callerCleared ?? Promise.resolve();
   const remote = upstreams.map((upstream, index) =>
-    askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' }).then((outcome) => {
+    cleared.then(() => askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' })).then((outcome) => {
       sources.push(...outcome.sources);
       if (outcome.continuation !== undefined) next[upstream.nodeId] = outcome.continuation;
       for (const result of outcome.results) found.push({ result, order: index + 1 });

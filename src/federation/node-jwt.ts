@@ -115,6 +115,28 @@ function verifyKeyOf(jwk: JWK): KeyObject {
 }
 
 export async function verifyNodeJwt(token: string, opts: VerifyOptions): Promise<{ iss: string; kid: string }> {
+  const { iss, kid, firstUse } = await checkNodeJwt(token, opts);
+  await firstUse;
+  return { iss, kid };
+}
+
+/** A node token whose every check passed but its first use, which is being recorded. */
+export interface CheckedNodeJwt {
+  iss: string;
+  kid: string;
+  /**
+   * Settles once the replay cache has recorded the token's jti: rejects (401) when the token was
+   * used already, or (503) when the cache does not answer. Nothing may be answered, and nothing
+   * asked of another node, on the token's behalf before it fulfils.
+   */
+  firstUse: Promise<void>;
+}
+
+/**
+ * Every check of `verifyNodeJwt`; the jti's first use is recorded meanwhile, so a caller that only
+ * reads may overlap the replay cache's round trip with its own (`firstUse`).
+ */
+export async function checkNodeJwt(token: string, opts: VerifyOptions): Promise<CheckedNodeJwt> {
   const parts = token.split('.');
   const header = parts.length === 3 ? decodeSegment(parts[0]!) : undefined;
   const payload = header ? decodeSegment(parts[1]!) : undefined;
@@ -153,10 +175,12 @@ export async function verifyNodeJwt(token: string, opts: VerifyOptions): Promise
   }
   // Last, so a forged token cannot spend another node's jti.
   const ttlMs = (exp + opts.clockToleranceSeconds) * 1000 - opts.now.getTime();
-  if (!(await opts.replay.firstUse(`${iss}:${String(payload.jti)}`, Math.max(ttlMs, 1000)))) {
-    throw new Unauthenticated('node token refused: it was used already (replay)');
-  }
-  return { iss, kid };
+  const firstUse = opts.replay.firstUse(`${iss}:${String(payload.jti)}`, Math.max(ttlMs, 1000)).then((first) => {
+    if (!first) throw new Unauthenticated('node token refused: it was used already (replay)');
+  });
+  // Handled here too: a request that fails for another reason before awaiting it leaves no unhandled rejection.
+  firstUse.catch(() => undefined);
+  return { iss, kid, firstUse };
 }
 
 /** The registered claims as jose checked them (audience, times, the claims required), then the lifetime. */
