@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { startLocalTree, tokenFor, type Level } from '../deploy/tree/tree.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { DEFAULT_ADMIN_URL } from './databases.js';
+import { processCpuNanos } from './host.js';
 import { interleavedRounds, percentiles } from './load.js';
 import { fixed, markdownTable } from './table.js';
 
@@ -48,27 +49,37 @@ async function main(): Promise<void> {
       { label: 'search, two hops (enterprise → vendor → global)', level: 'enterprise', path: (q) => `/federation/v1/search?${q}` },
     ];
     const samples = scenarios.map(() => [] as number[]);
+    // CPU the three serve processes spend on each request (read around it, outside its timing):
+    // unlike wall time, it hardly moves with what else the shared machine runs.
+    const cpu = scenarios.map(() => [] as number[]);
+    const servePids = Object.values(tree.servePids);
+    const nodesCpuNanos = () => servePids.reduce((sum, pid) => sum + processCpuNanos(pid), 0);
     console.log(`load average before measuring: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores; ${queries.length} queries`);
     await interleavedRounds(queries, { warmupMs, durationMs }, async (q, measured) => {
       for (const [i, s] of scenarios.entries()) {
+        const cpuBefore = nodesCpuNanos();
         const started = performance.now();
         const res = await fetch(new URL(s.path(q), tree.urls[s.level]), { headers: { authorization: `Bearer ${token}` } });
         const body = (await res.json()) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
         const took = performance.now() - started;
+        const cpuUsed = (nodesCpuNanos() - cpuBefore) / 1e6;
         if (!res.ok) throw new Error(`${s.label}: ${res.status} ${JSON.stringify(body)}`);
         const failed = body.sources?.find((src) => src.status !== 'ok');
         if (failed) throw new Error(`${s.label}: source ${failed.path.map((p) => p.name).join('>')} is ${failed.status}`);
-        if (measured) samples[i]!.push(took);
+        if (measured) {
+          samples[i]!.push(took);
+          cpu[i]!.push(cpuUsed);
+        }
       }
     });
-    const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)) }));
+    const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)), cpu: percentiles(Float64Array.from(cpu[i]!)) }));
     const ms = (n: number) => fixed(n, 2);
     console.log();
     console.log(
       markdownTable(
-        ['scenario', 'requests', 'p50 ms', 'p90 ms', 'p99 ms'],
-        rows.map((r) => [r.label, String(r.latency.count), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99)]),
-        ['left', 'right', 'right', 'right', 'right'],
+        ['scenario', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'nodes CPU p50 ms', 'nodes CPU mean ms'],
+        rows.map((r) => [r.label, String(r.latency.count), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99), ms(r.cpu.p50), ms(r.cpu.mean)]),
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
     const [, one, hop1, hop2] = rows as [unknown, (typeof rows)[number], (typeof rows)[number], (typeof rows)[number]];
@@ -80,6 +91,7 @@ async function main(): Promise<void> {
         [
           ['added p50 per hop (one hop − one node)', ms(hop1.latency.p50 - one.latency.p50), '≤ 2.00', verdict(hop1.latency.p50 - one.latency.p50)],
           ['added p50 per hop (two hops − one hop)', ms(hop2.latency.p50 - hop1.latency.p50), '≤ 2.00', verdict(hop2.latency.p50 - hop1.latency.p50)],
+          ['added nodes CPU p50 per hop (one hop − one node / two hops − one hop)', `${ms(hop1.cpu.p50 - one.cpu.p50)} / ${ms(hop2.cpu.p50 - hop1.cpu.p50)}`, '', ''],
         ],
         ['left', 'right', 'right', 'left'],
       ),

@@ -9,7 +9,7 @@ import { typeUpgradesRouter } from './api/admin/type-upgrades.js';
 import { communityRouter } from './api/community/routes.js';
 import { errorHandler } from './api/errors.js';
 import { federationAdminRouter } from './api/federation/admin.js';
-import { FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
+import { FEDERATION_EARLY_READ_PATHS, FEDERATION_OPEN_PATHS, federationPeerRouter } from './api/federation/peer.js';
 import { FEDERATION_STREAMED_PATHS, federationSubmissionsRouter } from './api/federation/submissions.js';
 import { federationPullRouter } from './api/federation/pull.js';
 import { pullThroughRouter } from './api/federation/pull-through.js';
@@ -42,7 +42,7 @@ export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>();
   const userAuth = authenticate({ modes: deps.config.auth.modes, adminRole: deps.config.auth.admin_role, jwt: deps.jwt });
   // Peer routes take a node's token; a signed-in browser's cookie may read the rest of the API.
-  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024, streamedPaths: FEDERATION_STREAMED_PATHS });
+  const auth = peerOrUserAuthentication(deps, userAuth, { bodyLimitBytes: deps.config.server.json_body_limit_kib * 1024, streamedPaths: FEDERATION_STREAMED_PATHS, earlyReadPaths: FEDERATION_EARLY_READ_PATHS });
   const apiAuth = sessionOrAuth({ auth, jwt: deps.jwt, methods: COOKIE_METHODS, onStaleCookie: 'refuse' });
   const onError = errorHandler(deps.log, { classify: unavailableError });
   // Pages authenticate themselves (a stale cookie signs out, no credential may redirect to sign-in).

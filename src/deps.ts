@@ -55,6 +55,8 @@ export interface BuildDepsOptions {
   clock?: () => Date;
   /** When the node serves from several processes: how forgetting list counts reaches the others. */
   listCountsChannel?: InvalidationChannel;
+  /** When the node serves from several processes: how a change of its peers reaches the others. */
+  peersChannel?: InvalidationChannel;
   /** When the node serves from several processes: its metrics, this process's `local` registry among them. */
   nodeMetrics?: (local: Registry) => (() => Promise<string>) | undefined;
   /** Which job runner this process uses to enqueue (default: BullMQ when REDIS_URL is set). */
@@ -96,7 +98,7 @@ export async function buildDeps(config: Config, opts: BuildDepsOptions): Promise
   const clock = opts.clock ?? (() => new Date());
   const redisUrl = config.queue.redis_url;
   const replay = redisUrl ? redisReplayCache({ redisUrl, prefix: config.queue.prefix, log }) : memoryReplayCache(clock);
-  const federation = createFederation({ db: opts.database.db, config, log, clock, replay });
+  const federation = createFederation({ db: opts.database.db, config, log, clock, replay, peersChannel: opts.peersChannel });
   const base: Omit<Deps, 'queue'> = {
     config,
     db: opts.database.db,

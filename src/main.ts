@@ -137,7 +137,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 
   const slot = clusterSlot(env);
-  const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts'), nodeMetrics: clusterMetrics });
+  const deps = await buildDeps(config, { database, log, listCountsChannel: clusterNoticeChannel('list-counts'), peersChannel: clusterNoticeChannel('peers'), nodeMetrics: clusterMetrics });
   const scrubEvery = config.blobs.scrub.every_minutes * 60_000;
   if (command === 'worker') {
     const worker = startBullmqWorker({ redisUrl: config.queue.redis_url!, prefix: config.queue.prefix, log: deps.log, handlers: jobHandlers(deps, () => deps.queue) });

@@ -196,6 +196,8 @@ export interface LocalTree {
   issuer: Issuer;
   dataDir: string;
   setup: SetupResult;
+  /** The process id of each level's `serve` (benchmarks read their CPU time). */
+  servePids: Record<Level, number>;
   /** Stops every process (SIGTERM, each given time to finish), then drops what the tree made unless `keep`. */
   stop(opts?: { keep?: boolean }): Promise<void>;
 }
@@ -297,7 +299,8 @@ export async function startLocalTree(opts: LocalTreeOptions): Promise<LocalTree>
     await Promise.all(workers.map((w) => w.logged('catalog worker running')));
     say(`nodes: ${LEVELS.map((l) => `${l.name} ${urls[l.name]}`).join(', ')} (logs and configs in ${dataDir})`);
     const setup = await setUpTree(urls, issuer, say);
-    return { urls, issuer, dataDir, setup, stop };
+    const servePids = Object.fromEntries(LEVELS.map((l) => [l.name, processes.find((p) => p.name === `${l.name} serve`)!.child.pid!])) as Record<Level, number>;
+    return { urls, issuer, dataDir, setup, servePids, stop };
   } catch (err) {
     say(`the tree did not start: ${(err as Error).message}`);
     await stop();

@@ -13,6 +13,8 @@ export interface AppEnv {
     verifiedBody?: Uint8Array;
     /** A streamed peer request's Content-Digest (base64url SHA-256), bound by its node token; the route checks the bytes. */
     declaredBodyDigest?: string;
+    /** A node token's first use being recorded, on the routes that read meanwhile (src/auth/peer.ts earlyReadPaths). */
+    nodeTokenFirstUse?: Promise<void>;
   };
 }
 

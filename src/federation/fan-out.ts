@@ -76,6 +76,11 @@ export interface SearchInput {
   local(marker: string | undefined): Promise<{ hits: LocalHit[]; nextMarker?: string }>;
   /** Nodes already asked on the way here (empty when a user asked this node). */
   via: readonly string[];
+  /**
+   * Fulfils once the caller may be answered (a peer's node token is recorded as used once):
+   * upstreams are asked only then, so a replayed token never makes this node call onward.
+   */
+  callerCleared?: Promise<void>;
   /** Levels of upstreams this node may still ask (undefined: the node's maximum). */
   hops?: number;
   cursor?: string;
@@ -125,6 +130,17 @@ export async function federatedSearch(fd: FederationDeps, input: SearchInput): P
   const sources: SourceStatus[] = [];
   const found: Array<{ result: SearchResult; order: number }> = [];
 
+  const upstreams = (await searchableUpstreams(fd)).filter((u) => asks(u.nodeId));
+  // The upstreams' requests leave before this node's own page is read: an upstream's answer (its
+  // whole search, and its upstreams') is the longest wait, so it must not queue behind local work.
+  const cleared = input.callerCleared ?? Promise.resolve();
+  const remote = upstreams.map((upstream, index) =>
+    cleared.then(() => askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' })).then((outcome) => {
+      sources.push(...outcome.sources);
+      if (outcome.continuation !== undefined) next[upstream.nodeId] = outcome.continuation;
+      for (const result of outcome.results) found.push({ result, order: index + 1 });
+    }),
+  );
   const local = asks(LOCAL)
     ? (async () => {
         const t0 = performance.now();
@@ -143,14 +159,6 @@ export async function federatedSearch(fd: FederationDeps, input: SearchInput): P
       })()
     : Promise.resolve();
 
-  const upstreams = (await searchableUpstreams(fd)).filter((u) => asks(u.nodeId));
-  const remote = upstreams.map((upstream, index) =>
-    askUpstream(fd, upstream, { input, self, hops, deadline, continuation: position?.[upstream.nodeId] ?? '' }).then((outcome) => {
-      sources.push(...outcome.sources);
-      if (outcome.continuation !== undefined) next[upstream.nodeId] = outcome.continuation;
-      for (const result of outcome.results) found.push({ result, order: index + 1 });
-    }),
-  );
   await Promise.all([local, ...remote]);
 
   const { results, conflicts } = merge(found);
@@ -229,7 +237,7 @@ export async function callUpstream<T>(
   const failed = (status: 'timeout' | 'error', message: string): UpstreamOutcomeOf<T> => ({ ok: false, source: { path, status, ms: elapsed(t0), count: 0, message } });
   let value: T;
   try {
-    const res = await client.request({ nodeId: upstream.nodeId, url: base }, { ...request(leg, base), timeoutMs });
+    const res = await client.exchange({ nodeId: upstream.nodeId, url: base }, { ...request(leg, base), timeoutMs });
     if (!res.ok) {
       const message = await peerErrorMessage(res);
       if (res.status >= 500) breaker.failed(message);

@@ -4,6 +4,7 @@
  * peer client. Built once in deps.ts.
  */
 import type { Logger } from 'pino';
+import type { InvalidationChannel } from '../artifacts/list-counts.js';
 import type { BlobTap } from '../bundles/import.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../db/client.js';
@@ -22,8 +23,9 @@ const IDENTITY_CACHE_MS = 5000;
 /**
  * How long a process keeps what it read of its peers: the upstream list (every search reads it)
  * and a calling peer's keys and permissions (every node request needs them). Changes made through
- * this process (enrolment, suspension, removal, new keys) apply at once (peersChanged); those
- * made through another process of the node within this.
+ * this process (enrolment, suspension, removal, new keys) apply at once (peersChanged), and so in
+ * the node's other serve processes when they hear of it (`peersChannel`, relayed by src/cluster.ts);
+ * changes no notice reaches (the `worker` process, another host on the same database) within this.
  */
 const PEERS_CACHE_MS = 1000;
 
@@ -35,7 +37,7 @@ export interface Federation {
   upstreams(): Promise<PeerRecord[]>;
   /** Every relation with node `nodeId`, read at most every second. */
   relationsOf(nodeId: string): Promise<PeerRecord[]>;
-  /** Forget the cached upstreams (after this process changed one). */
+  /** Forget the cached upstreams and peer records, in every process the peers channel reaches (after this process changed one). */
   peersChanged(): void;
   replay: ReplayCache;
   breakers: CircuitBreakers;
@@ -59,7 +61,7 @@ export interface FederationDeps {
   federation: Federation;
 }
 
-export function createFederation(opts: { db: Db; config: Config; log: Logger; clock: () => Date; replay: ReplayCache }): Federation {
+export function createFederation(opts: { db: Db; config: Config; log: Logger; clock: () => Date; replay: ReplayCache; peersChannel?: InvalidationChannel | undefined }): Federation {
   let cached: { at: number; identity: Promise<NodeIdentity> } | undefined;
   const identity = () => {
     const now = Date.now();
@@ -77,6 +79,11 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
   const settings = opts.config.federation;
   const inFlight = new Map<string, Promise<unknown>>();
   const breakers = new CircuitBreakers({ probeEveryMs: settings.breaker.probe_every_ms, log: opts.log, clock: opts.clock });
+  const forgetPeers = () => {
+    upstreams = undefined;
+    relations.clear();
+  };
+  opts.peersChannel?.subscribe(forgetPeers);
   return {
     identity,
     reloadIdentity: () => (cached = undefined),
@@ -103,8 +110,8 @@ export function createFederation(opts: { db: Db; config: Config; log: Logger; cl
       return list;
     },
     peersChanged: () => {
-      upstreams = undefined;
-      relations.clear();
+      forgetPeers();
+      opts.peersChannel?.publish();
     },
     replay: opts.replay,
     breakers,

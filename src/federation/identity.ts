@@ -7,7 +7,7 @@
  * announcement: the published key set, signed by every published key, so a peer that pins any
  * one of them can take the rest.
  */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, GeneralSign, generalVerify, importJWK, type GeneralJWSInput, type JWK } from 'jose';
 import type { Db } from '../db/client.js';
 import { ensureNodeId, insertNodeKey, listNodeKeys, retireNodeKeys, type StoredNodeKey } from '../db/queries/federation.js';
@@ -17,7 +17,8 @@ export const NODE_JWT_ALG = 'EdDSA';
 export const FEDERATION_API_VERSION = '1';
 
 export type PublicJwk = JWK & { kid: string };
-type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+/** A private key as node:crypto holds it: node tokens are signed with it directly (node-jwt.ts), jose takes it too. */
+type SigningKey = KeyObject;
 
 export interface NodeIdentity {
   nodeId: string;
@@ -60,7 +61,7 @@ export async function loadIdentity(db: Db, now: Date): Promise<NodeIdentity> {
   const published = keys.filter((k) => isPublished(k, now));
   const signer = published.find((k) => k.retiresAt === null) ?? published[0];
   if (!signer) throw new Error('the node has no published key: rotate to make one (POST /federation/v1/admin/keys/rotate)');
-  const announcers = await Promise.all(published.map(async (k) => ({ kid: k.kid, key: await importJWK(k.privateJwk as JWK, NODE_JWT_ALG) })));
+  const announcers = published.map((k) => ({ kid: k.kid, key: createPrivateKey({ key: k.privateJwk as JsonWebKey, format: 'jwk' }) }));
   return {
     nodeId,
     signing: announcers.find((a) => a.kid === signer.kid)!,

@@ -40,8 +40,24 @@ export interface PeerClient {
    * layer per chunk, and no overall timeout (the caller watches for a stall and aborts `signal`).
    */
   stream(peer: PeerTarget, req: { path: string; signal: AbortSignal }): Promise<{ status: number; headers: IncomingHttpHeaders; body: Readable }>;
+  /**
+   * A signed request whose answer is read whole, for the node-to-node calls of a fan-out
+   * (search, candidates): over node:http's keep-alive connections, without fetch's WHATWG
+   * layers, which cost a hop more CPU than the rest of the call (bench/README.md). Rejects with
+   * a TimeoutError after `timeoutMs`; a redirect is answered as its status, never followed.
+   */
+  exchange(peer: PeerTarget, req: { method: string; path: string; body?: Uint8Array; timeoutMs: number }): Promise<PeerAnswer>;
   /** An unsigned GET of an open path (node description, keys), for enrolment and probes. */
   get(url: string, timeoutMs: number): Promise<Response>;
+}
+
+/** A peer's answer read whole: what callers read of a fetch Response. */
+export interface PeerAnswer {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
 }
 
 export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; tokenLifetimeSeconds: number; clock: () => Date }): PeerClient {
@@ -83,6 +99,45 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
         outgoing.end();
       });
     },
+    async exchange(peer, req) {
+      const url = new URL(req.path, peer.url);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const attempt = async (retryOnReset: boolean): Promise<PeerAnswer> => {
+        const binding = { method: req.method, path: `${url.pathname}${url.search}`, ...(req.body ? { body: req.body } : {}) };
+        const token = await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds);
+        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+        if (req.body) {
+          headers['content-type'] = 'application/json';
+          headers['content-length'] = String(req.body.byteLength);
+        }
+        return new Promise((resolve, reject) => {
+          // node:http's global agent keeps connections alive (and retires them before the peer's keep-alive hint runs out).
+          const outgoing = send(url, { method: req.method, headers }, (res: IncomingMessage) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              clearTimeout(timer);
+              const text = Buffer.concat(chunks).toString('utf8');
+              const status = res.statusCode ?? 0;
+              resolve({ ok: status >= 200 && status < 300, status, statusText: res.statusMessage ?? '', text: async () => text, json: async () => JSON.parse(text) as unknown });
+            });
+            res.on('error', fail);
+            res.on('close', () => res.complete || fail(new Error('the peer closed the connection before its answer was complete')));
+          });
+          const timer = setTimeout(() => outgoing.destroy(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError')), Math.max(1, Math.ceil(req.timeoutMs)));
+          function fail(err: Error) {
+            clearTimeout(timer);
+            // A kept-alive connection the peer closed as this request went out: once more on a
+            // fresh connection, with a fresh token (in case the first one's jti was spent).
+            if (retryOnReset && outgoing.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET') resolve(attempt(false));
+            else reject(err);
+          }
+          outgoing.on('error', fail);
+          outgoing.end(req.body);
+        });
+      };
+      return attempt(true);
+    },
     get(url, timeoutMs) {
       return fetch(url, { headers: { accept: 'application/json' }, signal: signalFor(timeoutMs) });
     },
@@ -90,7 +145,7 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
 }
 
 /** The error message a peer's Glare-style error body carries, or the status line. */
-export async function peerErrorMessage(res: Response): Promise<string> {
+export async function peerErrorMessage(res: Pick<Response, 'status' | 'statusText' | 'text'>): Promise<string> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: { message?: unknown } };

@@ -33,7 +33,7 @@ import {
 import { BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable } from '../errors.js';
 import type { FederationDeps } from './federation.js';
 import { announceKeys, checkedPublicKeys, FEDERATION_API_VERSION, retireKey, rotateKeys, verifyKeyAnnouncement, type PublicJwk } from './identity.js';
-import { MAX_NODE_TOKEN_LIFETIME_SECONDS, verifyNodeJwt, type RequestBinding } from './node-jwt.js';
+import { checkNodeJwt, MAX_NODE_TOKEN_LIFETIME_SECONDS, verifyNodeJwt, type RequestBinding } from './node-jwt.js';
 import { peerErrorMessage } from './peer-client.js';
 
 export type { PeerRecord, PeerRelation, EnrolmentTokenRecord };
@@ -262,11 +262,14 @@ export async function peerCredentials(fd: FederationDeps, iss: string): Promise<
   return { keys, actor };
 }
 
-/** Verifies an inbound node token; the actor the calling peer acts as. */
-export async function authenticatePeer(fd: FederationDeps, token: string, binding: RequestBinding): Promise<PeerActor> {
+/**
+ * Verifies an inbound node token: the actor the calling peer acts as, and its token's first use
+ * being recorded (CheckedNodeJwt.firstUse: await it before answering or asking onward).
+ */
+export async function authenticatePeer(fd: FederationDeps, token: string, binding: RequestBinding): Promise<{ actor: PeerActor; firstUse: Promise<void> }> {
   const identity = await fd.federation.identity();
   let actor: PeerActor | undefined;
-  await verifyNodeJwt(token, {
+  const { firstUse } = await checkNodeJwt(token, {
     audience: identity.nodeId,
     request: binding,
     now: fd.clock(),
@@ -279,7 +282,7 @@ export async function authenticatePeer(fd: FederationDeps, token: string, bindin
     },
     replay: fd.federation.replay,
   });
-  return actor!;
+  return { actor: actor!, firstUse };
 }
 
 /** Takes a peer's key announcement (pushed to us after it rotated): the peer's pinned keys become the announced ones. */

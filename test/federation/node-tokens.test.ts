@@ -3,6 +3,7 @@
  * path and body, used once. Each way of getting one of these wrong is refused; and key rotation
  * publishes the new key beside the old one until the old one retires.
  */
+import type { webcrypto } from 'node:crypto';
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyFingerprint, type NodeIdentity } from '../../src/federation/identity.js';
@@ -23,7 +24,7 @@ async function identityOf(n: ServedNode): Promise<NodeIdentity> {
 }
 
 /** A node token from `from` to the upstream for `method path [body]`, with claims overridden. */
-async function token(from: ServedNode, opts: { method?: string; path?: string; body?: string; aud?: string; iat?: number; exp?: number; claims?: Record<string, unknown>; key?: NodeIdentity['signing'] } = {}) {
+async function token(from: ServedNode, opts: { method?: string; path?: string; body?: string; aud?: string; iat?: number; exp?: number; claims?: Record<string, unknown>; key?: { kid: string; key: NodeIdentity['signing']['key'] | webcrypto.CryptoKey } } = {}) {
   const identity = await identityOf(from);
   const now = Math.floor(Date.now() / 1000);
   const key = opts.key ?? identity.signing;
@@ -112,6 +113,20 @@ describe('node tokens', () => {
     const identity = await identityOf(child);
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'node+jwt', kid: identity.signing.kid })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: identity.nodeId, aud: upstream.id })).toString('base64url')}.`;
     await refusedWith(await call(unsigned), 401, 'alg must be EdDSA');
+  });
+
+  it('refuse a token whose claims or header were changed after signing, or that its signer could not have meant', async () => {
+    const [header, claims, signature] = (await token(child)).split('.') as [string, string, string];
+    const decoded = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const encoded = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // Another path under the same signature.
+    await refusedWith(await call(`${header}.${encoded({ ...decoded(claims), htu: '/federation/v1/search?type=other' })}.${signature}`), 401, 'signature verification failed');
+    await refusedWith(await call(`${encoded({ ...decoded(header), crit: ['b64'], b64: false })}.${claims}.${signature}`), 401, 'critical header');
+    await refusedWith(await call(`${header}.${claims}.${signature.slice(0, -4)}`), 401, 'signature verification failed');
+    await refusedWith(await call(`${header}.${claims}`), 401, 'not a JWT');
+    const now = Math.floor(Date.now() / 1000);
+    await refusedWith(await call(await token(child, { iat: now + 600, exp: now + 660 })), 401, '"iat"');
+    await refusedWith(await call(await token(child, { claims: { nbf: now + 600 } })), 401, '"nbf"');
   });
 
   it('are accepted only on the peer routes', async () => {

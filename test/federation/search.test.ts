@@ -3,6 +3,7 @@
  * node its own database, sharing Redis under their own prefixes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signNodeJwt } from '../../src/federation/node-jwt.js';
 import type { Body } from '../support/json.js';
 import { enrol, publishImage, serveNode, type ServedNode } from './tree.js';
 
@@ -118,6 +119,22 @@ describe('GET /federation/v1/search', () => {
   it('needs a credential: anonymous callers are refused', async () => {
     const res = await leaf.node.request('GET', '/federation/v1/search?type=images');
     expect(res.status).toBe(401);
+  });
+
+  it('refuses a node token the second time, and asks no upstream on the replay’s behalf', async () => {
+    const identity = await leaf.node.deps.federation.identity();
+    const path = '/federation/v1/search?type=images&name=ubuntu';
+    const token = await signNodeJwt(identity, vendor.id, { method: 'GET', path }, new Date(), 60);
+    const ask = () => fetch(new URL(path, vendor.url), { headers: { authorization: `Bearer ${token}` } });
+    const first = await ask();
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as Body).results.map((r: Body) => r.name)).toEqual(['ubuntu']);
+    const globalAsked = global.requests.length;
+    const replayed = await ask();
+    expect(replayed.status).toBe(401);
+    expect(((await replayed.json()) as Body).error.message).toContain('used already');
+    // vendor read its own page meanwhile, but never called global for the replay.
+    expect(global.requests.slice(globalAsked)).toEqual([]);
   });
 
   it('refuses a loop, and never asks a node already on the path', async () => {

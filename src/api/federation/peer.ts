@@ -10,7 +10,7 @@ import { assertPeerMay } from '../../artifacts/policy.js';
 import { listArtifacts } from '../../artifacts/read.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Unauthenticated } from '../../errors.js';
-import { artifactDigest, federatedSearch, SEARCH_CONTROL_PARAMS, SearchAnswer } from '../../federation/fan-out.js';
+import { artifactDigest, federatedSearch, SEARCH_CONTROL_PARAMS, SEARCH_PATH, SearchAnswer } from '../../federation/fan-out.js';
 import { announceKeys } from '../../federation/identity.js';
 import { acceptKeyAnnouncement, describeNode, enrolChild, PEER_PERMISSIONS } from '../../federation/peers.js';
 import { CandidatesAnswer, CandidatesRequest, candidatesToWire, gatherTreeCandidates, MAX_CANDIDATE_NAMES } from '../../federation/tree-candidates.js';
@@ -24,6 +24,12 @@ import { renderListed } from '../glare/render.js';
 
 /** Paths that need no caller at all: what a node says about itself, enrolment and key announcements. */
 export const FEDERATION_OPEN_PATHS: ReadonlySet<string> = new Set(['/.well-known/jwks.json', '/federation/v1/node', '/federation/v1/keys', '/federation/v1/enrol']);
+
+/**
+ * Peer GET routes that start reading while the node token's first use is recorded (src/auth/peer.ts):
+ * search reads its own page meanwhile, and asks its upstreams only once the token is cleared.
+ */
+export const FEDERATION_EARLY_READ_PATHS: ReadonlySet<string> = new Set([SEARCH_PATH]);
 
 const NodeView = z
   .object({ id: z.string(), name: z.string(), role: z.string(), api_version: z.string(), url: z.string().optional() })
@@ -189,6 +195,7 @@ export function federationPeerRouter(deps: Deps) {
     const answer = await federatedSearch(deps, {
       forward,
       via: control.via ?? [],
+      ...(c.var.nodeTokenFirstUse ? { callerCleared: c.var.nodeTokenFirstUse } : {}),
       ...(control.hops !== undefined ? { hops: control.hops } : {}),
       ...(control.cursor ? { cursor: control.cursor } : {}),
       ...(control.budget_ms !== undefined ? { budgetMs: control.budget_ms } : {}),
