@@ -60,6 +60,12 @@ export interface PeerAnswer {
   json(): Promise<unknown>;
 }
 
+/**
+ * The most a fan-out answer may hold (a search page per source, a batch of tree candidates): far
+ * above what a node sends, low enough that a broken or hostile peer cannot fill this node's memory.
+ */
+export const MAX_EXCHANGE_ANSWER_BYTES = 64 * 1024 * 1024;
+
 export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; tokenLifetimeSeconds: number; clock: () => Date }): PeerClient {
   const signalFor = (timeoutMs: number, outer?: AbortSignal) => {
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)));
@@ -114,7 +120,13 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
           // node:http's global agent keeps connections alive (and retires them before the peer's keep-alive hint runs out).
           const outgoing = send(url, { method: req.method, headers }, (res: IncomingMessage) => {
             const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            let received = 0;
+            res.on('data', (chunk: Buffer) => {
+              received += chunk.length;
+              // Read whole into memory, so bounded: an upstream that sends more is refused, not buffered.
+              if (received > MAX_EXCHANGE_ANSWER_BYTES) res.destroy(new Error(`the peer's answer is larger than ${MAX_EXCHANGE_ANSWER_BYTES / (1024 * 1024)} MiB`));
+              else chunks.push(chunk);
+            });
             res.on('end', () => {
               clearTimeout(timer);
               const text = Buffer.concat(chunks).toString('utf8');
