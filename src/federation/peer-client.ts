@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { contentDigestHeader } from './body-digest.js';
 import type { NodeIdentity } from './identity.js';
-import { signNodeJwt } from './node-jwt.js';
+import { signNodeJwt, type RequestBinding } from './node-jwt.js';
 
 export interface PeerTarget {
   nodeId: string;
@@ -67,6 +67,11 @@ export interface PeerAnswer {
 export const MAX_EXCHANGE_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; tokenLifetimeSeconds: number; clock: () => Date }): PeerClient {
+  /** The Authorization header of a request to `peer`: a node token bound to its method, path and query as sent, and its body. */
+  const authorization = async (peer: PeerTarget, binding: RequestBinding) =>
+    `Bearer ${await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds)}`;
+  const pathOf = (url: URL) => `${url.pathname}${url.search}`;
+  const transportFor = (url: URL) => (url.protocol === 'https:' ? httpsRequest : httpRequest);
   const signalFor = (timeoutMs: number, outer?: AbortSignal) => {
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs)));
     return outer ? AbortSignal.any([outer, timeout]) : timeout;
@@ -79,11 +84,10 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
       if (body && !(body instanceof Uint8Array) && req.bodyDigest === undefined) throw new Error('a streamed peer request needs its bodyDigest');
       const binding = {
         method: req.method,
-        path: `${url.pathname}${url.search}`,
+        path: pathOf(url),
         ...(req.bodyDigest !== undefined ? { bodyDigest: req.bodyDigest } : body instanceof Uint8Array ? { body } : {}),
       };
-      const token = await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds);
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+      const headers: Record<string, string> = { authorization: await authorization(peer, binding), accept: 'application/json' };
       if (body) headers['content-type'] = req.contentType ?? 'application/json';
       if (req.bodyDigest !== undefined) headers['content-digest'] = contentDigestHeader(req.bodyDigest);
       if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength);
@@ -94,11 +98,11 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
     },
     async stream(peer, req) {
       const url = new URL(req.path, peer.url);
-      const token = await signNodeJwt(await opts.identity(), peer.nodeId, { method: 'GET', path: `${url.pathname}${url.search}` }, opts.clock(), opts.tokenLifetimeSeconds);
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const headers = { authorization: await authorization(peer, { method: 'GET', path: pathOf(url) }), accept: '*/*' };
+      const send = transportFor(url);
       return new Promise((resolve, reject) => {
         // A redirect is not followed: it answers with its own status, which the caller refuses.
-        const outgoing = send(url, { method: 'GET', headers: { authorization: `Bearer ${token}`, accept: '*/*' }, signal: req.signal }, (res: IncomingMessage) =>
+        const outgoing = send(url, { method: 'GET', headers, signal: req.signal }, (res: IncomingMessage) =>
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
         );
         outgoing.on('error', reject);
@@ -107,11 +111,10 @@ export function createPeerClient(opts: { identity: () => Promise<NodeIdentity>; 
     },
     async exchange(peer, req) {
       const url = new URL(req.path, peer.url);
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const send = transportFor(url);
       const attempt = async (retryOnReset: boolean): Promise<PeerAnswer> => {
-        const binding = { method: req.method, path: `${url.pathname}${url.search}`, ...(req.body ? { body: req.body } : {}) };
-        const token = await signNodeJwt(await opts.identity(), peer.nodeId, binding, opts.clock(), opts.tokenLifetimeSeconds);
-        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+        const binding = { method: req.method, path: pathOf(url), ...(req.body ? { body: req.body } : {}) };
+        const headers: Record<string, string> = { authorization: await authorization(peer, binding), accept: 'application/json' };
         if (req.body) {
           headers['content-type'] = 'application/json';
           headers['content-length'] = String(req.body.byteLength);
