@@ -12,7 +12,7 @@ import { benchDatabaseName, DEFAULT_ADMIN_URL, dropDatabase } from './databases.
 import { treeCpuMicros, waitForQuietHost } from './host.js';
 import { captureWorkloadRuns, describeMeasurement, measureNode, type Measurement } from './measure.js';
 import type { NodeProcess } from './node-process.js';
-import { cpuPerRequestTable, TARGETS } from './report.js';
+import { cpuMicrosPerRequest, cpuPerRequestTable, TARGETS } from './report.js';
 import { prepareDatabase } from './run.js';
 import { fixed, markdownTable, thousands } from './table.js';
 import { WORKLOADS } from './workloads.js';
@@ -33,9 +33,8 @@ async function startServe(databaseUrl: string, processes: number, poolSize: numb
  * generator and the kernel (the host's busy time per request). Undefined without the figures.
  */
 function processesCeiling(one: Measurement, processes: number, cores: number): { nodeUs: number; restUs: number; times: number } | undefined {
-  if (one.nodeCpu === undefined || one.hostCpu === undefined || one.result.rps <= 0) return undefined;
-  const nodeUs = (one.nodeCpu / 100 / one.result.rps) * 1e6;
-  const hostUs = ((one.hostCpu / 100) * cores / one.result.rps) * 1e6;
+  const { node: nodeUs, host: hostUs } = cpuMicrosPerRequest(one, cores);
+  if (nodeUs === undefined || hostUs === undefined) return undefined;
   const restUs = Math.max(0, hostUs - nodeUs);
   const rate = (n: number) => Math.min(n / nodeUs, cores / (nodeUs + restUs));
   return { nodeUs, restUs, times: rate(processes) / rate(1) };

@@ -17,6 +17,12 @@ export const TARGETS = {
   nodeMinRatio: 0.85,
 } as const;
 
+/** A run's CPU shares (% of one core) as µs per request served; undefined where not measured. */
+export function cpuMicrosPerRequest(m: Measurement, cores: number): Record<'node' | 'bench' | 'postgres' | 'host', number | undefined> {
+  const per = (percent: number | undefined) => (percent === undefined || m.result.rps <= 0 ? undefined : (percent / 100 / m.result.rps) * 1e6);
+  return { node: per(m.nodeCpu), bench: per(m.benchCpu), postgres: per(m.postgresCpu), host: per(m.hostCpu === undefined ? undefined : m.hostCpu * cores) };
+}
+
 /**
  * Where each request's CPU goes, in µs: the node (every process of it), this benchmark's process (the
  * HTTP load generator, or the raw-SQL client), the local PostgreSQL (postmaster and backends), and
@@ -24,18 +30,13 @@ export const TARGETS = {
  * req/s = cores ÷ host µs per request, so the rows say what any path could reach on this machine.
  */
 export function cpuPerRequestTable(ms: readonly Measurement[], cores: number): string {
-  const per = (percent: number | undefined, rps: number) => (percent === undefined || rps <= 0 ? undefined : (percent / 100 / rps) * 1e6);
   const us = (v: number | undefined) => (v === undefined ? '' : fixed(v, 0));
   return markdownTable(
     ['workload', 'path', 'conc', 'req/s', 'node µs', 'bench process µs', 'PostgreSQL µs', 'rest of host µs', 'host µs', 'host busy'],
     ms.map((m) => {
-      const rps = m.result.rps;
-      const node = per(m.nodeCpu, rps);
-      const bench = per(m.benchCpu, rps);
-      const postgres = per(m.postgresCpu, rps);
-      const host = per(m.hostCpu === undefined ? undefined : m.hostCpu * cores, rps);
+      const { node, bench, postgres, host } = cpuMicrosPerRequest(m, cores);
       const rest = host === undefined || postgres === undefined || bench === undefined ? undefined : host - postgres - bench - (node ?? 0);
-      return [m.workload.id, PATHS[m.path], String(m.concurrency), thousands(rps), us(node), us(bench), us(postgres), us(rest), us(host), m.hostCpu === undefined ? '' : `${Math.round(m.hostCpu)}%`];
+      return [m.workload.id, PATHS[m.path], String(m.concurrency), thousands(m.result.rps), us(node), us(bench), us(postgres), us(rest), us(host), m.hostCpu === undefined ? '' : `${Math.round(m.hostCpu)}%`];
     }),
     ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
