@@ -1,5 +1,5 @@
 /** @module Showing and listing artifacts, as the actor is allowed to see them. */
-import { findArtifact, listArtifacts as queryArtifacts } from '../db/queries/artifacts.js';
+import { findArtifact, listArtifactRows, listArtifacts as queryArtifacts } from '../db/queries/artifacts.js';
 import { NotFound } from '../errors.js';
 import type { Artifact } from './artifact.js';
 import type { ArtifactType } from './artifact-type.js';
@@ -32,6 +32,19 @@ export interface ListIntent {
 
 export async function listArtifacts(ctx: OpContext, { type, query, counts, exactCountUpTo }: ListIntent): Promise<ListPage<Artifact>> {
   const { rows, total, totalExact } = await queryArtifacts(conn(ctx), { typeName: type?.name, query, sight: sightOf(ctx.actor), counts, exactCountUpTo });
-  const full = rows.length === query.limit && rows.length > 0;
-  return { artifacts: rows, total, totalExact, ...(full ? { nextMarker: rows.at(-1)!.id } : {}) };
+  return { artifacts: rows, total, totalExact, ...continuation(rows, query.limit) };
+}
+
+/**
+ * One page of a list without its total, for a reader that shows none (a federated search's own
+ * page): the list's size is neither estimated nor counted.
+ */
+export async function listArtifactsPage(ctx: OpContext, { type, query, exactCountUpTo }: Omit<ListIntent, 'counts'>): Promise<Omit<ListPage<Artifact>, 'total' | 'totalExact'>> {
+  const rows = await listArtifactRows(conn(ctx), { typeName: type?.name, query, sight: sightOf(ctx.actor), exactCountUpTo });
+  return { artifacts: rows, ...continuation(rows, query.limit) };
+}
+
+/** A full page's last id, where the next page starts; a shorter page is the list's end. */
+function continuation(rows: readonly Artifact[], limit: number): { nextMarker?: string } {
+  return rows.length === limit && rows.length > 0 ? { nextMarker: rows.at(-1)!.id } : {};
 }

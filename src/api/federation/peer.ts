@@ -7,7 +7,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { ALL_TYPES } from '../../artifacts/names.js';
 import { assertPeerMay } from '../../artifacts/policy.js';
-import { listArtifacts } from '../../artifacts/read.js';
+import { listArtifactsPage } from '../../artifacts/read.js';
 import type { Deps } from '../../deps.js';
 import { BadRequest, Unauthenticated } from '../../errors.js';
 import { artifactDigest, federatedSearch, SEARCH_CONTROL_PARAMS, SEARCH_PATH, SearchAnswer } from '../../federation/fan-out.js';
@@ -201,12 +201,8 @@ export function federationPeerRouter(deps: Deps) {
       ...(control.budget_ms !== undefined ? { budgetMs: control.budget_ms } : {}),
       async local(marker) {
         if (!query) throw new BadRequest(`this node has no artifact type "${typeName}"`);
-        const page = await listArtifacts(ctx, {
-          type,
-          query: marker ? { ...query, marker } : query,
-          counts: deps.listCounts,
-          exactCountUpTo: deps.config.api.list_count_exact_up_to,
-        });
+        // The answer carries no total: the page alone is read.
+        const page = await listArtifactsPage(ctx, { type, query: marker ? { ...query, marker } : query, exactCountUpTo: deps.config.api.list_count_exact_up_to });
         return {
           hits: page.artifacts.map((a) => ({
             id: a.id,

@@ -264,17 +264,37 @@ export interface ListResult {
  *   (the estimate was low) `exactCountUpTo + 1`, not exact. That count goes through `counts`,
  *   which may remember it.
  */
-export async function listArtifacts(
-  db: Conn,
-  q: { typeName?: string | undefined; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
-): Promise<ListResult> {
+export async function listArtifacts(db: Conn, q: ListArgs & { counts: Pick<ListCounts, 'count'> }): Promise<ListResult> {
+  return readList(db, q, q.counts);
+}
+
+/**
+ * One page of a list and nothing else, for a reader that shows no total (a federated search's
+ * page): no estimate and no count is run beside it.
+ */
+export async function listArtifactRows(db: Conn, q: ListArgs): Promise<Artifact[]> {
+  return (await readList(db, q, undefined)).rows;
+}
+
+interface ListArgs {
+  typeName?: string | undefined;
+  query: ListQuery;
+  sight: Sight;
+  /** Counts stop one row past this; a list sorted by a computed key is read in parts past it. */
+  exactCountUpTo: number;
+}
+
+/** The page, and its total when `counts` is given. */
+async function readList(db: Conn, q: ListArgs, counts: Pick<ListCounts, 'count'>): Promise<ListResult>;
+async function readList(db: Conn, q: ListArgs, counts: undefined): Promise<Pick<ListResult, 'rows'>>;
+async function readList(db: Conn, q: ListArgs, counts: Pick<ListCounts, 'count'> | undefined): Promise<ListResult | Pick<ListResult, 'rows'>> {
   const { query, sight } = q;
   const typed = q.typeName !== undefined;
   const markerValues = query.marker ? await markerValuesOf(db, q, query.marker) : undefined;
   // A list sorted by one computed key (relevance, downloads, rating) may be read in parts, each
   // in an index's order (list-parts.ts); every other list is one statement compiled per shape.
   const parted = query.latest ? undefined : partedOrder(query.sort, markerValues && { values: markerValues, id: query.marker! });
-  if (parted) return listInParts(db, q, parted, markerValues);
+  if (parted) return listInParts(db, q, counts, parted, markerValues);
 
   // The request's parts, its values bound: cheap to build; the statements are compiled from
   // them only the first time this shape is seen.
@@ -309,16 +329,17 @@ export async function listArtifacts(
 
   const [found, estimate] = await Promise.all([
     query.limit === 0 ? [] : statements.page.execute(b.values),
-    statements.estimate ? statements.estimate.execute(b.values).then(planRows) : undefined,
+    statements.estimate && counts ? statements.estimate.execute(b.values).then(planRows) : undefined,
   ]);
   const rows = found.map(toArtifact);
+  if (!counts) return { rows };
   if (!query.marker && query.limit > 0 && (rows.length < query.limit || (bound(q.typeName, query) ?? Infinity) <= query.limit)) {
     return { rows, total: rows.length, totalExact: true };
   }
   if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
 
   const { sql: countText, params } = statements.countQuery;
-  const counted = await q.counts.count(`${countText}\u0000${JSON.stringify(fillPlaceholders(params, b.values))}`, async () => {
+  const counted = await counts.count(`${countText}\u0000${JSON.stringify(fillPlaceholders(params, b.values))}`, async () => {
     const [totals] = await statements.count.execute(b.values);
     return Number(totals?.n ?? 0);
   });
@@ -406,10 +427,11 @@ function isNameEquality(f: Filter): boolean {
  */
 async function listInParts(
   db: Conn,
-  q: { typeName?: string | undefined; query: ListQuery; sight: Sight; counts: Pick<ListCounts, 'count'>; exactCountUpTo: number },
+  q: ListArgs,
+  counts: Pick<ListCounts, 'count'> | undefined,
   parted: PartedOrder,
   markerValues: unknown[] | undefined,
-): Promise<ListResult> {
+): Promise<ListResult | Pick<ListResult, 'rows'>> {
   const { query } = q;
   const typeIs = q.typeName ? eq(artifacts.typeName, q.typeName) : undefined;
   const filtered = and(visibleWhere(q.sight), ...query.filters.map((f) => filterWhere(f)), query.anyOf?.length ? or(...query.anyOf.map((f) => filterWhere(f))) : undefined);
@@ -448,23 +470,24 @@ async function listInParts(
   };
 
   const beyond = q.exactCountUpTo + 1;
-  const countMatches = (): Promise<number> => {
+  const countMatches = (by: Pick<ListCounts, 'count'>): Promise<number> => {
     const matching = db.select({ one: sql<number>`1`.as('one') }).from(artifacts).where(unorderedScope(q)).limit(beyond).as('matching');
     const counting = db.select({ n: count() }).from(matching);
     const statement = counting.toSQL();
-    return q.counts.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
+    return by.count(`${statement.sql}\u0000${JSON.stringify(statement.params)}`, async () => {
       const [totals] = await counting.prepare('list_count_computed').execute();
       return Number(totals?.n ?? 0);
     });
   };
   // A list sorted in one statement is one the planner expects to count (below the threshold): its
   // count runs beside the page rather than after it, a round trip and a scan less of waiting.
-  const countingBeside = !inParts && query.limit > 0 ? countMatches() : undefined;
+  const countingBeside = counts && !inParts && query.limit > 0 ? countMatches(counts) : undefined;
   const [found, estimate, countedBeside] = await Promise.all([readPage(), estimating, countingBeside]);
   const rows = found.map(toArtifact);
+  if (!counts) return { rows };
   if (!query.marker && query.limit > 0 && rows.length < query.limit) return { rows, total: rows.length, totalExact: true };
   if (estimate !== undefined && estimate > q.exactCountUpTo) return { rows, total: Math.max(estimate, beyond), totalExact: false };
-  const counted = countedBeside ?? (await countMatches());
+  const counted = countedBeside ?? (await countMatches(counts));
   return { rows, total: counted, totalExact: counted <= q.exactCountUpTo };
 }
 
