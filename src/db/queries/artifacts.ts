@@ -319,8 +319,7 @@ async function readList(db: Conn, q: ListArgs, counts: Pick<ListCounts, 'count'>
   const bounded = boundedByName(query);
 
   const shape = listShape({ typed, sight: sight.kind, query, markerValues });
-  // The top of one name's versions is read down the same index whatever the values.
-  const runOn = newestOfOneName ? genericallyPlanned(db) : db;
+  const runOn = newestOfOneName || plannedAlikeForAnyValues(query) ? genericallyPlanned(db) : db;
   const statements = listStatements.get(runOn, shape, () =>
     compileList(runOn, { latest: query.latest, newestOfOneName, typeIs, filtered, companion, after, order, limit, countLimit, estimate: !bounded }),
   );
@@ -528,6 +527,18 @@ function readPart(db: Conn, part: ListPart, scope: SQL | undefined, limit: numbe
   if (!part.join) return db.select(artifactWithBlobsColumns).from(artifacts).where(where).orderBy(...part.orderBy).limit(limit).prepare('list_part').execute();
   const { table, on } = partJoin(part.join);
   return db.select(artifactWithBlobsColumns).from(artifacts).innerJoin(table, on).where(where).orderBy(...part.orderBy).limit(limit).prepare('list_part').execute();
+}
+
+/**
+ * Whether one plan suits a list whatever its values, so it is planned once per connection rather
+ * than per request (`genericallyPlanned`): the newest version of one name (read down the name's
+ * versions), and a list a name or id equality bounds whose other filters are plain comparisons.
+ * A tag, metadata or text filter keeps its custom plan: planned without values, the GIN index of
+ * those terms looks as good as the name's, and read a common tag's every row (53 ms where the
+ * custom plan took 1.3, on 1M artifacts).
+ */
+function plannedAlikeForAnyValues(query: ListQuery): boolean {
+  return boundedByName(query) && !query.anyOf?.length && query.filters.every((f) => f.kind === 'compare' || f.kind === 'version' || f.kind === 'version_range');
 }
 
 /** A name (or id) equality keeps one name's versions at most: few enough to count without asking. */
