@@ -21,8 +21,8 @@
  * The nodes trust one demo issuer whose key pair this script makes per run: it prints an admin
  * token to use with `catalog login` or curl. Demo only: a real tree trusts its SSO.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -206,18 +206,41 @@ interface Started {
   name: string;
   child: ChildProcess;
   exited: Promise<string>;
+}
+
+interface StartedWorker extends Started {
   /** Resolves once the process logged `message` (rejects if it exits first). */
   logged(message: string): Promise<void>;
 }
 
-function spawnNode(command: 'serve' | 'worker', level: Level, configPath: string, logDir: string): Started {
-  const log = createWriteStream(join(logDir, `${level}.${command}.log`));
-  const child = spawn(process.execPath, [join(REPO, 'bin/catalog-node.js'), command], { cwd: REPO, env: { PATH: process.env.PATH, CATALOG_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnNode(command: 'serve' | 'worker', level: Level, configPath: string, output: StdioOptions): Started {
+  const child = spawn(process.execPath, [join(REPO, 'bin/catalog-node.js'), command], { cwd: REPO, env: { PATH: process.env.PATH, CATALOG_CONFIG: configPath }, stdio: output });
+  const exited = new Promise<string>((done) => child.once('exit', (code, signal) => done(signal ?? String(code))));
+  return { name: `${level} ${command}`, child, exited };
+}
+
+/**
+ * A serve process writes its log straight to its file: nothing waits on its lines (its readiness
+ * is asked over HTTP), and piping them through this process would wake it for every access line,
+ * on the cores the nodes run on (bench/federation-processes.ts measures them).
+ */
+function spawnServe(level: Level, configPath: string, logDir: string): Started {
+  const log = openSync(join(logDir, `${level}.serve.log`), 'a');
+  try {
+    return spawnNode('serve', level, configPath, ['ignore', log, log]);
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** A worker's output goes to its log through this process, which reads off each line the messages it waits on. */
+function spawnWorker(level: Level, configPath: string, logDir: string): StartedWorker {
+  const started = spawnNode('worker', level, configPath, ['ignore', 'pipe', 'pipe']);
+  const { child } = started;
+  const log = createWriteStream(join(logDir, `${level}.worker.log`));
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
-  // The distinct messages logged so far (a handful: every access line says "request"), read off
-  // each line as it comes: keeping the output's tail as a string and searching it cost this
-  // process a 64 KiB copy per line, on the cores the nodes it starts are measured on.
+  // The distinct messages logged so far (a handful), read off each line as it comes.
   const seen = new Set<string>();
   let partial = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -228,17 +251,16 @@ function spawnNode(command: 'serve' | 'worker', level: Level, configPath: string
       if (msg !== undefined) seen.add(msg);
     }
   });
-  const exited = new Promise<string>((done) => child.once('exit', (code, signal) => done(signal ?? String(code))));
   const logged = (message: string) =>
     new Promise<void>((done, fail) => {
       const check = () => {
         if (seen.has(message)) return done();
-        if (child.exitCode !== null || child.signalCode !== null) return fail(new Error(`${level} ${command} exited before it said "${message}"`));
+        if (child.exitCode !== null || child.signalCode !== null) return fail(new Error(`${started.name} exited before it said "${message}"`));
         setTimeout(check, 100);
       };
       check();
     });
-  return { name: `${level} ${command}`, child, exited, logged };
+  return { ...started, logged };
 }
 
 function databaseFor(adminUrl: string, name: string): string {
@@ -297,7 +319,7 @@ export async function startLocalTree(opts: LocalTreeOptions): Promise<LocalTree>
       const configPath = join(dataDir, `${level.name}.yaml`);
       writeFileSync(configPath, JSON.stringify(config, null, 2));
       // serve migrates its database first; the worker starts once it answers.
-      processes.push(spawnNode('serve', level.name, configPath, dataDir));
+      processes.push(spawnServe(level.name, configPath, dataDir));
     }
     await Promise.all(
       LEVELS.map((l) => {
@@ -305,7 +327,7 @@ export async function startLocalTree(opts: LocalTreeOptions): Promise<LocalTree>
         return ready(urls[l.name], serve.name, () => serve.child.exitCode);
       }),
     );
-    const workers = LEVELS.map((level) => spawnNode('worker', level.name, join(dataDir, `${level.name}.yaml`), dataDir));
+    const workers = LEVELS.map((level) => spawnWorker(level.name, join(dataDir, `${level.name}.yaml`), dataDir));
     processes.push(...workers);
     await Promise.all(workers.map((w) => w.logged('catalog worker running')));
     say(`nodes: ${LEVELS.map((l) => `${l.name} ${urls[l.name]}`).join(', ')} (logs and configs in ${dataDir})`);
