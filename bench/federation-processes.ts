@@ -18,6 +18,7 @@ import { startLocalTree, tokenFor, type Level } from '../deploy/tree/tree.js';
 import { parsePositive, runIfEntryPoint } from './cli.js';
 import { DEFAULT_ADMIN_URL } from './databases.js';
 import { processCpuNanos } from './host.js';
+import { createHttpClient, type HttpClient } from './http-client.js';
 import { interleavedRounds, percentiles } from './load.js';
 import { fixed, markdownTable } from './table.js';
 
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
       { label: 'search, one hop (vendor → global)', level: 'vendor', path: (q) => `/federation/v1/search?${q}` },
       { label: 'search, two hops (enterprise → vendor → global)', level: 'enterprise', path: (q) => `/federation/v1/search?${q}` },
     ];
+    // The lean client of the load benches (bench/http-client.ts): fetch cost this process several
+    // times its CPU per request, on the two cores the nodes are measured on.
+    const clients = Object.fromEntries(Object.entries(tree.urls).map(([level, url]) => [level, createHttpClient({ port: Number(new URL(url).port), concurrency: 1, timeoutMs: 30_000 })])) as Record<Level, HttpClient>;
+    const headers = { authorization: `Bearer ${token}` };
     const samples = scenarios.map(() => [] as number[]);
     // CPU the three serve processes spend on each request (read around it, outside its timing):
     // unlike wall time, it hardly moves with what else the shared machine runs.
@@ -59,11 +64,12 @@ async function main(): Promise<void> {
       for (const [i, s] of scenarios.entries()) {
         const cpuBefore = nodesCpuNanos();
         const started = performance.now();
-        const res = await fetch(new URL(s.path(q), tree.urls[s.level]), { headers: { authorization: `Bearer ${token}` } });
-        const body = (await res.json()) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
+        const answer = await clients[s.level].read(s.path(q), headers).catch((err: Error) => {
+          throw new Error(`${s.label}: ${err.message}`);
+        });
         const took = performance.now() - started;
         const cpuUsed = (nodesCpuNanos() - cpuBefore) / 1e6;
-        if (!res.ok) throw new Error(`${s.label}: ${res.status} ${JSON.stringify(body)}`);
+        const body = JSON.parse(answer.toString('utf8')) as { sources?: Array<{ status: string; path: Array<{ name: string }> }> };
         const failed = body.sources?.find((src) => src.status !== 'ok');
         if (failed) throw new Error(`${s.label}: source ${failed.path.map((p) => p.name).join('>')} is ${failed.status}`);
         if (measured) {
@@ -72,6 +78,7 @@ async function main(): Promise<void> {
         }
       }
     });
+    for (const client of Object.values(clients)) client.close();
     const rows = scenarios.map((s, i) => ({ ...s, latency: percentiles(Float64Array.from(samples[i]!)), cpu: percentiles(Float64Array.from(cpu[i]!)) }));
     const ms = (n: number) => fixed(n, 2);
     console.log();

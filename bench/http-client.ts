@@ -10,6 +10,8 @@ import { connect, type Socket } from 'node:net';
 export interface HttpClient {
   /** GETs `path`; resolves once the whole body is read, rejects on a non-200 answer or a timeout. */
   get(path: string, headers: Record<string, string>): Promise<void>;
+  /** GETs `path` as `get` does and resolves with the body (a benchmark that checks what it was answered). */
+  read(path: string, headers: Record<string, string>): Promise<Buffer>;
   close(): void;
 }
 
@@ -17,6 +19,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 
 interface Exchange {
   path: string;
+  /** Where the body's bytes go when the caller wants them. */
+  body?: Buffer[];
   resolve(): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -74,6 +78,7 @@ class Connection {
   private readLength(): boolean {
     const answer = this.answer!;
     const taken = Math.min(answer.remaining, this.buffered.length);
+    this.current?.body?.push(this.buffered.subarray(0, taken));
     answer.remaining -= taken;
     this.buffered = this.buffered.subarray(taken);
     return answer.remaining === 0;
@@ -87,6 +92,7 @@ class Connection {
       const size = parseInt(this.buffered.subarray(0, lineEnd).toString('latin1'), 16);
       // The chunk, then its CRLF (the last chunk: the empty trailer's CRLF).
       if (this.buffered.length < lineEnd + 2 + size + 2) return false;
+      if (size > 0) this.current?.body?.push(this.buffered.subarray(lineEnd + 2, lineEnd + 2 + size));
       this.buffered = this.buffered.subarray(lineEnd + 2 + size + 2);
       if (size === 0) return true;
     }
@@ -115,29 +121,35 @@ export function createHttpClient(opts: { port: number; concurrency: number; time
       });
       socket.once('error', reject);
     });
+  const exchange = async (path: string, headers: Record<string, string>, body?: Buffer[]): Promise<void> => {
+    let c = idle.pop();
+    while (c?.closed) c = idle.pop();
+    c ??= await open();
+    const connection = c;
+    let request = `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${opts.port}\r\n`;
+    for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
+    request += '\r\n';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        connection.destroy();
+        reject(new Error(`timed out after ${opts.timeoutMs} ms: ${path}`));
+      }, opts.timeoutMs);
+      connection.send({ path, ...(body ? { body } : {}), resolve, reject, timer }, request);
+    }).finally(() => {
+      if (connection.closed) all.delete(connection);
+      else if (idle.length < opts.concurrency) idle.push(connection);
+      else {
+        all.delete(connection);
+        connection.destroy();
+      }
+    });
+  };
   return {
-    async get(path, headers) {
-      let c = idle.pop();
-      while (c?.closed) c = idle.pop();
-      c ??= await open();
-      const connection = c;
-      let request = `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${opts.port}\r\n`;
-      for (const [name, value] of Object.entries(headers)) request += `${name}: ${value}\r\n`;
-      request += '\r\n';
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          connection.destroy();
-          reject(new Error(`timed out after ${opts.timeoutMs} ms: ${path}`));
-        }, opts.timeoutMs);
-        connection.send({ path, resolve, reject, timer }, request);
-      }).finally(() => {
-        if (connection.closed) all.delete(connection);
-        else if (idle.length < opts.concurrency) idle.push(connection);
-        else {
-          all.delete(connection);
-          connection.destroy();
-        }
-      });
+    get: (path, headers) => exchange(path, headers),
+    async read(path, headers) {
+      const body: Buffer[] = [];
+      await exchange(path, headers, body);
+      return Buffer.concat(body);
     },
     close() {
       for (const c of all) c.destroy();
