@@ -13,6 +13,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { Unavailable } from './errors.js';
 
 /** A node-wide notice between the processes of one node. */
 interface Notice {
@@ -48,7 +49,7 @@ export function clusterNoticeChannel(topic: string): NoticeChannel | undefined {
   };
 }
 
-interface MetricsMessage {
+export interface MetricsMessage {
   catalogMetrics: 'request' | 'reply';
   id: number;
   text?: string;
@@ -67,23 +68,41 @@ export function clusterMetrics(local: Registry): (() => Promise<string>) | undef
   if (!cluster.isWorker || !process.send) return undefined;
   AggregatorRegistry.setRegistries([local]);
   new AggregatorRegistry(); // installs the worker's answer to the primary's collection requests
+  return metricsFromPrimary({
+    send: (message, sent) => process.send!(message, undefined, undefined, sent),
+    onMessage: (receive) => process.on('message', receive),
+  });
+}
+
+/** The worker's side of the IPC channel to the primary. */
+export interface PrimaryChannel {
+  send(message: MetricsMessage, sent: (err: Error | null) => void): void;
+  onMessage(receive: (message: unknown) => void): void;
+}
+
+/**
+ * Asks the primary for the node's summed metrics. When they cannot be had (the channel is closing,
+ * or a process did not answer the primary within prom-client's 5 s) the scrape is refused as
+ * Unavailable, a 503 to try again, not an internal error.
+ */
+export function metricsFromPrimary(channel: PrimaryChannel): () => Promise<string> {
   let nextId = 0;
   const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
-  process.on('message', (message: unknown) => {
+  channel.onMessage((message) => {
     if (!isMetricsMessage(message) || message.catalogMetrics !== 'reply') return;
     const w = waiting.get(message.id);
     waiting.delete(message.id);
-    if (message.error !== undefined) w?.reject(new Error(`collecting the node's metrics failed: ${message.error}`));
+    if (message.error !== undefined) w?.reject(new Unavailable(`collecting the node's metrics failed: ${message.error}`));
     else w?.resolve(message.text ?? '');
   });
   return () =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
-      process.send?.({ catalogMetrics: 'request', id } satisfies MetricsMessage, undefined, undefined, (err: Error | null) => {
+      channel.send({ catalogMetrics: 'request', id }, (err) => {
         if (!err) return;
         waiting.delete(id);
-        reject(new Error(`collecting the node's metrics failed: ${err.message}`));
+        reject(new Unavailable(`collecting the node's metrics failed: ${err.message}`));
       });
     });
 }
